@@ -1,0 +1,72 @@
+package finding
+
+import "slices"
+
+// Rule is the metadata of one rule. It drives `gitops-lint rules`, SARIF
+// rules[] and docs/rules.md, so every rule a checker can emit is listed here
+// (Rego rules add theirs at run time).
+type Rule struct {
+	ID          string   `json:"id"`
+	Severity    Severity `json:"severity"`
+	Help        string   `json:"help"`
+	Remediation string   `json:"remediation,omitempty"`
+}
+
+// Rule ids of the contract. Use these constants, never string literals.
+const (
+	RuleYAMLSyntax        = "yaml/syntax"
+	RuleRenderError       = "render/error"
+	RuleSubstitution      = "render/substitution"
+	RuleSourceMissing     = "render/source-missing"
+	RulePathEscape        = "render/path-escape"
+	RuleRemoteBase        = "render/remote-base"
+	RuleSchemaInvalid     = "schema/invalid"
+	RuleSchemaUnknownKind = "schema/unknown-kind"
+	RuleRBACForbidden     = "rbac/forbidden"
+	RuleRBACPrune         = "rbac/prune"
+	RuleRBACEscalation    = "rbac/escalation"
+	RuleRBACCrossNSRef    = "rbac/cross-namespace-ref"
+	RuleDuplicateObject   = "duplicate/object"
+	RuleSourceNotFound    = "flux/source-not-found"
+	RuleDependsOnMissing  = "flux/depends-on-missing"
+	RuleDependsOnCycle    = "flux/depends-on-cycle"
+	RuleCRDOrder          = "flux/crd-order"
+	RuleNamespaceOrder    = "flux/namespace-order"
+	RuleSealedSecretScope = "sealedsecret/scope"
+	RulePromotionFF       = "promotion/not-fast-forward"
+)
+
+// builtinRules are the Go rules that checkers in this build can emit.
+// A rule is listed here only once a checker emits it.
+var builtinRules = []Rule{
+	{RuleYAMLSyntax, Error, "A YAML file does not parse (duplicate keys, bad indentation, binary content, aliases that expand too far).", "Fix the YAML at the given line; `yamllint` shows the same position."},
+	{RuleRenderError, Error, "kustomize-controller would fail to build this Kustomization; the message is worded as Flux words it.", "Run the same build locally with `gitops-lint render --kustomization NS/NAME` and fix the kustomization it names."},
+	{RuleSubstitution, Error, "A ${var} has no value and no default under kustomize-controller's strict post-build substitution.", "Add the variable to spec.postBuild.substitute or a substituteFrom ConfigMap/Secret, give it a default (${var:=default}), or escape it as $${var}."},
+	{RuleSourceMissing, Warning, "A Kustomization's source is not available locally, so its subtree is not rendered or checked.", "Pass the source's checkout with --source NAMESPACE/NAME=DIR (or its URL=DIR)."},
+	{RulePathEscape, Error, "A path leaves the source root (a symlink or ..), which kustomize-controller's secure filesystem refuses.", "Keep every resource, component and patch path inside the repository."},
+	{RuleRemoteBase, Error, "A remote base is used; gitops-lint never fetches it, and under --no-remote-bases kustomize-controller refuses it.", "Vendor the base into the repository, or reference it through a Flux source."},
+}
+
+// Rules returns the metadata of every built-in Go rule, sorted by id.
+func Rules() []Rule {
+	out := slices.Clone(builtinRules)
+	slices.SortFunc(out, func(a, b Rule) int {
+		if a.ID < b.ID {
+			return -1
+		} else if a.ID > b.ID {
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// Lookup returns the metadata of a built-in rule.
+func Lookup(id string) (Rule, bool) {
+	for _, r := range builtinRules {
+		if r.ID == id {
+			return r, true
+		}
+	}
+	return Rule{}, false
+}

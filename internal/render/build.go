@@ -1,0 +1,307 @@
+package render
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+
+	fluxkustomize "github.com/fluxcd/pkg/kustomize"
+	securefs "github.com/fluxcd/pkg/kustomize/filesys"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/kustomize/api/konfig"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/resmap"
+	kustypes "sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/kustomize/kyaml/openapi"
+	"sigs.k8s.io/yaml"
+)
+
+// originAnnotation is kustomize's buildMetadata origin annotation.
+const originAnnotation = "config.kubernetes.io/origin"
+
+// openapiLock guards kustomize's process-wide OpenAPI state. Ordinary builds
+// only read it and run in parallel under RLock; a kustomization that declares
+// `openapi:` (or `crds:`) changes it, so such a build runs alone with the
+// state reset before and after, exactly as fluxcd/pkg/kustomize.Build does
+// for every build.
+var openapiLock sync.RWMutex
+
+func init() {
+	// Parse kustomize's built-in schema once, as Flux does before each build.
+	_ = openapi.Schema()
+}
+
+// buildError is a failed build, worded as kustomize-controller words it.
+type buildError struct {
+	rule string // finding rule id
+	msg  string
+	// file/field locate the cause within the artifact when known.
+	file  string
+	field string
+}
+
+func (e *buildError) Error() string { return e.msg }
+
+// rawBuild is the kustomize output of one (artifact, path, generated
+// kustomization) triple, before post-build substitution. It is cached and
+// shared by every environment that builds the same thing.
+type rawBuild struct {
+	m   resmap.ResMap
+	err error
+	// wantOrigin is true when the user asked for origin annotations.
+	wantOrigin bool
+}
+
+type buildCache struct {
+	mu sync.Mutex
+	m  map[string]*buildOnce
+}
+
+type buildOnce struct {
+	once sync.Once
+	rb   *rawBuild
+}
+
+func (c *buildCache) get(key string, mk func() *rawBuild) *rawBuild {
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[string]*buildOnce{}
+	}
+	o, ok := c.m[key]
+	if !ok {
+		o = &buildOnce{}
+		c.m[key] = o
+	}
+	c.mu.Unlock()
+	o.once.Do(func() { o.rb = mk() })
+	return o.rb
+}
+
+// kustomizeBuild runs Flux's kustomization generator and kustomize over the
+// artifact for the Flux Kustomization ks (an unstructured object), returning
+// a private copy of the resulting resources.
+func (r *renderer) kustomizeBuild(a *artifact, ks map[string]any) (resmap.ResMap, bool, error) {
+	specPath, _, _ := unstructured.NestedString(ks, "spec", "path")
+	dirPath := filepath.Join(a.Dir, filepath.FromSlash(specPath))
+	if rel, err := filepath.Rel(a.Dir, dirPath); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return nil, false, &buildError{rule: "render/path-escape", field: "path",
+			msg: fmt.Sprintf("spec.path %q leaves the source root", specPath)}
+	}
+	if st, err := os.Stat(dirPath); err != nil || !st.IsDir() {
+		return nil, false, &buildError{rule: "render/error", field: "path",
+			msg: fmt.Sprintf("kustomization path not found: stat %s: no such file or directory", specPath)}
+	}
+
+	gen := fluxkustomize.NewGenerator(a.Dir, unstructured.Unstructured{Object: ks})
+	manifest, kfile, _, err := r.generate(gen, dirPath)
+	if err != nil {
+		return nil, false, &buildError{rule: "render/error", msg: r.scrub(a, fmt.Sprintf("failed to generate kustomization.yaml: %v", err))}
+	}
+	var kus kustypes.Kustomization
+	if err := yaml.Unmarshal(manifest, &kus); err != nil {
+		return nil, false, &buildError{rule: "render/error", msg: fmt.Sprintf("failed to generate kustomization.yaml: %v", err)}
+	}
+	wantOrigin := slices.Contains(kus.BuildMetadata, kustypes.OriginAnnotations)
+	if !wantOrigin {
+		kus.BuildMetadata = append(kus.BuildMetadata, kustypes.OriginAnnotations)
+		if manifest, err = yaml.Marshal(kus); err != nil {
+			return nil, false, &buildError{rule: "render/error", msg: err.Error()}
+		}
+	}
+
+	sum := sha256.Sum256(append([]byte(dirPath+"\x00"), manifest...))
+	rb := r.cache.get(hex.EncodeToString(sum[:]), func() *rawBuild {
+		m, err := r.runKrusty(a, dirPath, kfile, manifest)
+		return &rawBuild{m: m, err: err, wantOrigin: wantOrigin}
+	})
+	if rb.err != nil {
+		return nil, false, rb.err
+	}
+	return rb.m.DeepCopy(), rb.wantOrigin, nil
+}
+
+// generate runs Flux's generator; its manifest scan parses YAML with
+// kustomize's resource factory, which reads the global OpenAPI state.
+func (r *renderer) generate(gen *fluxkustomize.Generator, dirPath string) (manifest []byte, kfile string, action fluxkustomize.Action, err error) {
+	openapiLock.RLock()
+	defer openapiLock.RUnlock()
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("recovered from panic: %v", p)
+		}
+	}()
+	return gen.GenerateManifest(dirPath)
+}
+
+var errExclusive = errors.New("build changes kustomize's global OpenAPI state")
+
+func (r *renderer) runKrusty(a *artifact, dirPath, kfile string, manifest []byte) (resmap.ResMap, error) {
+	m, err := r.runKrustyLocked(a, dirPath, kfile, manifest, false)
+	if errors.Is(err, errExclusive) {
+		m, err = r.runKrustyLocked(a, dirPath, kfile, manifest, true)
+	}
+	return m, err
+}
+
+func (r *renderer) runKrustyLocked(a *artifact, dirPath, kfile string, manifest []byte, exclusive bool) (m resmap.ResMap, err error) {
+	disk, err := securefs.MakeFsOnDiskSecure(a.Dir)
+	if err != nil {
+		return nil, &buildError{rule: "render/error", msg: err.Error()}
+	}
+	g := &guardFS{FileSystem: securefs.MakeFsInMemory(disk), allowGlobal: exclusive}
+	if err := g.FileSystem.WriteFile(kfile, manifest); err != nil {
+		return nil, &buildError{rule: "render/error", msg: err.Error()}
+	}
+	if exclusive {
+		openapiLock.Lock()
+		defer openapiLock.Unlock()
+		openapi.ResetOpenAPI()
+		_ = openapi.Schema()
+		defer func() {
+			openapi.ResetOpenAPI()
+			_ = openapi.Schema()
+		}()
+	} else {
+		openapiLock.RLock()
+		defer openapiLock.RUnlock()
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = &buildError{rule: "render/error", msg: fmt.Sprintf("kustomize build failed: recovered from kustomize build panic: %v", p)}
+		}
+	}()
+	k := krusty.MakeKustomizer(&krusty.Options{
+		LoadRestrictions: kustypes.LoadRestrictionsNone,
+		PluginConfig:     kustypes.DisabledPluginConfig(),
+	})
+	m, err = k.Run(g, dirPath)
+	if g.remote != nil {
+		return nil, g.remote
+	}
+	if g.needsGlobal {
+		return nil, errExclusive
+	}
+	if err != nil {
+		be := &buildError{rule: "render/error", msg: r.scrub(a, "kustomize build failed: "+err.Error())}
+		var ce *securefs.ConstraintError
+		if errors.As(err, &ce) {
+			be.rule = "render/path-escape"
+		}
+		return nil, be
+	}
+	return m, nil
+}
+
+// scrub replaces the temporary artifact directory in messages by the
+// source-relative paths a user recognises.
+func (r *renderer) scrub(a *artifact, msg string) string {
+	msg = strings.ReplaceAll(msg, a.Dir+string(filepath.Separator), "")
+	msg = strings.ReplaceAll(msg, a.Dir, ".")
+	return strings.ReplaceAll(msg, r.tmp, "")
+}
+
+// guardFS stops a build before kustomize would reach the network (remote
+// bases, http resources) and notices kustomizations that change global
+// OpenAPI state. It sees every kustomization file as kustomize reads it,
+// before kustomize acts on its entries.
+type guardFS struct {
+	filesys.FileSystem
+	allowGlobal bool
+	mu          sync.Mutex
+	remote      *buildError
+	needsGlobal bool
+}
+
+var (
+	kustFileNames = konfig.RecognizedKustomizationFileNames()
+	remoteRe      = regexp.MustCompile(`^(?i)(https?://|git::|gh:|ssh://|git@|github\.com[:/]|gitlab\.com[:/]|bitbucket\.org[:/]|file://)|\.git(//|\?|$)|//.*\?ref=|\?ref=`)
+)
+
+// ReadFile inspects kustomization files before handing them to kustomize.
+func (g *guardFS) ReadFile(path string) ([]byte, error) {
+	data, err := g.FileSystem.ReadFile(path)
+	if err != nil || !slices.Contains(kustFileNames, filepath.Base(path)) {
+		return data, err
+	}
+	var k kustypes.Kustomization
+	if yaml.Unmarshal(data, &k) != nil {
+		return data, nil // kustomize reports the parse error itself
+	}
+	for _, p := range kustomizationPaths(&k) {
+		if remoteRe.MatchString(p.value) {
+			g.mu.Lock()
+			if g.remote == nil {
+				g.remote = &buildError{rule: "render/remote-base", file: path, field: p.value,
+					msg: fmt.Sprintf("%s %q is a remote reference: gitops-lint never fetches remote bases, and kustomize-controller refuses them under --no-remote-bases; vendor it into the repository or reference it through a Flux source", p.field, p.value)}
+			}
+			g.mu.Unlock()
+			return nil, g.remote
+		}
+	}
+	if (len(k.OpenAPI) > 0 || len(k.Crds) > 0) && !g.allowGlobal {
+		g.mu.Lock()
+		g.needsGlobal = true
+		g.mu.Unlock()
+		return nil, errExclusive
+	}
+	return data, nil
+}
+
+type kustPath struct{ field, value string }
+
+// kustomizationPaths lists every entry of a kustomization that kustomize
+// loads as a path or URL.
+func kustomizationPaths(k *kustypes.Kustomization) []kustPath {
+	var out []kustPath
+	add := func(field string, vs ...string) {
+		for _, v := range vs {
+			if v != "" {
+				out = append(out, kustPath{field, v})
+			}
+		}
+	}
+	add("resources", k.Resources...)
+	add("bases", k.Bases...)
+	add("components", k.Components...)
+	add("crds", k.Crds...)
+	add("configurations", k.Configurations...)
+	add("generators", k.Generators...)
+	add("transformers", k.Transformers...)
+	add("validators", k.Validators...)
+	add("openapi.path", k.OpenAPI["path"])
+	for _, p := range k.Patches {
+		add("patches.path", p.Path)
+	}
+	for _, p := range k.PatchesJson6902 {
+		add("patchesJson6902.path", p.Path)
+	}
+	for _, p := range k.PatchesStrategicMerge {
+		if s := string(p); !strings.Contains(s, "\n") {
+			add("patchesStrategicMerge", s)
+		}
+	}
+	for _, g := range append(slices.Clone(k.ConfigMapGenerator), toCM(k.SecretGenerator)...) {
+		add("generator files", g.FileSources...)
+		add("generator envs", g.EnvSources...)
+	}
+	for _, h := range k.HelmCharts {
+		add("helmCharts.repo", h.Repo)
+	}
+	return out
+}
+
+func toCM(secrets []kustypes.SecretArgs) []kustypes.ConfigMapArgs {
+	out := make([]kustypes.ConfigMapArgs, len(secrets))
+	for i, s := range secrets {
+		out[i] = kustypes.ConfigMapArgs{GeneratorArgs: s.GeneratorArgs}
+	}
+	return out
+}

@@ -1,0 +1,349 @@
+package render
+
+import (
+	"encoding/json"
+	"path"
+	"slices"
+	"strings"
+
+	utiljson "k8s.io/apimachinery/pkg/util/json"
+	kustypes "sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/yaml"
+)
+
+// Flux API groups and kinds.
+const (
+	kustomizeGroup  = "kustomize.toolkit.fluxcd.io"
+	sourceGroup     = "source.toolkit.fluxcd.io"
+	sourceExtGroup  = "source.extensions.fluxcd.io"
+	kindKustomize   = "Kustomization"
+	kindGitRepo     = "GitRepository"
+	kindExtArtifact = "ExternalArtifact"
+	kindArtifactGen = "ArtifactGenerator"
+	defaultNS       = "flux-system"
+)
+
+// isFluxKustomization reports whether apiVersion/kind is a Flux Kustomization
+// (and not kustomize's own kustomize.config.k8s.io Kustomization).
+func isFluxKustomization(apiVersion, kind string) bool {
+	return kind == kindKustomize && groupOf(apiVersion) == kustomizeGroup
+}
+
+// entry is where an environment starts: a Flux Kustomization to build first.
+type entry struct {
+	env EnvironmentSpec
+	// ks is the entry Kustomization (a bootstrap sync, or synthetic).
+	ks map[string]any
+	// file/line declare it (empty for synthetic roots).
+	file string
+	line int
+	// self is the sourceRef ("Kind/ns/name") that means "this repository".
+	self []string
+	// branchFile/branchLine locate the GitRepository's spec.ref.branch.
+	branchFile string
+	branchLine int
+}
+
+// discover finds the environments of a repository: bootstrap pairs first,
+// else Flux Kustomizations no other Kustomization reaches, else top-level
+// kustomize overlays.
+func discover(x *Index, explicit []EnvironmentSpec) []entry {
+	if len(explicit) > 0 {
+		var out []entry
+		for _, e := range explicit {
+			en := syntheticEntry(e)
+			if b := bootstrapIn(x, e.Path); b != nil {
+				b.env.Name, b.env.Branch = e.Name, cmpOr(e.Branch, b.env.Branch)
+				en = *b
+			}
+			out = append(out, en)
+		}
+		return out
+	}
+	if out := bootstrapEntries(x); len(out) > 0 {
+		return nameEntries(out)
+	}
+	if out := bootstrapLayoutEntries(x); len(out) > 0 {
+		return nameEntries(out)
+	}
+	if out := orphanEntries(x); len(out) > 0 {
+		return nameEntries(out)
+	}
+	return nameEntries(overlayEntries(x))
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func cleanPath(p string) string {
+	p = path.Clean(strings.TrimPrefix(p, "./"))
+	if p == "." || p == "/" {
+		return ""
+	}
+	return strings.TrimPrefix(p, "/")
+}
+
+func under(file, dir string) bool {
+	return dir == "" || strings.HasPrefix(file, dir+"/")
+}
+
+// docSpec decodes a document into the unstructured form apimachinery uses
+// (int64 and float64 numbers, string keys).
+func docSpec(d *Doc) map[string]any {
+	var v any
+	if err := d.Node.Decode(&v); err != nil {
+		return nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	var m map[string]any
+	if err := utiljson.Unmarshal(b, &m); err != nil {
+		return nil
+	}
+	return m
+}
+
+func nested(m map[string]any, keys ...string) any {
+	var cur any = m
+	for _, k := range keys {
+		mm, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = mm[k]
+	}
+	return cur
+}
+
+func nestedStr(m map[string]any, keys ...string) string {
+	s, _ := nested(m, keys...).(string)
+	return s
+}
+
+// sourceRefOf returns Kind/namespace/name of a Kustomization's sourceRef.
+func sourceRefOf(ks map[string]any, ns string) (kind, namespace, name string) {
+	kind = cmpOr(nestedStr(ks, "spec", "sourceRef", "kind"), kindGitRepo)
+	namespace = cmpOr(nestedStr(ks, "spec", "sourceRef", "namespace"), ns)
+	name = nestedStr(ks, "spec", "sourceRef", "name")
+	return
+}
+
+func nsOf(d *Doc) string { return cmpOr(d.Namespace, defaultNS) }
+
+// bootstrapEntries finds Flux's bootstrap pairs: a Kustomization whose
+// GitRepository is declared in the repo and whose path holds the file that
+// declares it (the sync reconciles itself).
+func bootstrapEntries(x *Index) []entry {
+	var out []entry
+	for _, d := range x.Docs() {
+		if !isFluxKustomization(d.APIVersion, d.Kind) {
+			continue
+		}
+		ks := docSpec(d)
+		kind, ns, name := sourceRefOf(ks, nsOf(d))
+		if kind != kindGitRepo {
+			continue
+		}
+		p := nestedStr(ks, "spec", "path")
+		// A sync reconciles itself: its path holds its own file. A tenant's
+		// sync at the root of its repo ("./") is not a cluster entry point.
+		if strings.Contains(p, "${") || !under(d.File, cleanPath(p)) || (cleanPath(p) == "" && d.Name != defaultNS) {
+			continue
+		}
+		// The pair's GitRepository: the one closest to the Kustomization
+		// (same file, then same directory, then inside the synced path).
+		var repo *Doc
+		best := 0
+		for _, g := range x.Docs() {
+			if g.Kind != kindGitRepo || groupOf(g.APIVersion) != sourceGroup || g.Name != name || nsOf(g) != ns {
+				continue
+			}
+			score := 1
+			switch {
+			case g.File == d.File:
+				score = 4
+			case path.Dir(g.File) == path.Dir(d.File):
+				score = 3
+			case under(g.File, cleanPath(p)):
+				score = 2
+			}
+			if score > best {
+				repo, best = g, score
+			}
+		}
+		if repo == nil {
+			continue
+		}
+		gr := docSpec(repo)
+		out = append(out, entry{
+			env:  EnvironmentSpec{Path: cleanPath(p), Branch: nestedStr(gr, "spec", "ref", "branch")},
+			ks:   ks,
+			file: d.File, line: d.Line,
+			self:       []string{kindGitRepo + "/" + ns + "/" + name},
+			branchFile: repo.File, branchLine: repo.FieldLine("spec", "ref", "branch"),
+		})
+	}
+	return out
+}
+
+// bootstrapIn returns the bootstrap entry whose path is dir, if any.
+func bootstrapIn(x *Index, dir string) *entry {
+	for _, e := range bootstrapEntries(x) {
+		if e.env.Path == cleanPath(dir) {
+			return &e
+		}
+	}
+	return nil
+}
+
+// syntheticEntry makes a root Kustomization flux-system/flux-system that
+// builds dir from this repository, as a Flux bootstrap (or the Flux
+// Operator's FluxInstance sync) would.
+func syntheticEntry(e EnvironmentSpec) entry {
+	e.Path = cleanPath(e.Path)
+	return entry{
+		env: e,
+		ks: map[string]any{
+			"apiVersion": kustomizeGroup + "/v1",
+			"kind":       kindKustomize,
+			"metadata":   map[string]any{"name": defaultNS, "namespace": defaultNS},
+			"spec": map[string]any{
+				"path":      "./" + e.Path,
+				"prune":     true,
+				"sourceRef": map[string]any{"kind": kindGitRepo, "name": defaultNS},
+			},
+		},
+		self: []string{kindGitRepo + "/" + defaultNS + "/" + defaultNS},
+	}
+}
+
+// orphanEntries finds directories of Flux Kustomizations that no other
+// Kustomization's path reaches (a sync created outside git, e.g. by the Flux
+// Operator); each such directory is an entry point.
+func orphanEntries(x *Index) []entry {
+	var paths []string
+	var kss []*Doc
+	for _, d := range x.Docs() {
+		if isFluxKustomization(d.APIVersion, d.Kind) {
+			kss = append(kss, d)
+			if p := nestedStr(docSpec(d), "spec", "path"); !strings.Contains(p, "${") {
+				paths = append(paths, cleanPath(p))
+			}
+		}
+	}
+	dirs := map[string]bool{}
+	for _, d := range kss {
+		covered := false
+		for _, p := range paths {
+			if p != "" && under(d.File, p) {
+				covered = true
+				break
+			}
+		}
+		if !covered {
+			dirs[path.Dir(d.File)] = true
+		}
+	}
+	var out []entry
+	for dir := range dirs {
+		if dir == "." {
+			dir = ""
+		}
+		e := syntheticEntry(EnvironmentSpec{Path: dir})
+		// Orphans name their source; treat what they name as this repository.
+		for _, d := range kss {
+			if path.Dir(d.File) == cmpOr(dir, ".") {
+				k, ns, n := sourceRefOf(docSpec(d), nsOf(d))
+				if k == kindGitRepo {
+					e.self = append(e.self, k+"/"+ns+"/"+n)
+				}
+			}
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// overlayEntries treats every kustomize overlay that no other kustomization
+// includes as an environment (a repo without Flux objects).
+func overlayEntries(x *Index) []entry {
+	kdirs := map[string]bool{}
+	included := map[string]bool{}
+	for f, docs := range x.Files {
+		if !slices.Contains(kustFileNames, path.Base(f)) || len(docs) == 0 {
+			continue
+		}
+		dir := path.Dir(f)
+		kdirs[dir] = true
+		var k kustypes.Kustomization
+		if b, err := yaml.Marshal(docSpec(docs[0])); err != nil || yaml.Unmarshal(b, &k) != nil {
+			continue
+		}
+		for _, r := range append(append(slices.Clone(k.Resources), k.Bases...), k.Components...) {
+			included[path.Clean(path.Join(dir, r))] = true
+		}
+	}
+	var out []entry
+	for dir := range kdirs {
+		if !included[dir] {
+			if dir == "." {
+				dir = ""
+			}
+			out = append(out, syntheticEntry(EnvironmentSpec{Path: dir}))
+		}
+	}
+	return out
+}
+
+// nameEntries names environments after their directory, using more of the
+// path where two directories share a base name, and sorts them.
+func nameEntries(es []entry) []entry {
+	slices.SortFunc(es, func(a, b entry) int { return strings.Compare(a.env.Path, b.env.Path) })
+	count := map[string]int{}
+	for _, e := range es {
+		count[path.Base(cmpOr(e.env.Path, "."))]++
+	}
+	for i := range es {
+		if es[i].env.Name != "" {
+			continue
+		}
+		base := path.Base(cmpOr(es[i].env.Path, "."))
+		if base == "." {
+			base = "default"
+		}
+		if count[base] > 1 {
+			base = strings.ReplaceAll(es[i].env.Path, "/", "-")
+		}
+		es[i].env.Name = base
+	}
+	return es
+}
+
+// bootstrapLayoutEntries finds `flux bootstrap` layouts whose sync is not
+// committed yet (a placeholder gotk-sync.yaml, as in Flux's example repos):
+// DIR/flux-system/ holding gotk-components.yaml or gotk-sync.yaml makes DIR
+// an environment, synced from this repository.
+func bootstrapLayoutEntries(x *Index) []entry {
+	dirs := map[string]bool{}
+	for f := range x.Files {
+		base := path.Base(f)
+		parent := path.Dir(f)
+		if (base == "gotk-components.yaml" || base == "gotk-sync.yaml") && path.Base(parent) == defaultNS {
+			dirs[path.Dir(parent)] = true
+		}
+	}
+	var out []entry
+	for d := range dirs {
+		if d == "." {
+			d = ""
+		}
+		out = append(out, syntheticEntry(EnvironmentSpec{Path: d}))
+	}
+	return out
+}

@@ -1,0 +1,152 @@
+// Package render discovers the environments of a Flux repository and renders
+// every Flux Kustomization in them the way kustomize-controller would. It is
+// the only package that knows kustomize; everything downstream reads the
+// model defined here.
+package render
+
+import (
+	"github.com/gitops-lint/gitops-lint/internal/finding"
+)
+
+// Options control one render run.
+type Options struct {
+	// Root is the repository to lint (absolute or relative path).
+	Root string
+	// Sources maps a Flux source reference ("namespace/name" or a URL) to a
+	// local directory holding its content.
+	Sources map[string]string
+	// Environments limits the run to these environment names (empty: all).
+	Environments []string
+	// Kustomization limits the output to one Flux Kustomization
+	// ("namespace/name"); the tree is still walked to reach it.
+	Kustomization string
+	// Platform, when set, is the platform repository whose tree is rendered;
+	// Root is then the tenant repository fed to the Kustomizations whose
+	// source is Root, and findings are reported for Root's files only.
+	Platform string
+	// ExplicitEnvironments come from .gitops-lint.yaml and replace discovery.
+	ExplicitEnvironments []EnvironmentSpec
+	// Workers is the build parallelism (<= 0: number of CPUs).
+	Workers int
+}
+
+// EnvironmentSpec declares an environment explicitly.
+type EnvironmentSpec struct {
+	Name   string `json:"name" yaml:"name"`
+	Path   string `json:"path" yaml:"path"`
+	Branch string `json:"branch,omitempty" yaml:"branch,omitempty"`
+}
+
+// Result is everything one render run produced.
+type Result struct {
+	Environments []*Environment
+	// Findings are the yaml/* and render/* findings of the run.
+	Findings []finding.Finding
+	// Files is the number of YAML files read.
+	Files int
+}
+
+// Lockdown holds the kustomize-controller flags an environment's bootstrap
+// patches set (multi-tenancy lockdown).
+type Lockdown struct {
+	NoRemoteBases         bool   `json:"noRemoteBases,omitempty"`
+	NoCrossNamespaceRefs  bool   `json:"noCrossNamespaceRefs,omitempty"`
+	DefaultServiceAccount string `json:"defaultServiceAccount,omitempty"`
+	// StrictSubstitution is kustomize-controller's StrictPostBuildSubstitutions
+	// feature gate: on by default since v1.9, off with
+	// --feature-gates=StrictPostBuildSubstitutions=false.
+	StrictSubstitution bool `json:"strictSubstitution"`
+}
+
+// Environment is one cluster: an entry point and everything it converges to.
+type Environment struct {
+	Name string
+	// Path is the entry directory, relative to the repository root.
+	Path string
+	// Branch is the branch the entry GitRepository follows ("" if unknown).
+	Branch string
+	// BranchFile/BranchLine locate spec.ref.branch of the entry GitRepository.
+	BranchFile string
+	BranchLine int
+	Lockdown   Lockdown
+	// Kustomizations in the order they were rendered (parents first).
+	Kustomizations []*Kustomization
+}
+
+// Kustomization is one Flux Kustomization of an environment and what it renders.
+type Kustomization struct {
+	Namespace string
+	Name      string
+	// File and Line locate the document that declares it (relative to the
+	// linted repo; empty for the synthetic root of a plain overlay).
+	File string
+	Line int
+	// Parent is the Kustomization whose build produced this one ("" for a root).
+	Parent string
+	// Spec is the Kustomization's spec after the parent's patches and
+	// substitution, as kustomize-controller receives it.
+	Spec map[string]any
+	// SourceKind/SourceNamespace/SourceName is spec.sourceRef, defaulted.
+	SourceKind      string
+	SourceNamespace string
+	SourceName      string
+	// SourceDir is the local directory used as the source ("" if missing).
+	SourceDir string
+	// Path is spec.path, and Dir the directory it resolves to.
+	Path string
+	Dir  string
+	// ServiceAccountName is spec.serviceAccountName.
+	ServiceAccountName string
+	TargetNamespace    string
+	Prune              bool
+	Force              bool
+	// Objects are the rendered objects, in kustomize's output order.
+	Objects []*Object
+	// Rendered is false when the build was skipped (missing source) or failed.
+	Rendered bool
+}
+
+// ID is "namespace/name".
+func (k *Kustomization) ID() string { return k.Namespace + "/" + k.Name }
+
+// Object is one rendered object with the source position it came from.
+type Object struct {
+	// Content is the object as kustomize-controller would apply it (origin
+	// annotations removed).
+	Content map[string]any
+	// File/Line locate the source document (relative to the linted repo);
+	// File is "" when the object has no source file in the linted repo
+	// (e.g. it came from another source).
+	File string
+	Line int
+	// OriginPath is the path of the source file within its source (even
+	// when it is not part of the linted repo).
+	OriginPath string
+}
+
+// APIVersion, Kind, Namespace and Name read the object's identity.
+func (o *Object) APIVersion() string { return str(o.Content["apiVersion"]) }
+
+// Kind of the object.
+func (o *Object) Kind() string { return str(o.Content["kind"]) }
+
+// Name of the object.
+func (o *Object) Name() string { return str(meta(o.Content)["name"]) }
+
+// Namespace of the object.
+func (o *Object) Namespace() string { return str(meta(o.Content)["namespace"]) }
+
+// Ref is the finding.Object for this object.
+func (o *Object) Ref() *finding.Object {
+	return &finding.Object{APIVersion: o.APIVersion(), Kind: o.Kind(), Namespace: o.Namespace(), Name: o.Name()}
+}
+
+func meta(m map[string]any) map[string]any {
+	md, _ := m["metadata"].(map[string]any)
+	return md
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}

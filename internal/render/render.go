@@ -1,0 +1,191 @@
+package render
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/gitops-lint/gitops-lint/internal/finding"
+)
+
+// renderer is the state of one Render call.
+type renderer struct {
+	opts Options
+	tmp  string
+	// lint is the linted repository; tree is the repository whose Flux tree
+	// is walked (the platform repository in tenant mode, else lint).
+	lint, tree *Index
+	cache      buildCache
+	arts       *artifacts
+	sem        chan struct{}
+
+	mu       sync.Mutex
+	findings []finding.Finding
+	indexes  map[string]*Index
+	// tenantURL is the normalised git remote URL of the linted repository
+	// in tenant mode.
+	tenantURL string
+}
+
+// UsageError is a problem with what the user asked for (exit code 2).
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// Render discovers and renders the environments of opts.Root.
+func Render(ctx context.Context, opts Options) (*Result, error) {
+	quietKustomize()
+	lint, err := LoadIndex(opts.Root)
+	if err != nil {
+		return nil, &UsageError{Msg: err.Error()}
+	}
+	r := &renderer{opts: opts, lint: lint, tree: lint, indexes: map[string]*Index{lint.Root: lint}}
+	r.findings = append(r.findings, lint.Findings...)
+	if opts.Platform != "" {
+		if r.tree, err = LoadIndex(opts.Platform); err != nil {
+			return nil, &UsageError{Msg: "--platform: " + err.Error()}
+		}
+		r.indexes[r.tree.Root] = r.tree
+		r.tenantURL = normalizeURL(gitRemote(lint.Root))
+	}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	r.sem = make(chan struct{}, workers)
+	if r.tmp, err = os.MkdirTemp("", "gitops-lint-"); err != nil {
+		return nil, fmt.Errorf("create temporary directory: %w", err)
+	}
+	defer os.RemoveAll(r.tmp)
+	r.arts = newArtifacts(r.tmp)
+
+	entries := discover(r.tree, opts.ExplicitEnvironments)
+	if len(opts.Environments) > 0 {
+		var names []string
+		var keep []entry
+		for _, e := range entries {
+			names = append(names, e.env.Name)
+			if slices.Contains(opts.Environments, e.env.Name) {
+				keep = append(keep, e)
+			}
+		}
+		for _, want := range opts.Environments {
+			if !slices.Contains(names, want) {
+				return nil, &UsageError{Msg: fmt.Sprintf("--env %s: no such environment (found: %s)", want, strings.Join(names, ", "))}
+			}
+		}
+		entries = keep
+	}
+
+	res := &Result{Files: len(lint.Files) + len(r.tree.Files)*boolInt(r.tree != lint)}
+	res.Environments = make([]*Environment, len(entries))
+	var wg sync.WaitGroup
+	for i, e := range entries {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res.Environments[i] = r.renderEnv(ctx, e)
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if opts.Kustomization != "" {
+		found := false
+		for _, env := range res.Environments {
+			env.Kustomizations = slices.DeleteFunc(env.Kustomizations, func(k *Kustomization) bool { return k.ID() != opts.Kustomization })
+			found = found || len(env.Kustomizations) > 0
+		}
+		if !found {
+			return nil, &UsageError{Msg: fmt.Sprintf("--kustomization %s: no such Flux Kustomization in the rendered environments", opts.Kustomization)}
+		}
+	}
+	res.Findings = r.findings
+	if opts.Platform != "" {
+		res.Findings = slices.DeleteFunc(res.Findings, func(f finding.Finding) bool { return f.File == "" && !strings.Contains(f.Message, "tenant") })
+	}
+	return res, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (r *renderer) add(f finding.Finding) {
+	r.mu.Lock()
+	r.findings = append(r.findings, f)
+	r.mu.Unlock()
+}
+
+// index returns the index of the checkout holding abs, loading it once.
+func (r *renderer) index(originRoot string) *Index {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if x, ok := r.indexes[originRoot]; ok {
+		return x
+	}
+	x, err := LoadIndex(originRoot)
+	if err != nil {
+		x = &Index{Root: originRoot, Files: map[string][]*Doc{}}
+	}
+	r.indexes[originRoot] = x
+	return x
+}
+
+// position maps an absolute origin path to (file relative to the linted
+// repo or "", the index and relative path within the origin checkout).
+func (r *renderer) position(originAbs string) (lintRel string, x *Index, rel string) {
+	for root, ix := range r.indexes {
+		if strings.HasPrefix(originAbs, root+string(filepath.Separator)) {
+			x, rel = ix, filepath.ToSlash(strings.TrimPrefix(originAbs, root+string(filepath.Separator)))
+			break
+		}
+	}
+	if l, err := filepath.Rel(r.lint.Root, originAbs); err == nil && !strings.HasPrefix(l, "..") {
+		lintRel = filepath.ToSlash(l)
+	}
+	return
+}
+
+// gitRemote returns the origin remote URL of the checkout at dir ("" if none).
+func gitRemote(dir string) string {
+	out, err := exec.Command("git", "-C", dir, "remote", "get-url", "origin").Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// normalizeURL reduces git URLs to host/path so that ssh and https forms of
+// the same repository compare equal.
+func normalizeURL(u string) string {
+	u = strings.TrimSpace(strings.ToLower(u))
+	if u == "" {
+		return ""
+	}
+	if i := strings.Index(u, "://"); i >= 0 {
+		u = u[i+3:]
+	} else if at := strings.Index(u, "@"); at >= 0 && strings.Contains(u[at:], ":") {
+		u = strings.Replace(u[at+1:], ":", "/", 1)
+	}
+	if at := strings.Index(u, "@"); at >= 0 && at < strings.Index(u+"/", "/") {
+		u = u[at+1:]
+	}
+	if slash := strings.Index(u, "/"); slash >= 0 {
+		if colon := strings.Index(u[:slash], ":"); colon >= 0 { // drop ports
+			u = u[:colon] + u[slash:]
+		}
+	}
+	u = strings.TrimSuffix(strings.TrimSuffix(u, "/"), ".git")
+	return u
+}

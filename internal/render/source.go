@@ -1,0 +1,248 @@
+package render
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/fluxcd/pkg/sourceignore"
+)
+
+// artifact is the content of one Flux source as source-controller would
+// package it: regular files only (links never make it into an artifact),
+// default and .sourceignore exclusions applied. It is copied into the run's
+// temporary directory so that nothing is ever written near the linted repo
+// and kustomize sees exactly what the controller would.
+type artifact struct {
+	// Dir is the artifact's root in the temporary directory.
+	Dir string
+	// files maps an artifact-relative path to the absolute path it was
+	// copied from (for source positions).
+	files map[string]string
+	// Origin is the checkout the artifact was made from.
+	Origin string
+}
+
+// OriginOf maps an absolute path inside the artifact to the file it was copied from.
+func (a *artifact) OriginOf(abs string) (string, bool) {
+	rel, err := filepath.Rel(a.Dir, abs)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return "", false
+	}
+	o, ok := a.files[filepath.ToSlash(rel)]
+	return o, ok
+}
+
+// artifacts materialises sources once per run.
+type artifacts struct {
+	tmp  string
+	mu   sync.Mutex
+	n    int
+	byID map[string]*artifactOnce
+}
+
+type artifactOnce struct {
+	once sync.Once
+	a    *artifact
+	err  error
+}
+
+func newArtifacts(tmp string) *artifacts {
+	return &artifacts{tmp: tmp, byID: map[string]*artifactOnce{}}
+}
+
+// get returns the artifact for id, making it with mk the first time.
+func (s *artifacts) get(id string, mk func(dir string) (*artifact, error)) (*artifact, error) {
+	s.mu.Lock()
+	o, ok := s.byID[id]
+	if !ok {
+		o = &artifactOnce{}
+		s.byID[id] = o
+		s.n++
+	}
+	n := s.n
+	s.mu.Unlock()
+	o.once.Do(func() {
+		dir := filepath.Join(s.tmp, fmt.Sprintf("src%d", n))
+		o.a, o.err = mk(dir)
+	})
+	return o.a, o.err
+}
+
+// fromDir packages a checkout the way source-controller packages a
+// GitRepository: default exclusions, .sourceignore files, spec.ignore.
+func fromDir(origin, dst, ignore string) (*artifact, error) {
+	a := &artifact{Dir: dst, Origin: origin, files: map[string]string{}}
+	domain := strings.Split(origin, string(filepath.Separator))
+	ps, err := sourceignore.LoadIgnorePatterns(origin, domain)
+	if err != nil {
+		return nil, fmt.Errorf("load .sourceignore of %s: %w", origin, err)
+	}
+	ps = append(ps, sourceignore.VCSPatterns(domain)...)
+	if ignore != "" {
+		ps = append(ps, sourceignore.ReadPatterns(strings.NewReader(ignore), domain)...)
+	} else {
+		ps = append(ps, sourceignore.DefaultPatterns(domain)...)
+	}
+	m := sourceignore.NewMatcher(ps)
+	err = filepath.WalkDir(origin, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if p == origin {
+			return nil
+		}
+		parts := strings.Split(p, string(filepath.Separator))
+		if m.Match(parts, d.IsDir()) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() || !d.Type().IsRegular() {
+			return nil
+		}
+		rel, _ := filepath.Rel(origin, p)
+		return a.add(filepath.ToSlash(rel), p)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("package source %s: %w", origin, err)
+	}
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// add copies src to rel inside the artifact.
+func (a *artifact) add(rel, src string) error {
+	dst := filepath.Join(a.Dir, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return nil // unreadable files are not in the artifact
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	a.files[rel] = src
+	return out.Close()
+}
+
+// copyRule is one ArtifactGenerator copy operation.
+type copyRule struct {
+	Alias   string   // the source the files come from
+	From    string   // glob relative to the source root
+	To      string   // destination relative to the artifact root
+	Exclude []string // globs relative to the source root
+}
+
+// fromRules builds an artifact out of other artifacts by ArtifactGenerator
+// copy rules (source.extensions.fluxcd.io): a "dir/**" glob copies the tree
+// under dir into To, keeping its structure; a file glob copies matching
+// files into To when it ends in '/', or to To itself otherwise.
+func fromRules(dst string, srcs map[string]*artifact, rules []copyRule) (*artifact, error) {
+	a := &artifact{Dir: dst, files: map[string]string{}}
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return nil, err
+	}
+	for _, r := range rules {
+		src, ok := srcs[r.Alias]
+		if !ok {
+			return nil, fmt.Errorf("copy from @%s: no such source alias", r.Alias)
+		}
+		base := globBase(r.From)
+		for rel, origin := range src.files {
+			if !globMatch(r.From, rel) || anyMatch(r.Exclude, rel) {
+				continue
+			}
+			var target string
+			switch {
+			case strings.HasSuffix(r.To, "/") || r.To == "":
+				sub := strings.TrimPrefix(strings.TrimPrefix(rel, base), "/")
+				if !strings.Contains(r.From, "**") {
+					sub = path.Base(rel)
+				}
+				target = path.Join(r.To, sub)
+			default:
+				target = r.To
+			}
+			target = path.Clean(strings.TrimPrefix(target, "/"))
+			if target == "." || strings.HasPrefix(target, "../") {
+				return nil, fmt.Errorf("copy %s to %s: destination leaves the artifact", r.From, r.To)
+			}
+			if err := a.add(target, origin); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return a, nil
+}
+
+func anyMatch(globs []string, rel string) bool {
+	for _, g := range globs {
+		if globMatch(g, rel) {
+			return true
+		}
+	}
+	return false
+}
+
+// globBase is the literal directory prefix of a glob.
+func globBase(g string) string {
+	parts := strings.Split(g, "/")
+	var out []string
+	for _, p := range parts {
+		if strings.ContainsAny(p, "*?[") {
+			break
+		}
+		out = append(out, p)
+	}
+	if len(out) == len(parts) { // no meta: a plain file or directory
+		return path.Dir(g)
+	}
+	return strings.Join(out, "/")
+}
+
+// globMatch matches rel against g where "**" spans any number of segments.
+func globMatch(g, rel string) bool {
+	return matchSegs(strings.Split(strings.Trim(g, "/"), "/"), strings.Split(rel, "/"))
+}
+
+func matchSegs(g, s []string) bool {
+	for len(g) > 0 {
+		if g[0] == "**" {
+			for i := 0; i <= len(s); i++ {
+				if matchSegs(g[1:], s[i:]) {
+					return true
+				}
+			}
+			return false
+		}
+		if len(s) == 0 {
+			return false
+		}
+		if ok, _ := path.Match(g[0], s[0]); !ok {
+			return false
+		}
+		g, s = g[1:], s[1:]
+	}
+	if len(s) > 0 {
+		// a plain directory glob copies everything below it
+		return false
+	}
+	return true
+}

@@ -1,0 +1,411 @@
+package render
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/kustomize/api/resource"
+	"sigs.k8s.io/yaml"
+
+	"github.com/gitops-lint/gitops-lint/internal/finding"
+)
+
+// envRun renders one environment: the entry Kustomization, then every
+// Kustomization its output contains, recursively, as the cluster converges.
+type envRun struct {
+	r     *renderer
+	entry entry
+	env   *Environment
+
+	mu sync.Mutex
+	// objs holds what later builds may need from earlier ones: ConfigMaps and
+	// Secrets (substituteFrom) and Flux sources, by "Kind/namespace/name".
+	objs map[string]map[string]any
+	seen map[string]bool
+}
+
+type job struct {
+	k  *Kustomization
+	ks map[string]any
+}
+
+func objKey(kind, ns, name string) string { return kind + "/" + ns + "/" + name }
+
+func (r *renderer) renderEnv(ctx context.Context, e entry) *Environment {
+	env := &Environment{
+		Name: e.env.Name, Path: e.env.Path, Branch: e.env.Branch,
+		BranchFile: e.branchFile, BranchLine: e.branchLine,
+		Lockdown: Lockdown{StrictSubstitution: true},
+	}
+	if env.BranchFile != "" {
+		env.BranchFile, _, _ = r.position(filepath.Join(r.tree.Root, filepath.FromSlash(env.BranchFile)))
+	}
+	run := &envRun{r: r, entry: e, env: env, objs: map[string]map[string]any{}, seen: map[string]bool{}}
+	root := run.newJob(e.ks, "", nil)
+	if e.file != "" {
+		root.k.File, _, _ = r.position(filepath.Join(r.tree.Root, filepath.FromSlash(e.file)))
+		root.k.Line = e.line
+	}
+	pending := []*job{root}
+	first := true
+	for len(pending) > 0 && ctx.Err() == nil {
+		var ready, blocked []*job
+		for _, j := range pending {
+			if run.varsReady(j) {
+				ready = append(ready, j)
+			} else {
+				blocked = append(blocked, j)
+			}
+		}
+		if len(ready) == 0 { // nothing else will provide them: build with what exists
+			ready, blocked = blocked, nil
+		}
+		children := make([][]*job, len(ready))
+		var wg sync.WaitGroup
+		for i, j := range ready {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r.sem <- struct{}{}
+				defer func() { <-r.sem }()
+				children[i] = run.build(ctx, j)
+			}()
+		}
+		wg.Wait()
+		if first {
+			env.Lockdown = lockdownFrom(root.k.Objects)
+			first = false
+		}
+		pending = blocked
+		for _, cs := range children {
+			pending = append(pending, cs...)
+		}
+	}
+	return env
+}
+
+// newJob registers a Kustomization of the environment.
+func (run *envRun) newJob(ks map[string]any, file string, parent *Kustomization) *job {
+	u := unstructured.Unstructured{Object: ks}
+	k := &Kustomization{
+		Namespace: cmpOr(u.GetNamespace(), "default"),
+		Name:      u.GetName(),
+		File:      file,
+	}
+	if parent != nil {
+		k.Parent = parent.ID()
+	}
+	spec, _ := ks["spec"].(map[string]any)
+	k.Spec = spec
+	k.SourceKind, k.SourceNamespace, k.SourceName = sourceRefOf(ks, k.Namespace)
+	k.Path = nestedStr(ks, "spec", "path")
+	k.ServiceAccountName = nestedStr(ks, "spec", "serviceAccountName")
+	k.TargetNamespace = nestedStr(ks, "spec", "targetNamespace")
+	k.Prune, _ = nested(ks, "spec", "prune").(bool)
+	k.Force, _ = nested(ks, "spec", "force").(bool)
+	run.mu.Lock()
+	run.seen[k.ID()] = true
+	run.env.Kustomizations = append(run.env.Kustomizations, k)
+	run.mu.Unlock()
+	return &job{k: k, ks: ks}
+}
+
+type substRef struct {
+	Kind     string `json:"kind"`
+	Name     string `json:"name"`
+	Optional bool   `json:"optional"`
+}
+
+func substituteFrom(ks map[string]any) []substRef {
+	raw, _ := nested(ks, "spec", "postBuild", "substituteFrom").([]any)
+	var out []substRef
+	for _, r := range raw {
+		m, _ := r.(map[string]any)
+		ref := substRef{Kind: str(m["kind"]), Name: str(m["name"])}
+		ref.Optional, _ = m["optional"].(bool)
+		out = append(out, ref)
+	}
+	return out
+}
+
+// varsReady reports whether every substituteFrom reference of j exists in
+// the environment rendered so far.
+func (run *envRun) varsReady(j *job) bool {
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	for _, ref := range substituteFrom(j.ks) {
+		if _, ok := run.objs[objKey(ref.Kind, j.k.Namespace, ref.Name)]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func (run *envRun) finding(k *Kustomization, rule string, sev finding.Severity, file string, line int, msg string) finding.Finding {
+	if file == "" {
+		file, line = k.File, k.Line
+	}
+	return finding.Finding{
+		Rule: rule, Severity: sev, Message: msg, File: file, Line: line, Column: 1,
+		Environment: run.env.Name, Kustomization: k.ID(),
+	}
+}
+
+// fieldLine returns the line of a spec field of k's declaring document.
+func (run *envRun) fieldLine(k *Kustomization, path ...string) int {
+	if k.File == "" {
+		return 0
+	}
+	if d := run.r.lint.Find(k.File, kindKustomize, k.Name); d != nil {
+		return d.FieldLine(path...)
+	}
+	return k.Line
+}
+
+// build renders one Kustomization and returns the child Kustomizations
+// its output declares.
+func (run *envRun) build(ctx context.Context, j *job) []*job {
+	k := j.k
+	art, err := run.source(j)
+	if err != nil {
+		var se *sourceMissing
+		sev, rule := finding.Error, finding.RuleRenderError
+		if errors.As(err, &se) {
+			sev, rule = finding.Warning, finding.RuleSourceMissing
+		}
+		run.r.add(run.finding(k, rule, sev, k.File, run.fieldLine(k, "spec", "sourceRef"), err.Error()))
+		return nil
+	}
+	k.SourceDir = art.Origin
+	if art.Origin != "" {
+		k.Dir = filepath.Join(art.Origin, filepath.FromSlash(k.Path))
+	}
+	m, wantOrigin, err := run.r.kustomizeBuild(art, j.ks)
+	if err != nil {
+		run.buildFailed(k, art, err)
+		return nil
+	}
+	vars := run.newSubstituter(k, j.ks)
+	var children []*job
+	for _, res := range m.Resources() {
+		obj, err := run.object(ctx, k, art, res, vars, wantOrigin)
+		if err != nil {
+			run.r.add(run.finding(k, finding.RuleRenderError, finding.Error, obj.File, obj.Line, err.Error()))
+			continue
+		}
+		k.Objects = append(k.Objects, obj)
+		run.register(obj)
+		if isFluxKustomization(obj.APIVersion(), obj.Kind()) {
+			run.mu.Lock()
+			dup := run.seen[cmpOr(obj.Namespace(), "default")+"/"+obj.Name()]
+			run.mu.Unlock()
+			if !dup {
+				cj := run.newJob(obj.Content, obj.File, k)
+				cj.k.Line = obj.Line
+				children = append(children, cj)
+			}
+		}
+	}
+	if cm, ok := nested(j.ks, "spec", "commonMetadata").(map[string]any); ok {
+		setCommonMetadata(k.Objects, cm)
+	}
+	k.Rendered = true
+	return children
+}
+
+func (run *envRun) buildFailed(k *Kustomization, art *artifact, err error) {
+	var be *buildError
+	if !errors.As(err, &be) {
+		run.r.add(run.finding(k, finding.RuleRenderError, finding.Error, "", 0, err.Error()))
+		return
+	}
+	file, line := k.File, k.Line
+	switch {
+	case be.field == "path":
+		line = run.fieldLine(k, "spec", "path")
+	case be.file != "":
+		if o, ok := art.OriginOf(be.file); ok {
+			if f, x, rel := run.r.position(o); f != "" {
+				file, line = f, 1
+				if x != nil {
+					if l := findValueLine(x, rel, be.field); l > 0 {
+						line = l
+					}
+				}
+			}
+		}
+	}
+	run.r.add(run.finding(k, be.rule, finding.Error, file, line, be.msg))
+}
+
+// findValueLine returns the line of the first scalar equal to value in file.
+func findValueLine(x *Index, file, value string) int {
+	for _, d := range x.Files[file] {
+		if l := scalarLine(d.Node, value); l > 0 {
+			return l
+		}
+	}
+	return 0
+}
+
+// register records objects later builds may read.
+func (run *envRun) register(o *Object) {
+	kind := o.Kind()
+	g := groupOf(o.APIVersion())
+	keep := (g == "" && (kind == "ConfigMap" || kind == "Secret")) || g == sourceGroup || g == sourceExtGroup
+	if !keep {
+		return
+	}
+	run.mu.Lock()
+	run.objs[objKey(kind, cmpOr(o.Namespace(), "default"), o.Name())] = o.Content
+	run.mu.Unlock()
+}
+
+// object converts a built resource: identity check, source position,
+// post-build substitution, origin annotation removal.
+func (run *envRun) object(ctx context.Context, k *Kustomization, art *artifact, res *resource.Resource, vars *substituter, wantOrigin bool) (*Object, error) {
+	obj := &Object{}
+	run.locate(k, art, res, obj, wantOrigin)
+	if res.GetName() == "" || res.GetKind() == "" || res.GetApiVersion() == "" {
+		return obj, fmt.Errorf("failed to decode Kubernetes apiVersion, kind and name from: %v", strings.TrimSpace(res.String()))
+	}
+	if err := vars.apply(ctx, res, obj); err != nil {
+		return obj, err
+	}
+	b, err := res.MarshalJSON()
+	if err != nil {
+		return obj, fmt.Errorf("encode %s/%s: %w", res.GetKind(), res.GetName(), err)
+	}
+	u := &unstructured.Unstructured{}
+	if err := u.UnmarshalJSON(b); err != nil {
+		return obj, fmt.Errorf("decode %s/%s: %w", res.GetKind(), res.GetName(), err)
+	}
+	obj.Content = u.Object
+	return obj, nil
+}
+
+type origin struct {
+	Path         string `json:"path"`
+	ConfiguredIn string `json:"configuredIn"`
+}
+
+// locate sets the source position of res from kustomize's origin
+// annotation and the original id of the resource, and strips the
+// annotation unless the user asked for it.
+func (run *envRun) locate(k *Kustomization, art *artifact, res *resource.Resource, obj *Object, wantOrigin bool) {
+	ann := res.GetAnnotations()
+	raw, ok := ann[originAnnotation]
+	if ok && !wantOrigin {
+		delete(ann, originAnnotation)
+		_ = res.SetAnnotations(ann)
+	}
+	var o origin
+	if !ok || yaml.Unmarshal([]byte(raw), &o) != nil {
+		return
+	}
+	p := cmpOr(o.Path, o.ConfiguredIn)
+	if p == "" || strings.Contains(p, "://") {
+		return
+	}
+	abs := filepath.Join(k.buildDir(art), filepath.FromSlash(p))
+	src, ok := art.OriginOf(abs)
+	if !ok {
+		return
+	}
+	file, x, rel := run.r.position(src)
+	obj.File, obj.OriginPath, obj.Line = file, rel, 1
+	if x == nil {
+		return
+	}
+	id := res.OrgId()
+	docs := x.Files[rel]
+	for _, d := range docs {
+		if d.Kind == id.Kind && d.Name == id.Name {
+			obj.Line = d.Line
+			return
+		}
+	}
+	if o.ConfiguredIn != "" && o.Path == "" { // generated: point at the generator entry
+		for _, d := range docs {
+			if l := scalarLine(d.Node, id.Name); l > 0 {
+				obj.Line = l
+				return
+			}
+		}
+	}
+	if len(docs) > 0 {
+		obj.Line = docs[0].Line
+	}
+}
+
+func (k *Kustomization) buildDir(art *artifact) string {
+	return filepath.Join(art.Dir, filepath.FromSlash(k.Path))
+}
+
+// setCommonMetadata adds spec.commonMetadata labels and annotations to every
+// object, as kustomize-controller does at apply time.
+func setCommonMetadata(objs []*Object, cm map[string]any) {
+	for _, o := range objs {
+		md, _ := o.Content["metadata"].(map[string]any)
+		if md == nil {
+			md = map[string]any{}
+			o.Content["metadata"] = md
+		}
+		for _, field := range []string{"labels", "annotations"} {
+			add, _ := cm[field].(map[string]any)
+			if len(add) == 0 {
+				continue
+			}
+			cur, _ := md[field].(map[string]any)
+			if cur == nil {
+				cur = map[string]any{}
+				md[field] = cur
+			}
+			for kk, v := range add {
+				cur[kk] = v
+			}
+		}
+	}
+}
+
+// lockdownFrom reads kustomize-controller's flags from the Deployment the
+// entry Kustomization renders (bootstrap patches).
+func lockdownFrom(objs []*Object) Lockdown {
+	l := Lockdown{StrictSubstitution: true}
+	for _, o := range objs {
+		if o.Kind() != "Deployment" || o.Name() != "kustomize-controller" {
+			continue
+		}
+		cs, _ := nested(o.Content, "spec", "template", "spec", "containers").([]any)
+		for _, c := range cs {
+			cm, _ := c.(map[string]any)
+			args, _ := cm["args"].([]any)
+			for _, a := range args {
+				flag, val, hasVal := strings.Cut(str(a), "=")
+				on := !hasVal || val == "true"
+				switch flag {
+				case "--no-remote-bases":
+					l.NoRemoteBases = on
+				case "--no-cross-namespace-refs":
+					l.NoCrossNamespaceRefs = on
+				case "--default-service-account":
+					l.DefaultServiceAccount = val
+				case "--feature-gates":
+					for _, g := range strings.Split(val, ",") {
+						name, v, _ := strings.Cut(g, "=")
+						if name == "StrictPostBuildSubstitutions" {
+							l.StrictSubstitution = v != "false"
+						}
+					}
+				}
+			}
+		}
+	}
+	return l
+}
+
