@@ -49,7 +49,7 @@ func groupOf(apiVersion string) string {
 
 // Index is every YAML document of a repository, read once.
 type Index struct {
-	Root  string          // absolute, symlinks resolved
+	Root  string            // absolute, symlinks resolved
 	Files map[string][]*Doc // by relative path
 	// Findings are yaml/syntax and render/path-escape findings of the scan.
 	Findings []finding.Finding

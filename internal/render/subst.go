@@ -256,4 +256,3 @@ func (run *envRun) varLine(obj *Object, name string) (string, int) {
 }
 
 func fileIn(root, rel string) string { return root + string(os.PathSeparator) + rel }
-

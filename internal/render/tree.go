@@ -408,4 +408,3 @@ func lockdownFrom(objs []*Object) Lockdown {
 	}
 	return l
 }
-
