@@ -56,6 +56,9 @@ type Index struct {
 	// Symlinks are the relative paths of symbolic links in the tree; they are
 	// not part of a Flux artifact.
 	Symlinks []string
+	// Excluded are files too hostile to hand to kustomize (oversized, alias
+	// bombs); they are reported and left out of every artifact.
+	Excluded map[string]bool
 }
 
 // Docs returns every document of every file, in file then document order.
@@ -105,7 +108,7 @@ func LoadIndex(root string) (*Index, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("read repository: %s is not a directory", root)
 	}
-	x := &Index{Root: abs, Files: map[string][]*Doc{}}
+	x := &Index{Root: abs, Files: map[string][]*Doc{}, Excluded: map[string]bool{}}
 	err = filepath.WalkDir(abs, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return nil // unreadable entries are skipped, as the artifact would lack them
@@ -192,6 +195,7 @@ func (x *Index) loadFile(p, rel string) {
 		return
 	}
 	if len(data) > MaxFileSize {
+		x.Excluded[rel] = true
 		x.syntax(rel, 1, "file is larger than %d MiB; gitops-lint does not parse it (a manifest this large would also exceed Flux's artifact limits): split it or add it to .sourceignore", MaxFileSize>>20)
 		return
 	}
@@ -203,8 +207,11 @@ func (x *Index) loadFile(p, rel string) {
 	if err != nil {
 		// Only files that look like Kubernetes manifests are reported:
 		// templates and other tools' YAML are not ours to judge.
+		var pe *posError
+		if errors.As(err, &pe) && pe.exclude {
+			x.Excluded[rel] = true
+		}
 		if k8sHint.Match(data) {
-			var pe *posError
 			if errors.As(err, &pe) {
 				x.syntax(rel, pe.line, "%s", pe.msg)
 			} else {
@@ -217,8 +224,9 @@ func (x *Index) loadFile(p, rel string) {
 }
 
 type posError struct {
-	line int
-	msg  string
+	line    int
+	msg     string
+	exclude bool // too hostile to hand to kustomize
 }
 
 func (e *posError) Error() string { return fmt.Sprintf("line %d: %s", e.line, e.msg) }
@@ -299,7 +307,7 @@ func checkNode(root *yaml.Node) error {
 		return total
 	}
 	if size(root, 0) > maxExpandedNodes {
-		return &posError{line: root.Line, msg: fmt.Sprintf("document expands to more than %d nodes through aliases (a YAML alias bomb)", maxExpandedNodes)}
+		return &posError{line: root.Line, exclude: true, msg: fmt.Sprintf("document expands to more than %d nodes through aliases (a YAML alias bomb)", maxExpandedNodes)}
 	}
 	return nil
 }

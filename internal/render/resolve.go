@@ -71,9 +71,9 @@ func (r *renderer) dirArtifact(dir, ignore string) (*artifact, error) {
 	if real, err := filepath.EvalSymlinks(abs); err == nil {
 		abs = real
 	}
-	r.index(abs)
+	x := r.index(abs)
 	return r.arts.get("dir\x00"+abs+"\x00"+ignore, func(dst string) (*artifact, error) {
-		return fromDir(abs, dst, ignore)
+		return fromDir(abs, dst, ignore, x.Excluded)
 	})
 }
 

@@ -76,7 +76,7 @@ func (s *artifacts) get(id string, mk func(dir string) (*artifact, error)) (*art
 
 // fromDir packages a checkout the way source-controller packages a
 // GitRepository: default exclusions, .sourceignore files, spec.ignore.
-func fromDir(origin, dst, ignore string) (*artifact, error) {
+func fromDir(origin, dst, ignore string, excluded map[string]bool) (*artifact, error) {
 	a := &artifact{Dir: dst, Origin: origin, files: map[string]string{}}
 	domain := strings.Split(origin, string(filepath.Separator))
 	ps, err := sourceignore.LoadIgnorePatterns(origin, domain)
@@ -108,6 +108,11 @@ func fromDir(origin, dst, ignore string) (*artifact, error) {
 			return nil
 		}
 		rel, _ := filepath.Rel(origin, p)
+		// Oversized YAML and alias bombs are reported by the index and left
+		// out, so that a hostile repository cannot make kustomize parse them.
+		if excluded[filepath.ToSlash(rel)] {
+			return nil
+		}
 		return a.add(filepath.ToSlash(rel), p)
 	})
 	if err != nil {

@@ -1,0 +1,29 @@
+# gitops-lint developer tasks. `make` alone lists them.
+
+GO ?= go
+BIN := bin/gitops-lint
+
+.DEFAULT_GOAL := help
+.PHONY: help build test lint demo bench generate
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+build: ## Build bin/gitops-lint
+	$(GO) build -o $(BIN) ./cmd/gitops-lint
+
+test: ## Vet and run every test
+	$(GO) vet ./... && $(GO) test ./...
+
+lint: ## Check gofmt and go vet
+	@files="$$(gofmt -l .)"; if [ -n "$$files" ]; then echo "gofmt needed:"; echo "$$files"; exit 1; fi
+	$(GO) vet ./...
+
+demo: ## Lint the demo fixture repository
+	$(GO) run ./cmd/gitops-lint testdata/repos/platform
+
+bench: ## Run the render benchmarks
+	$(GO) test -run '^$$' -bench . ./internal/render/
+
+generate: ## Regenerate generated files (go generate)
+	$(GO) generate ./...

@@ -1,0 +1,315 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gitops-lint/gitops-lint/internal/config"
+	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/render"
+	"github.com/gitops-lint/gitops-lint/internal/report"
+)
+
+// Checker finds problems in a render result. All checkers of a run get the
+// same result, concurrently, and must treat it as read-only. A checker never
+// prints and never aborts the run: whatever it finds, including files it
+// cannot read, is a finding. Order does not matter: findings are sorted after.
+type Checker interface {
+	Check(ctx context.Context, res *render.Result) []finding.Finding
+}
+
+// CheckerFunc adapts a function to Checker.
+type CheckerFunc func(ctx context.Context, res *render.Result) []finding.Finding
+
+// Check calls f.
+func (f CheckerFunc) Check(ctx context.Context, res *render.Result) []finding.Finding {
+	return f(ctx, res)
+}
+
+// newCheckers builds the checkers of a lint run from its options.
+//
+// ADD CHECKERS HERE: append each one (schema, rbac, flux, duplicate,
+// sealedsecret, policy, …) to the returned slice. An error (say, a policy
+// directory that does not compile) should be a finding.UsageError when the
+// user can fix it.
+func newCheckers(opts Options) ([]Checker, error) {
+	var checkers []Checker
+	return checkers, nil
+}
+
+func newLintCommand(a *app) *cobra.Command {
+	fv := &flagValues{}
+	cmd := &cobra.Command{
+		Use:   "lint [PATH]",
+		Short: "Lint the repository at PATH (the default command)",
+		Long: `Lint renders every environment of the Flux repository at PATH (default ".")
+and reports what kustomize-controller would fail on, with the file and line
+to fix.
+
+` + settingsHelp,
+		Args: maxArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.lint(cmd, fv, args)
+		},
+	}
+	addLintFlags(cmd.Flags(), fv)
+	return cmd
+}
+
+// options resolves the settings of a lint or render command: PATH, the
+// config file, then flag > environment > file > default.
+func (a *app) options(cmd *cobra.Command, fv *flagValues, args []string, lint bool) (Options, error) {
+	root, err := repoPath(cmd, args)
+	if err != nil {
+		return Options{}, err
+	}
+	in := inputs{flags: *fv, set: setFlags(cmd.Flags()), env: a.env}
+	path, none, err := configChoice(in)
+	if err != nil {
+		return Options{}, err
+	}
+	if !none {
+		if path == "" {
+			found, err := config.Find(root)
+			if err != nil {
+				return Options{}, finding.Usagef("%w", err)
+			}
+			if found != "" {
+				path = displayPath(found)
+			}
+		}
+		if path != "" {
+			if in.file, err = config.Load(path); err != nil {
+				return Options{}, err
+			}
+		}
+	}
+	opts, err := resolve(in)
+	if err != nil {
+		return Options{}, err
+	}
+	opts.Root = root
+	if lint {
+		if err := resolveOutput(in, &opts); err != nil {
+			return Options{}, err
+		}
+	}
+	if err := checkDirs(&opts); err != nil {
+		return Options{}, err
+	}
+	return opts, nil
+}
+
+// repoPath is the absolute PATH argument (default "."), which must be a
+// directory.
+func repoPath(cmd *cobra.Command, args []string) (string, error) {
+	p := "."
+	if len(args) > 0 {
+		p = args[0]
+	}
+	abs, err := existingDir(p)
+	if err == nil {
+		return abs, nil
+	}
+	// "gitops-lint rulse" lands here as a PATH: point at the command.
+	if !cmd.HasParent() && !strings.ContainsAny(p, `/\.`) {
+		if s := cmd.SuggestionsFor(p); len(s) > 0 {
+			return "", finding.Usagef("%w (did you mean the %q command?)", err, s[0])
+		}
+		return "", finding.Usagef("%w (PATH is the repository to lint; run '%s --help' for the commands)", err, cmd.CommandPath())
+	}
+	return "", finding.Usagef("%w", err)
+}
+
+// lint is the pipeline: resolve options → render → check → sort → summary
+// (computed once) → every report.
+func (a *app) lint(cmd *cobra.Command, fv *flagValues, args []string) error {
+	ctx := cmd.Context()
+	start := time.Now()
+	opts, err := a.options(cmd, fv, args, true)
+	if err != nil {
+		return err
+	}
+	checkers, err := a.checkers(opts)
+	if err != nil {
+		return err
+	}
+
+	stop := a.progress("linting " + displayPath(opts.Root))
+	res, err := a.renderRepo(ctx, opts)
+	if err != nil {
+		stop()
+		return err
+	}
+	checked, err := runCheckers(ctx, checkers, res)
+	stop()
+	if err != nil {
+		return err
+	}
+
+	findings := finding.Sort(append(slices.Clone(res.Findings), checked...))
+	rep := &report.Report{
+		Tool:     report.Tool{Name: toolName, Version: Version()},
+		Summary:  summarize(res, findings, time.Since(start)),
+		Findings: findings,
+	}
+	if err := a.writeReports(opts.Formats, rep); err != nil {
+		return err
+	}
+	a.exitCode = finding.ExitCode(findings, opts.FailOn)
+	return nil
+}
+
+// renderRepo renders and keeps only the requested environments (whether or
+// not render already did), failing on a requested one that does not exist.
+func (a *app) renderRepo(ctx context.Context, opts Options) (*render.Result, error) {
+	res, err := a.renderFn(ctx, opts.RenderOptions())
+	if err != nil {
+		if isUsage(err) {
+			return nil, err
+		}
+		// Anything else is ours: render turns the repository's problems
+		// into findings, so an error is a bug (exit 3).
+		return nil, fmt.Errorf("render %s: %w", displayPath(opts.Root), err)
+	}
+	if res == nil {
+		return nil, errors.New("render returned no result and no error")
+	}
+	if len(opts.Environments) == 0 {
+		return res, nil
+	}
+	found := map[string]bool{}
+	res.Environments = slices.DeleteFunc(res.Environments, func(e *render.Environment) bool {
+		keep := slices.Contains(opts.Environments, e.Name)
+		found[e.Name] = found[e.Name] || keep
+		return !keep
+	})
+	res.Findings = slices.DeleteFunc(res.Findings, func(f finding.Finding) bool {
+		return f.Environment != "" && !slices.Contains(opts.Environments, f.Environment)
+	})
+	for _, name := range opts.Environments {
+		if !found[name] {
+			return nil, finding.Usagef("--%s %s: no such environment in %s", flagEnv, name, displayPath(opts.Root))
+		}
+	}
+	return res, nil
+}
+
+// runCheckers runs every checker concurrently. A panicking checker is a bug
+// and fails the run (exit 3) rather than silently dropping its findings.
+func runCheckers(ctx context.Context, checkers []Checker, res *render.Result) ([]finding.Finding, error) {
+	out := make([][]finding.Finding, len(checkers))
+	errs := make([]error, len(checkers))
+	var wg sync.WaitGroup
+	for i, c := range checkers {
+		wg.Go(func() {
+			defer func() {
+				if r := recover(); r != nil {
+					errs[i] = fmt.Errorf("checker %T panicked: %v\n%s", c, r, debug.Stack())
+				}
+			}()
+			out[i] = c.Check(ctx, res)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return slices.Concat(out...), nil
+}
+
+// summarize is the one place the summary is computed; reporters only print it.
+func summarize(res *render.Result, fs []finding.Finding, d time.Duration) finding.Summary {
+	s := finding.Summary{Environments: len(res.Environments), DurationMs: d.Milliseconds()}
+	for _, e := range res.Environments {
+		s.Kustomizations += len(e.Kustomizations)
+		for _, k := range e.Kustomizations {
+			s.Objects += len(k.Objects)
+		}
+	}
+	s.Count(fs)
+	return s
+}
+
+// writeReports writes each format: files first (never coloured), then the
+// one that goes to stdout.
+func (a *app) writeReports(specs []FormatSpec, rep *report.Report) error {
+	var toStdout []FormatSpec
+	for _, s := range specs {
+		if s.File == "" {
+			toStdout = append(toStdout, s)
+			continue
+		}
+		w, err := report.New(string(s.Format))
+		if err != nil {
+			return finding.Usagef("--%s %s: %w", flagFormat, s.Format, err)
+		}
+		var buf bytes.Buffer
+		if err := w.Write(&buf, rep); err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Dir(s.File), 0o755); err != nil {
+			return finding.Usagef("write %s report: %w", s.Format, err)
+		}
+		if err := os.WriteFile(s.File, buf.Bytes(), 0o644); err != nil {
+			return finding.Usagef("write %s report: %w", s.Format, err)
+		}
+	}
+	for _, s := range toStdout {
+		w, err := report.New(string(s.Format), report.WithColor(a.colorStdout()))
+		if err != nil {
+			return finding.Usagef("--%s %s: %w", flagFormat, s.Format, err)
+		}
+		if err := w.Write(a.stdout, rep); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// progress shows "label… 3s" on stderr while a run lasts more than a
+// second, only when stderr is a terminal; stop clears the line.
+func (a *app) progress(label string) (stop func()) {
+	if !a.stderrTTY {
+		return func() {}
+	}
+	start := time.Now()
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		shown := false
+		for {
+			select {
+			case <-done:
+				if shown {
+					fmt.Fprint(a.stderr, "\r\x1b[K")
+				}
+				return
+			case now := <-t.C:
+				fmt.Fprintf(a.stderr, "\r\x1b[K%s… %ds", label, int(now.Sub(start).Seconds()))
+				shown = true
+			}
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			close(done)
+			<-finished
+		})
+	}
+}

@@ -1,0 +1,446 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/gitops-lint/gitops-lint/internal/config"
+	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/render"
+	"github.com/gitops-lint/gitops-lint/internal/report"
+)
+
+// Flag names. Each one's environment variable is envVar(name).
+const (
+	flagFormat        = "format"
+	flagFailOn        = "fail-on"
+	flagEnv           = "env"
+	flagSource        = "source"
+	flagPlatform      = "platform"
+	flagConfig        = "config"
+	flagNoConfig      = "no-config"
+	flagWorkers       = "workers"
+	flagKustomization = "kustomization"
+)
+
+// envPrefix starts the environment variable of every flag.
+const envPrefix = "GITOPS_LINT_"
+
+// envVar is the environment variable of a flag: --fail-on → GITOPS_LINT_FAIL_ON.
+func envVar(flag string) string {
+	return envPrefix + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// Options are the resolved settings of one lint or render run.
+type Options struct {
+	// Root is the absolute path of the repository to lint.
+	Root string
+	// Formats are the reports to write; at most one goes to stdout.
+	Formats []FormatSpec
+	// FailOn is the --fail-on threshold.
+	FailOn finding.FailOn
+	// Environments limits the run to these environment names (empty: all).
+	Environments []string
+	// Sources maps a Flux source reference to a local directory.
+	Sources map[string]string
+	// Platform is the platform repository when Root is a tenant repository.
+	Platform string
+	// Workers is the parallelism (0: one per CPU).
+	Workers int
+	// ExplicitEnvironments come from the config file.
+	ExplicitEnvironments []render.EnvironmentSpec
+	// ConfigFile is the config file used ("" for none).
+	ConfigFile string
+	// Kustomization is the render --kustomization filter (namespace/name).
+	Kustomization string
+}
+
+// RenderOptions are the render.Options of a run.
+func (o Options) RenderOptions() render.Options {
+	return render.Options{
+		Root:                 o.Root,
+		Sources:              o.Sources,
+		Environments:         o.Environments,
+		Kustomization:        o.Kustomization,
+		Platform:             o.Platform,
+		ExplicitEnvironments: o.ExplicitEnvironments,
+		Workers:              o.Workers,
+	}
+}
+
+// FormatSpec is one --format value: a format and where it goes.
+type FormatSpec struct {
+	Format report.Format
+	// File is the path to write; "" means stdout.
+	File string
+}
+
+// flagValues hold what the command line said, before resolution.
+type flagValues struct {
+	formats       []string
+	failOn        string
+	envs          []string
+	sources       []string
+	platform      string
+	config        string
+	noConfig      bool
+	workers       int
+	kustomization string
+}
+
+// addCommonFlags declares the flags that decide what is rendered.
+func addCommonFlags(fs *pflag.FlagSet, fv *flagValues) {
+	fs.StringArrayVar(&fv.envs, flagEnv, nil, "lint only the environment `NAME`; repeatable")
+	fs.StringArrayVar(&fv.sources, flagSource, nil, "`REF=DIR`: use DIR as the content of the Flux source REF (namespace/name of a GitRepository or OCIRepository, or its URL); repeatable")
+	fs.StringVar(&fv.platform, flagPlatform, "", "lint PATH as a tenant repository of the platform repository in `DIR`")
+	fs.StringVar(&fv.config, flagConfig, "", "read settings from `FILE` (default: "+config.FileName+" found from PATH upward)")
+	fs.BoolVar(&fv.noConfig, flagNoConfig, false, "read no config file")
+	fs.IntVar(&fv.workers, flagWorkers, 0, "run `N` workers (default: number of CPUs)")
+}
+
+// addLintFlags declares the flags of lint (and of the root command).
+func addLintFlags(fs *pflag.FlagSet, fv *flagValues) {
+	fs.StringArrayVar(&fv.formats, flagFormat, nil, formatHelp())
+	fs.StringVar(&fv.failOn, flagFailOn, "", "exit 1 when a finding at or above `SEVERITY` exists: error, warning or never (default error)")
+	addCommonFlags(fs, fv)
+	fs.SortFlags = false
+}
+
+func formatHelp() string {
+	var ready, later []string
+	for _, f := range report.Formats() {
+		if _, err := report.ParseFormat(string(f)); err == nil {
+			ready = append(ready, string(f))
+		} else {
+			later = append(later, string(f))
+		}
+	}
+	ready[0] += " (default)"
+	h := "report format: `F[=FILE]` writes format F to FILE, or to stdout without =FILE; repeatable. F: " + strings.Join(ready, ", ")
+	if len(later) > 0 {
+		h += "; not yet implemented: " + strings.Join(later, ", ")
+	}
+	return h
+}
+
+// inputs are everything options are resolved from. Keeping them in one
+// value makes resolution a pure function that tables can test.
+type inputs struct {
+	flags flagValues
+	// set holds the names of the flags given on the command line.
+	set map[string]bool
+	// env is the process environment.
+	env map[string]string
+	// file is the config file (nil: none).
+	file *config.File
+}
+
+// setFlags returns the names of the flags that were given.
+func setFlags(fs *pflag.FlagSet) map[string]bool {
+	set := map[string]bool{}
+	fs.Visit(func(f *pflag.Flag) { set[f.Name] = true })
+	return set
+}
+
+// origin is where a setting came from, for error messages.
+type origin struct {
+	flag string       // the flag, when it came from the command line
+	env  string       // the variable, when it came from the environment
+	file *config.File // the config file, otherwise
+	key  string       // the config key
+}
+
+func (o origin) errorf(format string, args ...any) error {
+	switch {
+	case o.flag != "":
+		return finding.Usagef("--%s: %s", o.flag, fmt.Sprintf(format, args...))
+	case o.env != "":
+		return finding.Usagef("%s: %s", o.env, fmt.Sprintf(format, args...))
+	case o.file != nil:
+		return o.file.Errorf(o.key, "%s: %s", o.key, fmt.Sprintf(format, args...))
+	}
+	return finding.Usagef(format, args...)
+}
+
+// lookupEnv reads a variable; empty counts as unset.
+func (in inputs) lookupEnv(flag string) (string, bool) {
+	v := in.env[envVar(flag)]
+	return v, v != ""
+}
+
+// envList splits a comma-separated variable.
+func envList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// configChoice decides which config file to read: an explicit path, none,
+// or ("", false) to search from PATH upward.
+func configChoice(in inputs) (path string, none bool, err error) {
+	if in.set[flagConfig] && in.set[flagNoConfig] && in.flags.noConfig {
+		return "", false, finding.Usagef("--config and --no-config cannot be used together")
+	}
+	if in.set[flagNoConfig] && in.flags.noConfig {
+		return "", true, nil
+	}
+	if in.set[flagConfig] {
+		if in.flags.config == "" {
+			return "", false, finding.Usagef("--config: missing FILE")
+		}
+		return in.flags.config, false, nil
+	}
+	noConfig := false
+	if in.set[flagNoConfig] {
+		noConfig = in.flags.noConfig // --no-config=false overrides the variable
+	} else if v, ok := in.lookupEnv(flagNoConfig); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return "", false, finding.Usagef("%s: invalid value %q (want true or false)", envVar(flagNoConfig), v)
+		}
+		noConfig = b
+	}
+	p, hasPath := in.lookupEnv(flagConfig)
+	switch {
+	case noConfig && hasPath:
+		return "", false, finding.Usagef("%s and %s cannot be used together", envVar(flagConfig), envVar(flagNoConfig))
+	case noConfig:
+		return "", true, nil
+	}
+	return p, false, nil
+}
+
+// resolve merges flags, environment and config file (in that order of
+// precedence) into the options that decide what is rendered. Root is left
+// to the caller.
+func resolve(in inputs) (Options, error) {
+	var opts Options
+	if in.file != nil {
+		opts.ConfigFile = in.file.Path
+		opts.ExplicitEnvironments = in.file.Environments
+	}
+
+	// --env: no config key (the file declares environments, it does not filter them).
+	if in.set[flagEnv] {
+		opts.Environments = slices.Clone(in.flags.envs)
+	} else if v, ok := in.lookupEnv(flagEnv); ok {
+		opts.Environments = envList(v)
+	}
+	for _, e := range opts.Environments {
+		if e == "" {
+			return Options{}, finding.Usagef("--%s: empty environment name", flagEnv)
+		}
+	}
+
+	// --source: a map, merged key by key so that a flag adds to or overrides
+	// the sources of the file instead of dropping them.
+	opts.Sources = map[string]string{}
+	if in.file != nil {
+		maps.Copy(opts.Sources, in.file.Sources)
+	}
+	if v, ok := in.lookupEnv(flagSource); ok {
+		if err := addSources(opts.Sources, envList(v), origin{env: envVar(flagSource)}); err != nil {
+			return Options{}, err
+		}
+	}
+	if in.set[flagSource] {
+		if err := addSources(opts.Sources, in.flags.sources, origin{flag: flagSource}); err != nil {
+			return Options{}, err
+		}
+	}
+	if len(opts.Sources) == 0 {
+		opts.Sources = nil
+	}
+
+	switch v, ok := in.lookupEnv(flagPlatform); {
+	case in.set[flagPlatform]:
+		opts.Platform = in.flags.platform
+	case ok:
+		opts.Platform = v
+	case in.file != nil:
+		opts.Platform = in.file.Platform
+	}
+
+	switch v, ok := in.lookupEnv(flagWorkers); {
+	case in.set[flagWorkers]:
+		opts.Workers = in.flags.workers
+		if opts.Workers < 0 {
+			return Options{}, origin{flag: flagWorkers}.errorf("must be 0 (one per CPU) or more, not %d", opts.Workers)
+		}
+	case ok:
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return Options{}, origin{env: envVar(flagWorkers)}.errorf("invalid value %q (want a number, 0 for one per CPU)", v)
+		}
+		opts.Workers = n
+	case in.file != nil:
+		opts.Workers = in.file.Workers
+	}
+
+	if in.set[flagKustomization] {
+		k := in.flags.kustomization
+		ns, name, ok := strings.Cut(k, "/")
+		if !ok || ns == "" || name == "" || strings.Contains(name, "/") {
+			return Options{}, origin{flag: flagKustomization}.errorf("want NAMESPACE/NAME, got %q", k)
+		}
+		opts.Kustomization = k
+	}
+	return opts, nil
+}
+
+func addSources(dst map[string]string, specs []string, o origin) error {
+	for _, s := range specs {
+		ref, dir, ok := strings.Cut(s, "=")
+		if !ok || ref == "" || dir == "" {
+			return o.errorf("want REF=DIR (REF is namespace/name or the source URL), got %q", s)
+		}
+		dst[ref] = dir
+	}
+	return nil
+}
+
+// resolveOutput resolves the lint-only settings: --format and --fail-on.
+func resolveOutput(in inputs, opts *Options) error {
+	opts.FailOn = finding.FailOnError
+	switch v, ok := in.lookupEnv(flagFailOn); {
+	case in.set[flagFailOn]:
+		fo, err := finding.ParseFailOn(in.flags.failOn)
+		if err != nil {
+			return origin{flag: flagFailOn}.errorf("invalid value %q (want error, warning or never)", in.flags.failOn)
+		}
+		opts.FailOn = fo
+	case ok:
+		fo, err := finding.ParseFailOn(v)
+		if err != nil {
+			return origin{env: envVar(flagFailOn)}.errorf("invalid value %q (want error, warning or never)", v)
+		}
+		opts.FailOn = fo
+	case in.file.Has(config.KeyFailOn):
+		opts.FailOn = in.file.FailOn
+	}
+
+	var (
+		specs []string
+		o     origin
+		base  string
+	)
+	switch v, ok := in.lookupEnv(flagFormat); {
+	case in.set[flagFormat]:
+		specs, o = in.flags.formats, origin{flag: flagFormat}
+	case ok:
+		specs, o = envList(v), origin{env: envVar(flagFormat)}
+	case in.file.Has(config.KeyFormat):
+		specs, o, base = in.file.Format, origin{file: in.file, key: config.KeyFormat}, in.file.Dir
+	}
+	if len(specs) == 0 {
+		specs = []string{string(report.FormatText)}
+	}
+	formats, err := parseFormats(specs, base)
+	if err != nil {
+		return o.errorf("%v", err)
+	}
+	opts.Formats = formats
+	return nil
+}
+
+// parseFormats parses F[=FILE] values. A relative FILE is joined to base
+// (the config file's directory; "" for the command line). At most one
+// format may go to stdout and no file may be named twice.
+func parseFormats(specs []string, base string) ([]FormatSpec, error) {
+	var (
+		out    []FormatSpec
+		stdout string
+		files  = map[string]bool{}
+	)
+	for _, s := range specs {
+		name, file, hasFile := strings.Cut(s, "=")
+		f, err := report.ParseFormat(name)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case hasFile && file == "":
+			return nil, fmt.Errorf("missing FILE in %q (write %s=FILE, or %s for stdout)", s, name, name)
+		case file == "-":
+			file = ""
+		case file != "" && base != "" && !filepath.IsAbs(file):
+			file = filepath.Join(base, file)
+		}
+		if file == "" {
+			if stdout != "" {
+				return nil, fmt.Errorf("both %s and %s would write to stdout; send one to a file with F=FILE", stdout, name)
+			}
+			stdout = name
+		} else {
+			key := filepath.Clean(file)
+			if files[key] {
+				return nil, fmt.Errorf("%s is named twice; give each format its own file", file)
+			}
+			files[key] = true
+		}
+		out = append(out, FormatSpec{Format: f, File: file})
+	}
+	return out, nil
+}
+
+// checkDirs checks that the directories named by the options exist, and
+// makes them absolute.
+func checkDirs(opts *Options) error {
+	for ref, dir := range opts.Sources {
+		abs, err := existingDir(dir)
+		if err != nil {
+			return finding.Usagef("source %s: %w", ref, err)
+		}
+		opts.Sources[ref] = abs
+	}
+	if opts.Platform != "" {
+		abs, err := existingDir(opts.Platform)
+		if err != nil {
+			return finding.Usagef("platform: %w", err)
+		}
+		opts.Platform = abs
+	}
+	return nil
+}
+
+func existingDir(p string) (string, error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", fmt.Errorf("resolve %s: %w", p, err)
+	}
+	st, err := os.Stat(abs)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return "", fmt.Errorf("%s: no such directory", p)
+	case err != nil:
+		return "", fmt.Errorf("stat %s: %w", p, err)
+	case !st.IsDir():
+		return "", fmt.Errorf("%s is not a directory", p)
+	}
+	return abs, nil
+}
+
+// displayPath is p relative to the working directory when that is shorter.
+func displayPath(p string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return p
+	}
+	rel, err := filepath.Rel(wd, p)
+	if err != nil || len(rel) >= len(p) {
+		return p
+	}
+	return rel
+}

@@ -1,0 +1,137 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/render"
+	"github.com/gitops-lint/gitops-lint/internal/report"
+)
+
+func newRenderCommand(a *app) *cobra.Command {
+	fv := &flagValues{}
+	cmd := &cobra.Command{
+		Use:   "render [PATH]",
+		Short: "Print the rendered objects as a YAML stream",
+		Long: `Render prints every object kustomize-controller would apply for the
+repository at PATH (default "."), as a YAML stream on stdout. Each object is
+preceded by a comment naming the source file and line it came from, its
+environment and its Flux Kustomization:
+
+  # Source: deploy/base/service.yaml:4 (dev flux-system/apps)
+
+Render findings go to stderr; the exit code is 1 when there is an error among
+them.`,
+		Example: `  gitops-lint render --env dev --kustomization flux-system/apps`,
+		Args:    maxArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.render(cmd, fv, args)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&fv.kustomization, flagKustomization, "", "print only the objects of the Flux Kustomization `NAMESPACE/NAME`")
+	addCommonFlags(fs, fv)
+	fs.SortFlags = false
+	return cmd
+}
+
+func (a *app) render(cmd *cobra.Command, fv *flagValues, args []string) error {
+	opts, err := a.options(cmd, fv, args, false)
+	if err != nil {
+		return err
+	}
+	stop := a.progress("rendering " + displayPath(opts.Root))
+	res, err := a.renderRepo(cmd.Context(), opts)
+	stop()
+	if err != nil {
+		return err
+	}
+
+	var (
+		out     bytes.Buffer
+		matched bool
+	)
+	for _, env := range res.Environments {
+		for _, k := range env.Kustomizations {
+			if opts.Kustomization != "" && k.ID() != opts.Kustomization {
+				continue
+			}
+			matched = true
+			for _, o := range k.Objects {
+				if err := writeObject(&out, env, k, o); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if opts.Kustomization != "" && !matched {
+		return finding.Usagef("--%s %s: no such Flux Kustomization in %s", flagKustomization, opts.Kustomization, displayPath(opts.Root))
+	}
+
+	findings := res.Findings
+	if opts.Kustomization != "" {
+		findings = nil
+		for _, f := range res.Findings {
+			if f.Kustomization == "" || f.Kustomization == opts.Kustomization {
+				findings = append(findings, f)
+			}
+		}
+	}
+	findings = finding.Sort(findings)
+
+	if _, err := a.stdout.Write(out.Bytes()); err != nil {
+		return fmt.Errorf("write rendered objects: %w", err)
+	}
+	if len(findings) > 0 {
+		w, err := report.New(string(report.FormatText), report.WithColor(a.colorStderr()))
+		if err != nil {
+			return err
+		}
+		rep := &report.Report{
+			Tool:     report.Tool{Name: toolName, Version: Version()},
+			Summary:  summarize(res, findings, 0),
+			Findings: findings,
+		}
+		if err := w.Write(a.stderr, rep); err != nil {
+			return err
+		}
+	}
+	a.exitCode = finding.ExitCode(findings, finding.FailOnError)
+	return nil
+}
+
+// writeObject writes one document of the stream:
+//
+//	---
+//	# Source: deploy/base/service.yaml:4 (dev flux-system/apps)
+//	apiVersion: v1
+//	…
+func writeObject(w io.Writer, env *render.Environment, k *render.Kustomization, o *render.Object) error {
+	src := o.File
+	if src == "" {
+		src = o.OriginPath // from another source: its path there
+	}
+	if src == "" {
+		src = "(generated)"
+	} else if o.Line > 0 {
+		src += ":" + strconv.Itoa(o.Line)
+	}
+	if _, err := fmt.Fprintf(w, "---\n# Source: %s (%s %s)\n", src, env.Name, k.ID()); err != nil {
+		return fmt.Errorf("write rendered object: %w", err)
+	}
+	enc := yaml.NewEncoder(w)
+	enc.SetIndent(2)
+	if err := enc.Encode(o.Content); err != nil {
+		return fmt.Errorf("encode %s: %w", o.Ref(), err)
+	}
+	if err := enc.Close(); err != nil {
+		return fmt.Errorf("encode %s: %w", o.Ref(), err)
+	}
+	return nil
+}

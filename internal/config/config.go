@@ -1,0 +1,356 @@
+// Package config loads .gitops-lint.yaml, the file that holds the defaults
+// of the lint flags for one repository. It only reads and checks the file;
+// merging it with flags and environment variables is the CLI's job.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/render"
+)
+
+// FileName is the name of the config file searched from PATH upward.
+const FileName = ".gitops-lint.yaml"
+
+// Top-level keys of the config file.
+const (
+	KeyFormat       = "format"
+	KeyFailOn       = "failOn"
+	KeyEnvironments = "environments"
+	KeySources      = "sources"
+	KeyPlatform     = "platform"
+	KeyWorkers      = "workers"
+	// KeyRules, KeyIgnore and KeyPromotion are reserved: accepted so that a
+	// file written for a newer gitops-lint still loads, but not used yet.
+	KeyRules     = "rules"
+	KeyIgnore    = "ignore"
+	KeyPromotion = "promotion"
+)
+
+var knownKeys = []string{KeyEnvironments, KeyFailOn, KeyFormat, KeyIgnore, KeyPlatform, KeyPromotion, KeyRules, KeySources, KeyWorkers}
+
+var environmentKeys = []string{"branch", "name", "path"}
+
+// File is a loaded config file. Relative directories in it (sources,
+// platform) are already resolved against Dir; Format entries are kept as
+// written (F[=FILE]) and their FILE is relative to Dir.
+type File struct {
+	// Path is the file as it was named when loaded (used in messages).
+	Path string
+	// Dir is the absolute directory holding the file.
+	Dir string
+
+	Format       []string
+	FailOn       finding.FailOn
+	Environments []render.EnvironmentSpec
+	Sources      map[string]string
+	Platform     string
+	Workers      int
+
+	// lines maps each top-level key present in the file to the line of its value.
+	lines map[string]int
+}
+
+// Has reports whether key is set in the file.
+func (f *File) Has(key string) bool {
+	if f == nil {
+		return false
+	}
+	_, ok := f.lines[key]
+	return ok
+}
+
+// Line is the line of key's value (0 if the key is absent).
+func (f *File) Line(key string) int {
+	if f == nil {
+		return 0
+	}
+	return f.lines[key]
+}
+
+// Errorf returns an *Error that points at key's value in the file.
+func (f *File) Errorf(key, format string, args ...any) error {
+	return &Error{File: f.Path, Line: f.Line(key), Err: fmt.Errorf(format, args...)}
+}
+
+// Error is a problem with a config file, at a line when one is known. It is
+// always a usage error (exit 2).
+type Error struct {
+	File string
+	Line int
+	Err  error
+}
+
+// Error formats as file:line: message so editors can jump to it.
+func (e *Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.File, e.Err)
+}
+
+// Unwrap returns the underlying error.
+func (e *Error) Unwrap() error { return e.Err }
+
+func errAt(file string, line int, format string, args ...any) error {
+	return &Error{File: file, Line: line, Err: fmt.Errorf(format, args...)}
+}
+
+// Find looks for FileName in dir and then in each parent directory. The
+// search stops after the first directory that contains .git (the repository
+// root) or at the filesystem root. It returns "" when there is no file.
+func Find(dir string) (string, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("find %s: %w", FileName, err)
+	}
+	for {
+		p := filepath.Join(dir, FileName)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("find %s: %w", FileName, err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, ".git")); err == nil {
+			return "", nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", nil
+		}
+		dir = parent
+	}
+}
+
+// Load reads and checks the config file at path.
+func Load(path string) (*File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &Error{File: path, Err: fmt.Errorf("read config: %w", unwrapPathError(err))}
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, &Error{File: path, Err: fmt.Errorf("read config: %w", err)}
+	}
+	return Parse(path, filepath.Dir(abs), data)
+}
+
+// unwrapPathError drops the *fs.PathError wrapper, whose path repeats the
+// file name that Error already prints.
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// raw is the decoding target. Reserved keys are yaml.Nodes so that any
+// shape is accepted until they are implemented.
+type raw struct {
+	Format       yaml.Node                `yaml:"format"`
+	FailOn       string                   `yaml:"failOn"`
+	Environments []render.EnvironmentSpec `yaml:"environments"`
+	Sources      map[string]string        `yaml:"sources"`
+	Platform     string                   `yaml:"platform"`
+	Workers      int                      `yaml:"workers"`
+	Rules        yaml.Node                `yaml:"rules"`
+	Ignore       yaml.Node                `yaml:"ignore"`
+	Promotion    yaml.Node                `yaml:"promotion"`
+}
+
+// Parse checks and decodes the content of a config file. name is used in
+// messages; dir is the absolute directory relative paths are resolved against.
+func Parse(name, dir string, data []byte) (*File, error) {
+	f := &File{Path: name, Dir: dir, lines: map[string]int{}}
+
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return f, nil
+		}
+		return nil, yamlError(name, err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, errAt(name, extra.Line, "a config file holds one YAML document; remove the extra '---'")
+	} else if !errors.Is(err, io.EOF) {
+		return nil, yamlError(name, err)
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		return f, nil
+	}
+	root := doc.Content[0]
+	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+		return f, nil
+	}
+	if root.Kind != yaml.MappingNode {
+		return nil, errAt(name, root.Line, "the config must be a mapping of keys (%s)", strings.Join(knownKeys, ", "))
+	}
+
+	// Walk the keys first: this gives precise, friendly messages for the
+	// mistakes people make (typos, duplicates); the strict decode below is
+	// the safety net for everything else.
+	var envLines []int
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		if _, dup := f.lines[k.Value]; dup {
+			return nil, errAt(name, k.Line, "key %q is already set above", k.Value)
+		}
+		if !slices.Contains(knownKeys, k.Value) {
+			return nil, errAt(name, k.Line, "unknown key %q (known keys: %s)", k.Value, strings.Join(knownKeys, ", "))
+		}
+		f.lines[k.Value] = v.Line
+		if k.Value == KeyEnvironments {
+			lines, err := checkEnvironments(name, v)
+			if err != nil {
+				return nil, err
+			}
+			envLines = lines
+		}
+	}
+
+	var r raw
+	strict := yaml.NewDecoder(bytes.NewReader(data))
+	strict.KnownFields(true)
+	if err := strict.Decode(&r); err != nil {
+		return nil, yamlError(name, err)
+	}
+
+	format, err := stringList(name, &r.Format)
+	if err != nil {
+		return nil, err
+	}
+	f.Format = format
+
+	if f.Has(KeyFailOn) {
+		fo, err := finding.ParseFailOn(r.FailOn)
+		if err != nil {
+			return nil, errAt(name, f.Line(KeyFailOn), "invalid failOn %q (want error, warning or never)", r.FailOn)
+		}
+		f.FailOn = fo
+	}
+
+	seen := map[string]bool{}
+	for i, e := range r.Environments {
+		line := envLines[i]
+		switch {
+		case e.Name == "":
+			return nil, errAt(name, line, "environment needs a name")
+		case e.Path == "":
+			return nil, errAt(name, line, "environment %q needs a path (its entry directory, relative to the repository)", e.Name)
+		case seen[e.Name]:
+			return nil, errAt(name, line, "environment %q is declared twice", e.Name)
+		}
+		seen[e.Name] = true
+		e.Path = filepath.ToSlash(filepath.Clean(e.Path))
+		f.Environments = append(f.Environments, e)
+	}
+
+	if len(r.Sources) > 0 {
+		f.Sources = make(map[string]string, len(r.Sources))
+		for ref, d := range r.Sources {
+			if ref == "" || d == "" {
+				return nil, errAt(name, f.Line(KeySources), "sources maps a source (namespace/name or URL) to a directory; %q: %q is incomplete", ref, d)
+			}
+			f.Sources[ref] = resolve(dir, d)
+		}
+	}
+	if r.Platform != "" {
+		f.Platform = resolve(dir, r.Platform)
+	}
+	if r.Workers < 0 {
+		return nil, errAt(name, f.Line(KeyWorkers), "workers must be 0 (one per CPU) or more, not %d", r.Workers)
+	}
+	f.Workers = r.Workers
+	return f, nil
+}
+
+// checkEnvironments checks the keys of each environments entry and returns
+// the line of each entry.
+func checkEnvironments(name string, v *yaml.Node) ([]int, error) {
+	if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
+		return nil, nil
+	}
+	if v.Kind != yaml.SequenceNode {
+		return nil, errAt(name, v.Line, "environments must be a list of {name, path, branch}")
+	}
+	lines := make([]int, 0, len(v.Content))
+	for _, item := range v.Content {
+		if item.Kind != yaml.MappingNode {
+			return nil, errAt(name, item.Line, "an environment must be a mapping {name, path, branch}")
+		}
+		seen := map[string]bool{}
+		for i := 0; i+1 < len(item.Content); i += 2 {
+			k := item.Content[i]
+			if seen[k.Value] {
+				return nil, errAt(name, k.Line, "key %q is already set above", k.Value)
+			}
+			seen[k.Value] = true
+			if !slices.Contains(environmentKeys, k.Value) {
+				return nil, errAt(name, k.Line, "unknown environment key %q (known keys: %s)", k.Value, strings.Join(environmentKeys, ", "))
+			}
+		}
+		lines = append(lines, item.Line)
+	}
+	return lines, nil
+}
+
+// stringList accepts a single string or a list of strings.
+func stringList(name string, n *yaml.Node) ([]string, error) {
+	switch {
+	case n.Kind == 0 || (n.Kind == yaml.ScalarNode && n.Tag == "!!null"):
+		return nil, nil
+	case n.Kind == yaml.ScalarNode:
+		return []string{n.Value}, nil
+	case n.Kind == yaml.SequenceNode:
+		out := make([]string, 0, len(n.Content))
+		for _, item := range n.Content {
+			if item.Kind != yaml.ScalarNode {
+				return nil, errAt(name, item.Line, "format must be a list of names such as text or json=report.json")
+			}
+			out = append(out, item.Value)
+		}
+		return out, nil
+	}
+	return nil, errAt(name, n.Line, "format must be a list of names such as text or json=report.json")
+}
+
+func resolve(dir, p string) string {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(dir, p)
+}
+
+var lineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+// yamlError turns a go-yaml error ("yaml: line 3: …", or a TypeError with
+// one "line 3: …" entry per problem) into an *Error for the first problem.
+func yamlError(name string, err error) error {
+	msg := err.Error()
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		msg = te.Errors[0]
+	}
+	msg = strings.TrimSpace(msg)
+	if m := lineRE.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return errAt(name, line, "%s", m[2])
+	}
+	return errAt(name, 0, "%s", strings.TrimPrefix(msg, "yaml: "))
+}

@@ -1,0 +1,131 @@
+// Package report writes the findings of a run in each output format. Every
+// format is one file behind the Writer interface; none of them counts or
+// sorts on its own: they print the Report they are given.
+package report
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/gitops-lint/gitops-lint/internal/finding"
+)
+
+// Format is the name of an output format, as given to --format.
+type Format string
+
+// Output formats of the contract. This list is the one place format names
+// live: it feeds --help, --format parsing and New.
+const (
+	FormatText     Format = "text"
+	FormatJSON     Format = "json"
+	FormatSARIF    Format = "sarif"
+	FormatJUnit    Format = "junit"
+	FormatGitHub   Format = "github"
+	FormatAzure    Format = "azure"
+	FormatMarkdown Format = "markdown"
+)
+
+// formats is every format of the contract in --help order, with its
+// constructor (nil: not implemented yet).
+var formats = []struct {
+	format Format
+	new    func(o options) Writer
+}{
+	{FormatText, func(o options) Writer { return &textWriter{color: o.color} }},
+	{FormatJSON, func(options) Writer { return jsonWriter{} }},
+	{FormatSARIF, nil},
+	{FormatJUnit, nil},
+	{FormatGitHub, nil},
+	{FormatAzure, nil},
+	{FormatMarkdown, nil},
+}
+
+// Formats returns every format name of the contract, in --help order.
+func Formats() []Format {
+	out := make([]Format, len(formats))
+	for i, f := range formats {
+		out[i] = f.format
+	}
+	return out
+}
+
+// FormatList is Formats joined for messages and help: "text, json, …".
+func FormatList() string {
+	names := make([]string, len(formats))
+	for i, f := range formats {
+		names[i] = string(f.format)
+	}
+	return strings.Join(names, ", ")
+}
+
+// ErrUnknownFormat and ErrNotImplemented are wrapped by the errors of
+// ParseFormat and New.
+var (
+	ErrUnknownFormat  = errors.New("unknown format")
+	ErrNotImplemented = errors.New("not implemented yet")
+)
+
+// ParseFormat checks that name is a format this build can write.
+func ParseFormat(name string) (Format, error) {
+	for _, f := range formats {
+		if string(f.format) == name {
+			if f.new == nil {
+				return "", fmt.Errorf("format %s is %w", name, ErrNotImplemented)
+			}
+			return f.format, nil
+		}
+	}
+	return "", fmt.Errorf("%w %q (want one of %s)", ErrUnknownFormat, name, FormatList())
+}
+
+// Tool identifies the program that produced a report.
+type Tool struct {
+	Name    string
+	Version string
+}
+
+// Report is everything a Writer prints: the findings, already sorted, and
+// the summary, computed once for every format.
+type Report struct {
+	Tool     Tool
+	Summary  finding.Summary
+	Findings []finding.Finding
+}
+
+// Writer writes a report in one format.
+type Writer interface {
+	Write(w io.Writer, r *Report) error
+}
+
+type options struct {
+	color bool
+}
+
+// Option configures a Writer.
+type Option func(*options)
+
+// WithColor turns ANSI colour on for formats that have it (text). The
+// caller decides: colour only for a terminal and when NO_COLOR is unset.
+func WithColor(on bool) Option {
+	return func(o *options) { o.color = on }
+}
+
+// New returns the Writer for a format name.
+func New(format string, opts ...Option) (Writer, error) {
+	f, err := ParseFormat(format)
+	if err != nil {
+		return nil, err
+	}
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	for _, e := range formats {
+		if e.format == f {
+			return e.new(o), nil
+		}
+	}
+	return nil, fmt.Errorf("%w %q", ErrUnknownFormat, format)
+}

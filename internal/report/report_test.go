@@ -1,0 +1,155 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/gitops-lint/gitops-lint/internal/finding"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden with the current output")
+
+// fixture covers: a finding with no file, several files, several findings
+// in one file, every severity, a multi-line message and missing context.
+func fixture() *Report {
+	svc := &finding.Object{APIVersion: "v1", Kind: "Service", Namespace: "team-a", Name: "web"}
+	ns := &finding.Object{APIVersion: "v1", Kind: "Namespace", Name: "team-a"}
+	fs := []finding.Finding{
+		{Rule: finding.RuleRBACForbidden, Severity: finding.Error, File: "deploy/base/service.yaml", Line: 4, Column: 1,
+			Environment: "dev", Kustomization: "flux-system/team-a", Object: svc,
+			Message: `Service/team-a/web: User "system:serviceaccount:team-a:flux-reconciler" cannot patch resource "services" in API group "" in the namespace "team-a"`},
+		{Rule: finding.RuleSourceMissing, Severity: finding.Warning, Environment: "prod", Kustomization: "flux-system/infra",
+			Message: "GitRepository flux-system/infra is not available locally (no file: the source is another repository); pass --source flux-system/infra=DIR"},
+		{Rule: finding.RuleRenderError, Severity: finding.Error, File: "clusters/dev/apps.yaml", Line: 12, Column: 3,
+			Environment: "dev", Kustomization: "flux-system/apps",
+			Message: "kustomize build failed:\naccumulating resources: missing.yaml: no such file or directory"},
+		{Rule: finding.RuleSchemaUnknownKind, Severity: finding.Info, File: "deploy/base/service.yaml", Line: 20, Column: 1,
+			Object: ns, Message: "no schema known for Namespace in v1 <this is a test & only a test>"},
+		{Rule: finding.RuleYAMLSyntax, Severity: finding.Error, File: "deploy/base/broken.yaml", Line: 7, Column: 5,
+			Message: "mapping key \"name\" already defined at line 3"},
+	}
+	fs = finding.Sort(fs)
+	s := finding.Summary{Environments: 3, Kustomizations: 12, Objects: 240, DurationMs: 830}
+	s.Count(fs)
+	return &Report{Tool: Tool{Name: "gitops-lint", Version: "v0.0.0-test"}, Summary: s, Findings: fs}
+}
+
+func empty() *Report {
+	return &Report{Tool: Tool{Name: "gitops-lint", Version: "v0.0.0-test"},
+		Summary: finding.Summary{Environments: 1, Kustomizations: 1, Objects: 1, DurationMs: 5}}
+}
+
+func TestGolden(t *testing.T) {
+	tests := []struct {
+		golden string
+		format string
+		opts   []Option
+		report *Report
+	}{
+		{"text.golden", "text", nil, fixture()},
+		{"text-color.golden", "text", []Option{WithColor(true)}, fixture()},
+		{"text-empty.golden", "text", nil, empty()},
+		{"json.golden", "json", nil, fixture()},
+		{"json-empty.golden", "json", nil, empty()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.golden, func(t *testing.T) {
+			w, err := New(tt.format, tt.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			if err := w.Write(&buf, tt.report); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join("testdata", tt.golden)
+			if *update {
+				if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test ./internal/report/ -update to create it)", err)
+			}
+			if !bytes.Equal(buf.Bytes(), want) {
+				t.Errorf("output differs from %s (run go test ./internal/report/ -update if the change is intended)\n--- got\n%s\n--- want\n%s", path, buf.Bytes(), want)
+			}
+		})
+	}
+}
+
+// TestJSONContract checks the shape CONTRACT.md promises, independently of
+// the golden file.
+func TestJSONContract(t *testing.T) {
+	for name, r := range map[string]*Report{"fixture": fixture(), "empty": empty()} {
+		t.Run(name, func(t *testing.T) {
+			w, _ := New("json")
+			var buf bytes.Buffer
+			if err := w.Write(&buf, r); err != nil {
+				t.Fatal(err)
+			}
+			var doc map[string]any
+			if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+				t.Fatal(err)
+			}
+			if doc["schemaVersion"] != float64(1) {
+				t.Errorf("schemaVersion = %v, want 1", doc["schemaVersion"])
+			}
+			tool, _ := doc["tool"].(map[string]any)
+			if tool["name"] != "gitops-lint" || tool["version"] == "" {
+				t.Errorf("tool = %v", tool)
+			}
+			summary, _ := doc["summary"].(map[string]any)
+			for _, k := range []string{"environments", "kustomizations", "objects", "errors", "warnings", "durationMs"} {
+				if _, ok := summary[k]; !ok {
+					t.Errorf("summary.%s missing", k)
+				}
+			}
+			fs, ok := doc["findings"].([]any)
+			if !ok {
+				t.Fatalf("findings = %v, want an array (never null)", doc["findings"])
+			}
+			for _, f := range fs {
+				f := f.(map[string]any)
+				for _, k := range []string{"rule", "severity", "message", "file", "line", "column"} {
+					if _, ok := f[k]; !ok {
+						t.Errorf("finding %v: %s missing", f, k)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestParseFormat(t *testing.T) {
+	for _, f := range Formats() {
+		_, err := ParseFormat(string(f))
+		switch f {
+		case FormatText, FormatJSON:
+			if err != nil {
+				t.Errorf("ParseFormat(%s): %v", f, err)
+			}
+		default:
+			if !errors.Is(err, ErrNotImplemented) {
+				t.Errorf("ParseFormat(%s) = %v, want ErrNotImplemented", f, err)
+			}
+			if _, err := New(string(f)); !errors.Is(err, ErrNotImplemented) {
+				t.Errorf("New(%s) = %v, want ErrNotImplemented", f, err)
+			}
+		}
+	}
+	_, err := ParseFormat("xml")
+	if !errors.Is(err, ErrUnknownFormat) {
+		t.Errorf("ParseFormat(xml) = %v, want ErrUnknownFormat", err)
+	}
+	if want := `unknown format "xml" (want one of text, json, sarif, junit, github, azure, markdown)`; err.Error() != want {
+		t.Errorf("ParseFormat(xml) = %q, want %q", err, want)
+	}
+}

@@ -1,0 +1,177 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gitops-lint/gitops-lint/internal/finding"
+)
+
+// NoFile is the group header of findings that have no source file.
+const NoFile = "(no file)"
+
+// ANSI SGR sequences of the text format.
+const (
+	ansiReset     = "\x1b[0m"
+	ansiBold      = "\x1b[1m"
+	ansiDim       = "\x1b[2m"
+	ansiUnderline = "\x1b[4m"
+	ansiRed       = "\x1b[31m"
+	ansiGreen     = "\x1b[32m"
+	ansiYellow    = "\x1b[33m"
+	ansiBlue      = "\x1b[34m"
+)
+
+type textWriter struct {
+	color bool
+}
+
+func (t *textWriter) paint(s string, codes ...string) string {
+	if !t.color || s == "" || len(codes) == 0 {
+		return s
+	}
+	return strings.Join(codes, "") + s + ansiReset
+}
+
+func severityColor(s finding.Severity) string {
+	switch s {
+	case finding.Error:
+		return ansiRed
+	case finding.Warning:
+		return ansiYellow
+	}
+	return ansiBlue
+}
+
+// Write prints findings grouped by file, in the order given (the contract
+// order), then one summary line:
+//
+//	deploy/base/service.yaml
+//	  4:1  error  rbac/forbidden  Service/team-a/web: …  [dev flux-system/team-a Service/team-a/web]
+//
+//	✖ 1 error, 0 warnings in 1 environment, 1 kustomization, 3 objects (0.83s)
+func (t *textWriter) Write(w io.Writer, r *Report) error {
+	var b strings.Builder
+
+	// Columns are aligned over the whole report, so that groups line up.
+	var posW, sevW, ruleW int
+	for _, f := range r.Findings {
+		posW = max(posW, len(position(f)))
+		sevW = max(sevW, len(f.Severity))
+		ruleW = max(ruleW, utf8.RuneCountInString(f.Rule))
+	}
+	// Continuation lines of a multi-line message start under the message.
+	indent := strings.Repeat(" ", 2+posW+2+sevW+2+ruleW+2)
+
+	for i, f := range r.Findings {
+		if i == 0 || f.File != r.Findings[i-1].File {
+			if i > 0 {
+				b.WriteByte('\n')
+			}
+			header := f.File
+			if header == "" {
+				header = NoFile
+			}
+			b.WriteString(t.paint(header, ansiBold, ansiUnderline))
+			b.WriteByte('\n')
+		}
+		b.WriteString("  ")
+		b.WriteString(t.paint(pad(position(f), posW), ansiDim))
+		b.WriteString("  ")
+		b.WriteString(t.paint(pad(string(f.Severity), sevW), severityColor(f.Severity)))
+		b.WriteString("  ")
+		b.WriteString(pad(f.Rule, ruleW))
+		b.WriteString("  ")
+		b.WriteString(strings.ReplaceAll(strings.TrimRight(f.Message, "\n"), "\n", "\n"+indent))
+		if c := context(f); c != "" {
+			b.WriteString("  ")
+			b.WriteString(t.paint(c, ansiDim))
+		}
+		b.WriteByte('\n')
+	}
+	if len(r.Findings) > 0 {
+		b.WriteByte('\n')
+	}
+	b.WriteString(t.summary(r.Summary))
+	b.WriteByte('\n')
+
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("write text report: %w", err)
+	}
+	return nil
+}
+
+// position is LINE:COL, or "-" when the finding has no line.
+func position(f finding.Finding) string {
+	if f.Line == 0 {
+		return "-"
+	}
+	return strconv.Itoa(f.Line) + ":" + strconv.Itoa(f.Column)
+}
+
+// context is "[environment kustomization object]", with the parts known.
+func context(f finding.Finding) string {
+	var parts []string
+	if f.Environment != "" {
+		parts = append(parts, f.Environment)
+	}
+	if f.Kustomization != "" {
+		parts = append(parts, f.Kustomization)
+	}
+	if f.Object != nil {
+		parts = append(parts, f.Object.String())
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "[" + strings.Join(parts, " ") + "]"
+}
+
+func pad(s string, width int) string {
+	if n := utf8.RuneCountInString(s); n < width {
+		return s + strings.Repeat(" ", width-n)
+	}
+	return s
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+// summary is the closing line, e.g.
+// "✖ 2 errors, 1 warning in 3 environments, 12 kustomizations, 240 objects (0.83s)".
+func (t *textWriter) summary(s finding.Summary) string {
+	var counts []string
+	mark, markColor := "✔", ansiGreen
+	switch {
+	case s.Errors+s.Warnings > 0:
+		counts = append(counts, plural(s.Errors, "error", "errors"), plural(s.Warnings, "warning", "warnings"))
+		if s.Infos > 0 {
+			counts = append(counts, plural(s.Infos, "info", "infos"))
+		}
+		mark, markColor = "✖", ansiYellow
+		if s.Errors > 0 {
+			markColor = ansiRed
+		}
+	case s.Infos > 0:
+		counts = append(counts, plural(s.Infos, "info", "infos"))
+	default:
+		counts = append(counts, "no problems")
+	}
+	if s.Suppressed > 0 {
+		counts = append(counts, strconv.Itoa(s.Suppressed)+" suppressed")
+	}
+	line := fmt.Sprintf("%s %s in %s, %s, %s (%.2fs)",
+		mark, strings.Join(counts, ", "),
+		plural(s.Environments, "environment", "environments"),
+		plural(s.Kustomizations, "kustomization", "kustomizations"),
+		plural(s.Objects, "object", "objects"),
+		float64(s.DurationMs)/1000)
+	return t.paint(line, ansiBold, markColor)
+}
