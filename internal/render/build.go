@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -95,9 +94,16 @@ func (r *renderer) kustomizeBuild(a *artifact, ks map[string]any) (resmap.ResMap
 		return nil, false, &buildError{rule: "render/path-escape", field: "path",
 			msg: fmt.Sprintf("spec.path %q leaves the source root", specPath)}
 	}
-	if st, err := os.Stat(dirPath); err != nil || !st.IsDir() {
+	if !a.mem.IsDir(dirPath) {
 		return nil, false, &buildError{rule: "render/error", field: "path",
 			msg: fmt.Sprintf("kustomization path not found: stat %s: no such file or directory", specPath)}
+	}
+	var components []string
+	if ignoreMissing, _, _ := unstructured.NestedBool(ks, "spec", "ignoreMissingComponents"); ignoreMissing {
+		components, _, _ = unstructured.NestedStringSlice(ks, "spec", "components")
+	}
+	if err := a.materialize(dirPath, components); err != nil {
+		return nil, false, &buildError{rule: "render/error", msg: fmt.Sprintf("prepare build directory: %v", err)}
 	}
 
 	gen := fluxkustomize.NewGenerator(a.Dir, unstructured.Unstructured{Object: ks})
@@ -152,11 +158,7 @@ func (r *renderer) runKrusty(a *artifact, dirPath, kfile string, manifest []byte
 }
 
 func (r *renderer) runKrustyLocked(a *artifact, dirPath, kfile string, manifest []byte, exclusive bool) (m resmap.ResMap, err error) {
-	disk, err := securefs.MakeFsOnDiskSecure(a.Dir)
-	if err != nil {
-		return nil, &buildError{rule: "render/error", msg: err.Error()}
-	}
-	g := &guardFS{FileSystem: securefs.MakeFsInMemory(disk), allowGlobal: exclusive}
+	g := &guardFS{FileSystem: securefs.MakeFsInMemory(a.mem), allowGlobal: exclusive}
 	if err := g.FileSystem.WriteFile(kfile, manifest); err != nil {
 		return nil, &buildError{rule: "render/error", msg: err.Error()}
 	}

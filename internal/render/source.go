@@ -15,17 +15,27 @@ import (
 
 // artifact is the content of one Flux source as source-controller would
 // package it: regular files only (links never make it into an artifact),
-// default and .sourceignore exclusions applied. It is copied into the run's
-// temporary directory so that nothing is ever written near the linted repo
-// and kustomize sees exactly what the controller would.
+// default and .sourceignore exclusions applied. It lives in memory (mem),
+// which is what kustomize reads; Flux's kustomization generator needs a
+// directory on disk, so the few files it reads are written below Dir, in the
+// run's temporary directory, on demand. Nothing is ever written near the
+// linted checkout.
 type artifact struct {
-	// Dir is the artifact's root in the temporary directory.
+	// Dir is the artifact's root (in memory, and on disk for the generator).
 	Dir string
 	// files maps an artifact-relative path to the absolute path it was
 	// copied from (for source positions).
 	files map[string]string
-	// Origin is the checkout the artifact was made from.
+	// Origin is the checkout the artifact was made from ("" if assembled).
 	Origin string
+	mem    *memFS
+
+	diskMu sync.Mutex
+	onDisk map[string]bool
+}
+
+func newArtifact(dir, origin string) *artifact {
+	return &artifact{Dir: dir, Origin: origin, files: map[string]string{}, mem: newMemFS(dir), onDisk: map[string]bool{}}
 }
 
 // OriginOf maps an absolute path inside the artifact to the file it was copied from.
@@ -36,6 +46,88 @@ func (a *artifact) OriginOf(abs string) (string, bool) {
 	}
 	o, ok := a.files[filepath.ToSlash(rel)]
 	return o, ok
+}
+
+// put adds a file to the artifact.
+func (a *artifact) put(rel, origin string, data []byte) {
+	a.files[rel] = origin
+	a.mem.add(filepath.Join(a.Dir, filepath.FromSlash(rel)), data)
+}
+
+// materialize writes what Flux's generator reads for a build at dirPath:
+// the directory's kustomization file when it has one, else the whole
+// directory (the generator scans it for manifests), and the components it
+// checks for existence.
+func (a *artifact) materialize(dirPath string, components []string) error {
+	a.diskMu.Lock()
+	defer a.diskMu.Unlock()
+	relDir, err := filepath.Rel(a.Dir, dirPath)
+	if err != nil || strings.HasPrefix(relDir, "..") {
+		return nil // the generator's secure filesystem reports it
+	}
+	relDir = filepath.ToSlash(relDir)
+	if err := os.MkdirAll(dirPath, 0o755); err != nil {
+		return err
+	}
+	want := a.scanFrontier(dirPath)
+	for _, c := range components {
+		p := filepath.Clean(filepath.Join(dirPath, c))
+		if a.mem.IsDir(p) {
+			if err := os.MkdirAll(p, 0o755); err != nil {
+				return err
+			}
+		} else if rel, err := filepath.Rel(a.Dir, p); err == nil && a.files[filepath.ToSlash(rel)] != "" {
+			want = append(want, filepath.ToSlash(rel))
+		}
+	}
+	for _, rel := range want {
+		if a.onDisk[rel] {
+			continue
+		}
+		dst := filepath.Join(a.Dir, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(dst, a.mem.files[dst], 0o644); err != nil {
+			return err
+		}
+		a.onDisk[rel] = true
+	}
+	return nil
+}
+
+// scanFrontier lists what Flux's generator reads below dir: its
+// kustomization file if it has one; else the YAML files of dir, and of its
+// subdirectories down to (and including) the first kustomization file of
+// each branch, which the generator lists as a whole directory.
+func (a *artifact) scanFrontier(dir string) []string {
+	var out []string
+	var visit func(d string, top bool)
+	visit = func(d string, top bool) {
+		for _, name := range kustFileNames {
+			p := filepath.Join(d, name)
+			if _, ok := a.mem.files[p]; ok {
+				out = append(out, a.rel(p))
+				return
+			}
+		}
+		_ = top
+		for _, e := range a.mem.dirs[d] {
+			p := filepath.Join(d, e)
+			if _, isDir := a.mem.dirs[p]; isDir {
+				visit(p, false)
+			} else if isYAMLName(e) {
+				out = append(out, a.rel(p))
+			}
+		}
+	}
+	visit(filepath.Clean(dir), true)
+	return out
+}
+
+func (a *artifact) rel(abs string) string {
+	r, _ := filepath.Rel(a.Dir, abs)
+	return filepath.ToSlash(r)
 }
 
 // artifacts materialises sources once per run.
@@ -77,7 +169,7 @@ func (s *artifacts) get(id string, mk func(dir string) (*artifact, error)) (*art
 // fromDir packages a checkout the way source-controller packages a
 // GitRepository: default exclusions, .sourceignore files, spec.ignore.
 func fromDir(origin, dst, ignore string, excluded map[string]bool) (*artifact, error) {
-	a := &artifact{Dir: dst, Origin: origin, files: map[string]string{}}
+	a := newArtifact(dst, origin)
 	domain := strings.Split(origin, string(filepath.Separator))
 	ps, err := sourceignore.LoadIgnorePatterns(origin, domain)
 	if err != nil {
@@ -91,10 +183,7 @@ func fromDir(origin, dst, ignore string, excluded map[string]bool) (*artifact, e
 	}
 	m := sourceignore.NewMatcher(ps)
 	err = filepath.WalkDir(origin, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil
-		}
-		if p == origin {
+		if err != nil || p == origin {
 			return nil
 		}
 		parts := strings.Split(p, string(filepath.Separator))
@@ -108,12 +197,18 @@ func fromDir(origin, dst, ignore string, excluded map[string]bool) (*artifact, e
 			return nil
 		}
 		rel, _ := filepath.Rel(origin, p)
+		rel = filepath.ToSlash(rel)
 		// Oversized YAML and alias bombs are reported by the index and left
 		// out, so that a hostile repository cannot make kustomize parse them.
-		if excluded[filepath.ToSlash(rel)] {
+		if excluded[rel] {
 			return nil
 		}
-		return a.add(filepath.ToSlash(rel), p)
+		data, err := readLimited(p)
+		if err != nil {
+			return nil // unreadable files are not in the artifact
+		}
+		a.put(rel, p, data)
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("package source %s: %w", origin, err)
@@ -124,27 +219,23 @@ func fromDir(origin, dst, ignore string, excluded map[string]bool) (*artifact, e
 	return a, nil
 }
 
-// add copies src to rel inside the artifact.
-func (a *artifact) add(rel, src string) error {
-	dst := filepath.Join(a.Dir, filepath.FromSlash(rel))
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
-	}
-	in, err := os.Open(src)
+// maxArtifactFile bounds any one file read into an artifact.
+const maxArtifactFile = 64 << 20
+
+func readLimited(p string) ([]byte, error) {
+	f, err := os.Open(p)
 	if err != nil {
-		return nil // unreadable files are not in the artifact
+		return nil, err
 	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxArtifactFile+1))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
+	if len(data) > maxArtifactFile {
+		return nil, fmt.Errorf("%s is larger than %d MiB", p, maxArtifactFile>>20)
 	}
-	a.files[rel] = src
-	return out.Close()
+	return data, nil
 }
 
 // copyRule is one ArtifactGenerator copy operation.
@@ -160,7 +251,7 @@ type copyRule struct {
 // under dir into To, keeping its structure; a file glob copies matching
 // files into To when it ends in '/', or to To itself otherwise.
 func fromRules(dst string, srcs map[string]*artifact, rules []copyRule) (*artifact, error) {
-	a := &artifact{Dir: dst, files: map[string]string{}}
+	a := newArtifact(dst, "")
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		return nil, err
 	}
@@ -189,9 +280,7 @@ func fromRules(dst string, srcs map[string]*artifact, rules []copyRule) (*artifa
 			if target == "." || strings.HasPrefix(target, "../") {
 				return nil, fmt.Errorf("copy %s to %s: destination leaves the artifact", r.From, r.To)
 			}
-			if err := a.add(target, origin); err != nil {
-				return nil, err
-			}
+			a.put(target, origin, src.mem.files[filepath.Join(src.Dir, filepath.FromSlash(rel))])
 		}
 	}
 	return a, nil

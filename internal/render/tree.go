@@ -277,15 +277,11 @@ func (run *envRun) object(ctx context.Context, k *Kustomization, art *artifact, 
 	if err := vars.apply(ctx, res, obj); err != nil {
 		return obj, err
 	}
-	b, err := res.MarshalJSON()
+	content, err := toUnstructured(res)
 	if err != nil {
 		return obj, fmt.Errorf("encode %s/%s: %w", res.GetKind(), res.GetName(), err)
 	}
-	u := &unstructured.Unstructured{}
-	if err := u.UnmarshalJSON(b); err != nil {
-		return obj, fmt.Errorf("decode %s/%s: %w", res.GetKind(), res.GetName(), err)
-	}
-	obj.Content = u.Object
+	obj.Content = content
 	return obj, nil
 }
 

@@ -1,0 +1,110 @@
+package render
+
+import (
+	"errors"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/kustomize/api/resource"
+)
+
+var (
+	errSlowPath = errors.New("node needs the generic conversion")
+	decimalRe   = regexp.MustCompile(`^[-+]?(0|[1-9][0-9]*)$`)
+)
+
+// toUnstructured converts a built resource into apimachinery's unstructured
+// form (int64/float64 numbers). The common case walks kyaml's node tree
+// directly; anything unusual (timestamps, binary, non-string keys, special
+// floats) takes the generic JSON round trip, which is exact but slower.
+func toUnstructured(res *resource.Resource) (map[string]any, error) {
+	if v, err := nodeValue(res.YNode(), 0); err == nil {
+		if m, ok := v.(map[string]any); ok {
+			return m, nil
+		}
+	}
+	b, err := res.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	u := &unstructured.Unstructured{}
+	if err := u.UnmarshalJSON(b); err != nil {
+		return nil, err
+	}
+	return u.Object, nil
+}
+
+func nodeValue(n *yaml.Node, depth int) (any, error) {
+	if depth > 200 {
+		return nil, errSlowPath
+	}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) != 1 {
+			return nil, errSlowPath
+		}
+		return nodeValue(n.Content[0], depth+1)
+	case yaml.MappingNode:
+		m := make(map[string]any, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind != yaml.ScalarNode || k.ShortTag() != "!!str" {
+				return nil, errSlowPath
+			}
+			v, err := nodeValue(n.Content[i+1], depth+1)
+			if err != nil {
+				return nil, err
+			}
+			m[k.Value] = v
+		}
+		return m, nil
+	case yaml.SequenceNode:
+		s := make([]any, 0, len(n.Content))
+		for _, c := range n.Content {
+			v, err := nodeValue(c, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			s = append(s, v)
+		}
+		return s, nil
+	case yaml.ScalarNode:
+		switch n.ShortTag() {
+		case "!!str":
+			// kustomize-controller reads objects back from kustomize's YAML
+			// output, and the emitter does not always round-trip multi-line
+			// block scalars byte for byte: leave those to the exact path.
+			if strings.Contains(n.Value, "\n") {
+				return nil, errSlowPath
+			}
+			return n.Value, nil
+		case "!!null":
+			return nil, nil
+		case "!!bool":
+			return strconv.ParseBool(strings.ToLower(n.Value))
+		case "!!int":
+			if !decimalRe.MatchString(n.Value) {
+				return nil, errSlowPath
+			}
+			return strconv.ParseInt(n.Value, 10, 64)
+		case "!!float":
+			f, err := strconv.ParseFloat(n.Value, 64)
+			if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+				return nil, errSlowPath
+			}
+			// encoding/json writes integral floats without a fraction and
+			// apimachinery reads those back as int64: do the same.
+			if f == math.Trunc(f) && math.Abs(f) < 1e21 {
+				if i, err := strconv.ParseInt(strconv.FormatFloat(f, 'f', -1, 64), 10, 64); err == nil {
+					return i, nil
+				}
+			}
+			return f, nil
+		}
+	}
+	return nil, errSlowPath
+}
