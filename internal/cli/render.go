@@ -62,6 +62,9 @@ func (a *app) render(cmd *cobra.Command, fv *flagValues, args []string) error {
 			if opts.Kustomization != "" && k.ID() != opts.Kustomization {
 				continue
 			}
+			if res.Tenant && !k.Linted {
+				continue // tenant mode shows the tenant's objects
+			}
 			matched = true
 			for _, o := range k.Objects {
 				if err := writeObject(&out, env, k, o); err != nil {

@@ -44,6 +44,9 @@ type Result struct {
 	Findings []finding.Finding
 	// Files is the number of YAML files read.
 	Files int
+	// Tenant is true in --platform mode: the tree is the platform's and
+	// the linted repository is one of its sources.
+	Tenant bool
 }
 
 // Lockdown holds the kustomize-controller flags an environment's bootstrap
@@ -104,6 +107,9 @@ type Kustomization struct {
 	Objects []*Object
 	// Rendered is false when the build was skipped (missing source) or failed.
 	Rendered bool
+	// Linted is true when the Kustomization builds from the linted
+	// repository (in tenant mode: the tenant's Kustomizations).
+	Linted bool
 }
 
 // ID is "namespace/name".

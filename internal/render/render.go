@@ -143,7 +143,7 @@ func (r *renderer) render(ctx context.Context) (*Result, error) {
 		entries = keep
 	}
 
-	res := &Result{Files: len(lint.Files) + len(r.tree.Files)*boolInt(r.tree != lint)}
+	res := &Result{Files: len(lint.Files) + len(r.tree.Files)*boolInt(r.tree != lint), Tenant: opts.Platform != ""}
 	res.Environments = make([]*Environment, len(entries))
 	var wg sync.WaitGroup
 	for i, e := range entries {

@@ -48,6 +48,19 @@ func (a *artifact) OriginOf(abs string) (string, bool) {
 	return o, ok
 }
 
+// within reports whether the artifact's content comes from the checkout at root.
+func (a *artifact) within(root string) bool {
+	if a.Origin != "" {
+		return a.Origin == root
+	}
+	for _, o := range a.files {
+		if strings.HasPrefix(o, root+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
+}
+
 // put adds a file to the artifact.
 func (a *artifact) put(rel, origin string, data []byte) {
 	a.files[rel] = origin

@@ -142,6 +142,8 @@ type varClient struct {
 	run *envRun
 }
 
+var bareVarRe = regexp.MustCompile(`\$\{([_a-zA-Z][_a-zA-Z0-9]*)\}`)
+
 var varNotSetRe = regexp.MustCompile(`variable not set \(strict mode\): "([^"]+)"`)
 
 // apply substitutes variables in res. Strict-mode misses become
@@ -209,11 +211,20 @@ func (s *substituter) lenient(res *resource.Resource) error {
 	if err != nil {
 		return err
 	}
+	// Variables written bare (${NAME}) with no known value stay as written;
+	// those with an operator (${NAME:=default}) get their default.
+	bare := map[string]bool{}
+	for _, m := range bareVarRe.FindAllStringSubmatch(string(data), -1) {
+		bare[m[1]] = true
+	}
 	out, err := envsubst.Eval(string(data), func(name string) (string, bool) {
 		if v, ok := s.vars[name]; ok {
 			return v, true
 		}
-		return "${" + name + "}", true
+		if bare[name] {
+			return "${" + name + "}", true
+		}
+		return "", false
 	})
 	if err != nil {
 		return fmt.Errorf("post build failed for '%s/%s': envsubst error: %w", res.GetGvk(), res.GetName(), err)

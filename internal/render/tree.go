@@ -182,6 +182,7 @@ func (run *envRun) build(ctx context.Context, j *job) []*job {
 		return nil
 	}
 	k.SourceDir = art.Origin
+	k.Linted = art.within(run.r.lint.Root)
 	if art.Origin != "" {
 		k.Dir = filepath.Join(art.Origin, filepath.FromSlash(k.Path))
 	}

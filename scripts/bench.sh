@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark of gitops-lint against the baseline a platform team
+# runs today (../shared/bench/pipeline.sh: `kustomize build` of every overlay
+# piped into `kubeconform`), on the largest corpus repository.
+#
+# It prints median wall times, peak RSS and the ratio, and marks the project's
+# targets (render at least 5x faster than the pipeline; peak RSS at most
+# 400 MiB) PASS or FAIL. The result is informational: the script exits 0
+# whichever way the targets go, and skips (exit 0) when ../shared is absent,
+# as in a user's fresh clone.
+#
+# Usage: scripts/bench.sh
+# Environment:
+#   BENCH_REPO          corpus directory to measure (default: ../shared/corpus/onedr0p-home-ops)
+#   BENCH_PIPELINE_RUNS runs of the baseline pipeline (default 3)
+#   BENCH_RUNS          runs of each gitops-lint command (default 5)
+#   JOBS                parallel overlays in the baseline pipeline (default 2, as pipeline.sh)
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+shared="$(dirname "$root")/shared"
+if [ ! -d "$shared/bench" ] || [ ! -d "$shared/corpus" ]; then
+	echo "bench: $shared not found; the shared corpus and baseline tools only exist in the development workspace and CI, skipping"
+	exit 0
+fi
+repo="${BENCH_REPO:-$shared/corpus/onedr0p-home-ops}"
+if [ ! -d "$repo" ]; then
+	echo "bench: $repo not found, skipping"
+	exit 0
+fi
+pipeline_runs="${BENCH_PIPELINE_RUNS:-3}"
+runs="${BENCH_RUNS:-5}"
+export JOBS="${JOBS:-2}"
+
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+# GNU time gives peak RSS (%M); without it, wall time only.
+gnutime=""
+if [ -x /usr/bin/time ] && /usr/bin/time -f '%M' -o /dev/null true 2>/dev/null; then
+	gnutime=/usr/bin/time
+elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+	echo "bench: installing GNU time (apt-get install -y time) for peak RSS" >&2
+	if apt-get install -y -qq time >/dev/null 2>&1 && [ -x /usr/bin/time ]; then
+		gnutime=/usr/bin/time
+	fi
+fi
+if [ -z "$gnutime" ]; then
+	echo "bench: GNU time is not available; measuring wall time only (no peak RSS)" >&2
+fi
+
+# now prints the current time in seconds with microseconds.
+now() {
+	if [ -n "${EPOCHREALTIME:-}" ]; then
+		printf '%s\n' "${EPOCHREALTIME/,/.}"
+	else
+		date +%s.%N
+	fi
+}
+
+# measure OUT CMD...: runs CMD once with its stdout to OUT; appends
+# "WALL RSS_KIB EXIT" to $tmp/samples (RSS "-" without GNU time). A failing
+# command is measured too: the exit code is reported, not fatal.
+measure() {
+	local out="$1" start end rc=0 rss="-"
+	shift
+	start="$(now)"
+	if [ -n "$gnutime" ]; then
+		"$gnutime" -f '%M' -o "$tmp/rss" "$@" >"$out" 2>"$tmp/stderr" || rc=$?
+		# GNU time writes "Command exited with non-zero status N" first on failure.
+		rss="$(tail -n 1 "$tmp/rss")"
+	else
+		"$@" >"$out" 2>"$tmp/stderr" || rc=$?
+	fi
+	end="$(now)"
+	echo "$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f", e - s }') $rss $rc" >>"$tmp/samples"
+}
+
+# bench NAME N OUT CMD...: runs CMD N times; sets med (seconds), rss (MiB or
+# "-") and codes (distinct exit codes).
+bench() {
+	local name="$1" n="$2" out="$3" i
+	shift 3
+	: >"$tmp/samples"
+	for ((i = 1; i <= n; i++)); do
+		printf '\rbench: %s run %d/%d ' "$name" "$i" "$n" >&2
+		measure "$out" "$@"
+	done
+	printf '\r\033[K' >&2
+	med="$(cut -d' ' -f1 "$tmp/samples" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }')"
+	rss="$(awk '$2 != "-" { if ($2 > m) m = $2; seen = 1 } END { if (seen) printf "%.0f", m / 1024; else print "-" }' "$tmp/samples")"
+	codes="$(cut -d' ' -f3 "$tmp/samples" | sort -u | paste -sd, -)"
+	if [ "$codes" != 0 ]; then
+		echo "bench: warning: $name exited with status $codes; last stderr:" >&2
+		tail -n 5 "$tmp/stderr" >&2
+	fi
+}
+
+cd "$root"
+
+# Baseline tools (idempotent: installs only what is missing). Without them
+# (say, offline on first use) the pipeline column is skipped.
+have_pipeline=1
+if ! "$shared/bench/install-tools.sh" >"$tmp/install.log" 2>&1; then
+	have_pipeline=0
+	echo "bench: could not install the baseline tools; skipping the pipeline measurement:" >&2
+	tail -n 5 "$tmp/install.log" >&2
+fi
+
+go build -o bin/gitops-lint ./cmd/gitops-lint
+
+pipe_med="" pipe_rss="-" pipe_summary=""
+if [ "$have_pipeline" = 1 ]; then
+	bench "pipeline" "$pipeline_runs" "$tmp/pipeline.out" "$shared/bench/pipeline.sh" "$repo"
+	pipe_med="$med" pipe_rss="$rss"
+	pipe_summary="$(tail -n 1 "$tmp/pipeline.out")"
+fi
+bench "gitops-lint render" "$runs" /dev/null bin/gitops-lint render "$repo"
+render_med="$med" render_rss="$rss"
+bench "gitops-lint lint" "$runs" "$tmp/lint.out" bin/gitops-lint "$repo"
+lint_med="$med" lint_rss="$rss"
+lint_summary="$(tail -n 1 "$tmp/lint.out")"
+
+row() { printf '  %-36s %9s %10s\n' "$@"; }
+secs() { [ -n "$1" ] && printf '%.3fs' "$1" || printf 'n/a'; }
+mib() { [ "$1" != "-" ] && printf '%s MiB' "$1" || printf 'n/a'; }
+
+echo "gitops-lint bench: $(basename "$repo") on $(nproc 2>/dev/null || echo '?') CPUs ($(go version | awk '{ print $3 }'), pipeline JOBS=$JOBS)"
+row "" "wall" "peak RSS"
+if [ "$have_pipeline" = 1 ]; then
+	row "kustomize | kubeconform ($pipeline_runs runs)" "$(secs "$pipe_med")" "$(mib "$pipe_rss")"
+else
+	row "kustomize | kubeconform" "skipped" ""
+fi
+row "gitops-lint render ($runs runs)" "$(secs "$render_med")" "$(mib "$render_rss")"
+row "gitops-lint lint ($runs runs)" "$(secs "$lint_med")" "$(mib "$lint_rss")"
+echo "  (wall: median; peak RSS: max over runs)"
+[ -n "$pipe_summary" ] && echo "  $pipe_summary"
+[ -n "$lint_summary" ] && echo "  lint: $lint_summary"
+echo
+
+verdict() { [ "$1" = 1 ] && echo PASS || echo FAIL; }
+if [ -n "$pipe_med" ]; then
+	ratio="$(awk -v p="$pipe_med" -v r="$render_med" 'BEGIN { if (r > 0) printf "%.1f", p / r; else print "inf" }')"
+	ok="$(awk -v p="$pipe_med" -v r="$render_med" 'BEGIN { print (r * 5 <= p) ? 1 : 0 }')"
+	printf '  %-36s %-22s %s\n' "render vs pipeline: ${ratio}x faster" "target: >= 5x" "$(verdict "$ok")"
+else
+	printf '  %-36s %-22s %s\n' "render vs pipeline: n/a" "target: >= 5x" "SKIP"
+fi
+peak="-"
+if [ "$render_rss" != "-" ]; then
+	peak=$((render_rss > lint_rss ? render_rss : lint_rss))
+	ok=$((peak <= 400 ? 1 : 0))
+	printf '  %-36s %-22s %s\n' "gitops-lint peak RSS: $peak MiB" "target: <= 400 MiB" "$(verdict "$ok")"
+else
+	printf '  %-36s %-22s %s\n' "gitops-lint peak RSS: n/a" "target: <= 400 MiB" "SKIP"
+fi
+exit 0
