@@ -4,7 +4,7 @@ GO ?= go
 BIN := bin/gitops-lint
 
 .DEFAULT_GOAL := help
-.PHONY: help build test lint demo bench generate
+.PHONY: help build test lint demo bench bench-go generate
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -22,8 +22,11 @@ lint: ## Check gofmt and go vet
 demo: ## Lint the demo fixture repository
 	$(GO) run ./cmd/gitops-lint testdata/repos/platform
 
-bench: ## Run the render benchmarks
-	$(GO) test -run '^$$' -bench . ./internal/render/
+bench: bench-go ## Run the Go benchmarks, then time gitops-lint against kustomize+kubeconform (scripts/bench.sh)
+	scripts/bench.sh
+
+bench-go: ## Run the Go render benchmarks only
+	$(GO) test -run '^$$' -bench . -benchtime 5x ./internal/render/
 
 generate: ## Regenerate generated files (go generate)
 	$(GO) generate ./...

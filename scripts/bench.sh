@@ -32,6 +32,10 @@ pipeline_runs="${BENCH_PIPELINE_RUNS:-3}"
 runs="${BENCH_RUNS:-5}"
 export JOBS="${JOBS:-2}"
 
+# Progress lines only on a terminal, so that logs stay clean.
+progress=0
+[ -t 2 ] && progress=1
+
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
@@ -83,10 +87,10 @@ bench() {
 	shift 3
 	: >"$tmp/samples"
 	for ((i = 1; i <= n; i++)); do
-		printf '\rbench: %s run %d/%d ' "$name" "$i" "$n" >&2
+		[ "$progress" = 1 ] && printf '\rbench: %s run %d/%d ' "$name" "$i" "$n" >&2
 		measure "$out" "$@"
 	done
-	printf '\r\033[K' >&2
+	[ "$progress" = 1 ] && printf '\r\033[K' >&2
 	med="$(cut -d' ' -f1 "$tmp/samples" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }')"
 	rss="$(awk '$2 != "-" { if ($2 > m) m = $2; seen = 1 } END { if (seen) printf "%.0f", m / 1024; else print "-" }' "$tmp/samples")"
 	codes="$(cut -d' ' -f3 "$tmp/samples" | sort -u | paste -sd, -)"
@@ -134,7 +138,7 @@ else
 fi
 row "gitops-lint render ($runs runs)" "$(secs "$render_med")" "$(mib "$render_rss")"
 row "gitops-lint lint ($runs runs)" "$(secs "$lint_med")" "$(mib "$lint_rss")"
-echo "  (wall: median; peak RSS: max over runs)"
+echo "  (wall: median of the runs; peak RSS: max over the runs, for the pipeline its largest process)"
 [ -n "$pipe_summary" ] && echo "  $pipe_summary"
 [ -n "$lint_summary" ] && echo "  lint: $lint_summary"
 echo

@@ -2,12 +2,17 @@ package cli
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/gitops-lint/gitops-lint/internal/testutil"
 )
 
 var updateScripts = os.Getenv("UPDATE_SCRIPTS") != ""
@@ -30,8 +35,16 @@ func TestScripts(t *testing.T) {
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
 		UpdateScripts:       updateScripts,
+		Setup: func(env *testscript.Env) error {
+			repos, err := filepath.Abs(filepath.Join("..", "..", "testdata", "repos"))
+			env.Setenv("FIXTURES", repos)
+			return err
+		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exitcode": cmdExitCode,
+			"exitcode":   cmdExitCode,
+			"fixture":    cmdFixture,
+			"gitfixture": cmdGitFixture,
+			"snapshot":   cmdSnapshot,
 		},
 	})
 }
@@ -59,4 +72,84 @@ func cmdExitCode(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("%s exited with %d, want %d", args[1], got, want)
 	}
+}
+
+// cmdFixture copies fixture repositories (testdata/repos/NAME) into the
+// script's work directory: `fixture platform team-a`.
+func cmdFixture(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: fixture NAME...")
+	}
+	for _, name := range args {
+		src := filepath.Join(ts.Getenv("FIXTURES"), name)
+		ts.Check(os.CopyFS(ts.MkAbs(name), os.DirFS(src)))
+	}
+}
+
+// cmdGitFixture turns a fixture into a git repository in the work
+// directory: `gitfixture NAME [branch...] [remote=URL]`, committed once with
+// the branches created at that commit and main checked out.
+func cmdGitFixture(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: gitfixture NAME [branch...] [remote=URL]")
+	}
+	t := scriptT{ts}
+	opts := testutil.GitOptions{}
+	for _, a := range args[1:] {
+		if url, ok := strings.CutPrefix(a, "remote="); ok {
+			opts.Remote = url
+		} else {
+			opts.Branches = append(opts.Branches, a)
+		}
+	}
+	dir := testutil.GitRepo(t, filepath.Join(ts.Getenv("FIXTURES"), args[0]), opts)
+	ts.Check(os.Rename(dir, ts.MkAbs(args[0])))
+}
+
+// cmdSnapshot records (`snapshot save DIR`) or compares (`snapshot check
+// DIR`) a fingerprint of a repository: working tree, index, refs and every
+// file under .git. It proves commands leave the linted repo untouched.
+func cmdSnapshot(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: snapshot save|check DIR")
+	}
+	t := scriptT{ts}
+	dir := ts.MkAbs(args[1])
+	key := "snapshot:" + dir
+	switch args[0] {
+	case "save":
+		ts.Setenv(key, testutil.Snapshot(t, dir))
+	case "check":
+		if got := testutil.Snapshot(t, dir); got != ts.Getenv(key) {
+			ts.Fatalf("%s changed:\nbefore:\n%s\nafter:\n%s", args[1], ts.Getenv(key), got)
+		}
+	default:
+		ts.Fatalf("usage: snapshot save|check DIR")
+	}
+}
+
+// scriptT adapts a TestScript to the testing.TB subset testutil uses.
+type scriptT struct{ ts *testscript.TestScript }
+
+func (s scriptT) Helper()                           {}
+func (s scriptT) Errorf(format string, args ...any) { s.ts.Fatalf(format, args...) }
+func (s scriptT) Fatalf(format string, args ...any) { s.ts.Fatalf(format, args...) }
+func (s scriptT) Skip(args ...any) {
+	s.ts.Fatalf("cannot run: %s (guard the script with [!exec:git] skip)", fmtArgs(args))
+}
+func (s scriptT) TempDir() string {
+	d, err := os.MkdirTemp(s.ts.Getenv("WORK"), "tmp")
+	s.ts.Check(err)
+	return d
+}
+
+func fmtArgs(args []any) string {
+	var b strings.Builder
+	for i, a := range args {
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		b.WriteString(strings.TrimSpace(fmt.Sprint(a)))
+	}
+	return b.String()
 }

@@ -192,9 +192,11 @@ func (s *substituter) reportUnset(res *resource.Resource, obj *Object) {
 		name := m[1]
 		seen[name] = true
 		file, line := s.run.varLine(obj, name)
-		s.run.r.add(s.run.finding(s.k, finding.RuleSubstitution, finding.Error, file, line,
+		f := s.run.finding(s.k, finding.RuleSubstitution, finding.Error, file, line,
 			fmt.Sprintf("post build failed for '%s/%s': envsubst error: variable substitution failed: variable not set (strict mode): %q — set it in spec.postBuild.substitute or a substituteFrom ConfigMap/Secret of %s, or give it a default: ${%s:=value}",
-				res.GetGvk(), res.GetName(), name, s.k.ID(), name)))
+				res.GetGvk(), res.GetName(), name, s.k.ID(), name))
+		f.Object = &finding.Object{APIVersion: res.GetApiVersion(), Kind: res.GetKind(), Namespace: res.GetNamespace(), Name: res.GetName()}
+		s.run.r.add(f)
 	}
 }
 

@@ -15,7 +15,6 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"testing"
 	"time"
 )
 
@@ -31,6 +30,16 @@ const (
 	gitUserEmail = "tests@gitops-lint.invalid"
 )
 
+// TB is the part of testing.TB the helpers use, so that testscript
+// commands can call them too.
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Errorf(format string, args ...any)
+	Skip(args ...any)
+	TempDir() string
+}
+
 // GitOptions configure GitRepo.
 type GitOptions struct {
 	// Branches are created at the initial commit, in addition to main
@@ -42,7 +51,7 @@ type GitOptions struct {
 
 // FixturePath returns the absolute path of testdata/repos/<name> in this
 // module, found by walking up from the test's working directory to go.mod.
-func FixturePath(t testing.TB, name string) string {
+func FixturePath(t TB, name string) string {
 	t.Helper()
 	dir, err := os.Getwd()
 	if err != nil {
@@ -69,7 +78,7 @@ func FixturePath(t testing.TB, name string) string {
 // symlinks are recreated as symlinks, and every copied file and directory
 // gets the same fixed modification time so git never sees racily-clean
 // index entries.
-func CopyTree(t testing.TB, src string) string {
+func CopyTree(t TB, src string) string {
 	t.Helper()
 	dst := t.TempDir()
 	if err := copyTree(src, dst); err != nil {
@@ -166,7 +175,7 @@ func copyFile(src, dst string, mode fs.FileMode) error {
 // checked out. Commits are deterministic (fixed identity and dates, no
 // global or system git config), so the same fixture always yields the same
 // commit id. The test is skipped if git is not installed.
-func GitRepo(t testing.TB, src string, opts GitOptions) string {
+func GitRepo(t TB, src string, opts GitOptions) string {
 	t.Helper()
 	requireGit(t)
 	dir := CopyTree(t, src)
@@ -192,7 +201,7 @@ func GitRepo(t testing.TB, src string, opts GitOptions) string {
 // Git runs git in dir with the deterministic environment GitRepo uses and
 // returns its trimmed stdout. The test fails if git exits non-zero and is
 // skipped if git is not installed.
-func Git(t testing.TB, dir string, args ...string) string {
+func Git(t TB, dir string, args ...string) string {
 	t.Helper()
 	requireGit(t)
 	out, err := runGit(dir, args...)
@@ -202,7 +211,7 @@ func Git(t testing.TB, dir string, args ...string) string {
 	return out
 }
 
-func requireGit(t testing.TB) {
+func requireGit(t TB) {
 	t.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git executable not found on PATH; skipping test that needs a git repository")
@@ -258,7 +267,7 @@ func gitEnv() []string {
 // The git commands run with --no-optional-locks so taking a snapshot never
 // rewrites .git/index itself. Compare two snapshots with ==; the result is
 // line-oriented text, so a diff of two snapshots shows what changed.
-func Snapshot(t testing.TB, dir string) string {
+func Snapshot(t TB, dir string) string {
 	t.Helper()
 	var b strings.Builder
 
