@@ -52,6 +52,14 @@ func TestCorpusNoFalseErrors(t *testing.T) {
 				t.Errorf("got %d environments, want %d", len(res.Environments), tc.envs)
 			}
 			for _, env := range res.Environments {
+				// flux2-multi-tenancy locks kustomize-controller down by
+				// patches in clusters/*/flux-system/kustomization.yaml.
+				if tc.repo == "flux2-multi-tenancy" {
+					want := Lockdown{NoRemoteBases: true, NoCrossNamespaceRefs: true, DefaultServiceAccount: "default", StrictSubstitution: true}
+					if env.Lockdown != want {
+						t.Errorf("%s: lockdown %+v, want %+v", env.Name, env.Lockdown, want)
+					}
+				}
 				for _, k := range env.Kustomizations {
 					if !k.Rendered && k.ID() != "flux-system/kyverno-controller" {
 						t.Errorf("%s: %s not rendered", env.Name, k.ID())

@@ -109,11 +109,22 @@ func LoadIndex(root string) (*Index, error) {
 		return nil, fmt.Errorf("read repository: %s is not a directory", root)
 	}
 	x := &Index{Root: abs, Files: map[string][]*Doc{}, Excluded: map[string]bool{}}
+	// What source-controller leaves out of an artifact is no concern of ours.
+	ignored, err := ignoreMatcher(abs, "")
+	if err != nil {
+		return nil, err
+	}
 	err = filepath.WalkDir(abs, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return nil // unreadable entries are skipped, as the artifact would lack them
 		}
 		rel := filepath.ToSlash(strings.TrimPrefix(strings.TrimPrefix(p, abs), string(filepath.Separator)))
+		if p != abs && ignored.Match(strings.Split(p, string(filepath.Separator)), d.IsDir()) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
 		if d.IsDir() {
 			if p != abs && (skipDirs[d.Name()] || isHelmChartDir(p)) {
 				return filepath.SkipDir

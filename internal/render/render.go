@@ -169,7 +169,11 @@ func (r *renderer) render(ctx context.Context) (*Result, error) {
 	}
 	res.Findings = r.findings
 	if opts.Platform != "" {
-		res.Findings = slices.DeleteFunc(res.Findings, func(f finding.Finding) bool { return f.File == "" && !strings.Contains(f.Message, "tenant") })
+		if err := tenantReached(res, opts); err != nil {
+			return nil, err
+		}
+		// Findings about the platform's own files are the platform's business.
+		res.Findings = slices.DeleteFunc(res.Findings, func(f finding.Finding) bool { return f.File == "" })
 	}
 	return res, nil
 }
@@ -248,4 +252,28 @@ func normalizeURL(u string) string {
 	}
 	u = strings.TrimSuffix(strings.TrimSuffix(u, "/"), ".git")
 	return u
+}
+
+// tenantReached fails a tenant-mode run in which no Kustomization of the
+// platform builds from the tenant repository: silence would read as a pass.
+func tenantReached(res *Result, opts Options) error {
+	var missing []string
+	for _, env := range res.Environments {
+		for _, k := range env.Kustomizations {
+			if k.Linted {
+				return nil
+			}
+			if !k.Rendered && k.SourceKind != "" {
+				missing = append(missing, k.SourceNamespace+"/"+k.SourceName)
+			}
+		}
+	}
+	slices.Sort(missing)
+	missing = slices.Compact(missing)
+	hint := "no Kustomization of the platform has a source this repository could be"
+	if len(missing) > 0 {
+		hint = "sources without local content: " + strings.Join(missing, ", ")
+	}
+	return &UsageError{Msg: fmt.Sprintf("--platform %s: no Flux Kustomization of the platform builds from %s (%s); pass --source NAMESPACE/NAME=%s for the GitRepository that points at it, or set its git remote origin to that GitRepository's URL",
+		opts.Platform, opts.Root, hint, opts.Root)}
 }

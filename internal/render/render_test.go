@@ -223,3 +223,102 @@ func asUsage(err error, target **UsageError) bool {
 	}
 	return ok
 }
+
+func TestSourceIgnore(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
+		"clusters/dev/apps.yaml":                  fmt.Sprintf(fluxKs, "apps", "./apps"),
+		".sourceignore":                           "apps/drafts/\n*.tmpl.yaml\n",
+		"apps/cm.yaml":                            fmt.Sprintf(cm, "kept"),
+		"apps/drafts/broken.yaml":                 "apiVersion: v1\nkind: ConfigMap\nmetadata: [\n",
+		"apps/other.tmpl.yaml":                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .name }}\n",
+		"docker-compose.yaml":                     "services:\n  a:\n    image: x\n    image: y\n",
+	})
+	res := renderHostile(t, dir)
+	for _, f := range res.Findings {
+		t.Errorf("unexpected finding %s:%d %s %s", f.File, f.Line, f.Rule, f.Message)
+	}
+	k := findKs(t, res.Environments[0], "flux-system/apps")
+	if len(k.Objects) != 1 || k.Objects[0].Name() != "kept" {
+		t.Errorf("rendered %d objects", len(k.Objects))
+	}
+}
+
+func TestCommonMetadataAndSubstituteFrom(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
+		"clusters/dev/vars.yaml": `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: vars
+  namespace: flux-system
+data:
+  A: from-configmap
+  B: from-configmap
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: secret-vars
+  namespace: flux-system
+data:
+  B: ZnJvbS1zZWNyZXQ=
+stringData:
+  C: from-stringdata
+`,
+		"clusters/dev/apps.yaml": `apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./apps
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+  commonMetadata:
+    labels:
+      team: platform
+  postBuild:
+    substitute:
+      D: inline
+    substituteFrom:
+      - kind: ConfigMap
+        name: vars
+      - kind: Secret
+        name: secret-vars
+      - kind: ConfigMap
+        name: absent
+        optional: true
+`,
+		"apps/cm.yaml":  "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: out\ndata:\n  a: ${A}\n  b: ${B}\n  c: ${C}\n  d: ${D}\n",
+		"apps/off.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: off\n  annotations:\n    kustomize.toolkit.fluxcd.io/substitute: disabled\ndata:\n  x: ${UNSET}\n",
+	})
+	res := renderHostile(t, dir)
+	for _, f := range res.Findings {
+		t.Errorf("unexpected finding %s:%d %s %s", f.File, f.Line, f.Rule, f.Message)
+	}
+	k := findKs(t, res.Environments[0], "flux-system/apps")
+	out := findObj(t, k, "ConfigMap", "out")
+	want := map[string]any{"a": "from-configmap", "b": "from-secret", "c": "from-stringdata", "d": "inline"}
+	if fmt.Sprint(out.Content["data"]) != fmt.Sprint(want) {
+		t.Errorf("data %v, want %v", out.Content["data"], want)
+	}
+	if nestedStr(out.Content, "metadata", "labels", "team") != "platform" {
+		t.Errorf("commonMetadata not applied: %v", out.Content["metadata"])
+	}
+	if x := nestedStr(findObj(t, k, "ConfigMap", "off").Content, "data", "x"); x != "${UNSET}" {
+		t.Errorf("substitution not disabled: %q", x)
+	}
+}
+
+func TestSyntheticRootErrorPosition(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"deploy/base/kustomization.yaml": "resources:\n- missing.yaml\n",
+		"deploy/dev/kustomization.yaml":  "resources:\n- ../base\n",
+	})
+	res := renderHostile(t, dir)
+	wantFinding(t, res, finding.RuleRenderError, "deploy/dev/kustomization.yaml", 1)
+}

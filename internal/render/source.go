@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/fluxcd/pkg/sourceignore"
+	"github.com/fluxcd/pkg/sourceignore/gitignore"
 )
 
 // artifact is the content of one Flux source as source-controller would
@@ -183,18 +184,10 @@ func (s *artifacts) get(id string, mk func(dir string) (*artifact, error)) (*art
 // GitRepository: default exclusions, .sourceignore files, spec.ignore.
 func fromDir(origin, dst, ignore string, excluded map[string]bool) (*artifact, error) {
 	a := newArtifact(dst, origin)
-	domain := strings.Split(origin, string(filepath.Separator))
-	ps, err := sourceignore.LoadIgnorePatterns(origin, domain)
+	m, err := ignoreMatcher(origin, ignore)
 	if err != nil {
-		return nil, fmt.Errorf("load .sourceignore of %s: %w", origin, err)
+		return nil, err
 	}
-	ps = append(ps, sourceignore.VCSPatterns(domain)...)
-	if ignore != "" {
-		ps = append(ps, sourceignore.ReadPatterns(strings.NewReader(ignore), domain)...)
-	} else {
-		ps = append(ps, sourceignore.DefaultPatterns(domain)...)
-	}
-	m := sourceignore.NewMatcher(ps)
 	err = filepath.WalkDir(origin, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || p == origin {
 			return nil
@@ -230,6 +223,24 @@ func fromDir(origin, dst, ignore string, excluded map[string]bool) (*artifact, e
 		return nil, err
 	}
 	return a, nil
+}
+
+// ignoreMatcher returns source-controller's exclusions for a checkout:
+// VCS files, .sourceignore files, and spec.ignore (which replaces the
+// default exclusions of CI files and binary extensions when set).
+func ignoreMatcher(origin, ignore string) (gitignore.Matcher, error) {
+	domain := strings.Split(origin, string(filepath.Separator))
+	ps, err := sourceignore.LoadIgnorePatterns(origin, domain)
+	if err != nil {
+		return nil, fmt.Errorf("load .sourceignore of %s: %w", origin, err)
+	}
+	ps = append(ps, sourceignore.VCSPatterns(domain)...)
+	if ignore != "" {
+		ps = append(ps, sourceignore.ReadPatterns(strings.NewReader(ignore), domain)...)
+	} else {
+		ps = append(ps, sourceignore.DefaultPatterns(domain)...)
+	}
+	return sourceignore.NewMatcher(ps), nil
 }
 
 // maxArtifactFile bounds any one file read into an artifact.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -78,7 +79,13 @@ func (r *renderer) renderEnv(ctx context.Context, e entry) *Environment {
 		}
 		wg.Wait()
 		if first {
-			env.Lockdown = lockdownFrom(root.k.Objects)
+			var found bool
+			if env.Lockdown, found = lockdownFrom(root.k.Objects); !found {
+				// `flux bootstrap` layouts often commit only the patches and
+				// generate gotk-components.yaml at install: read the flags
+				// from the patches aimed at kustomize-controller.
+				env.Lockdown = lockdownFromPatches(r.tree, e.env.Path)
+			}
 			first = false
 		}
 		pending = blocked
@@ -241,7 +248,25 @@ func (run *envRun) buildFailed(k *Kustomization, art *artifact, err error) {
 			}
 		}
 	}
+	if file == "" {
+		// A synthetic root (plain overlay, Flux Operator sync) has no
+		// declaring document: point at the kustomization it builds.
+		file, line = run.kustomizationFileOf(k, art)
+	}
 	run.r.add(run.finding(k, be.rule, finding.Error, file, line, be.msg))
+}
+
+// kustomizationFileOf returns the linted-repo position of the kustomization
+// file in k's path, if any.
+func (run *envRun) kustomizationFileOf(k *Kustomization, art *artifact) (string, int) {
+	for _, name := range kustFileNames {
+		if o, ok := art.OriginOf(filepath.Join(k.buildDir(art), name)); ok {
+			if f, _, _ := run.r.position(o); f != "" {
+				return f, 1
+			}
+		}
+	}
+	return "", 0
 }
 
 // findValueLine returns the line of the first scalar equal to value in file.
@@ -372,34 +397,76 @@ func setCommonMetadata(objs []*Object, cm map[string]any) {
 
 // lockdownFrom reads kustomize-controller's flags from the Deployment the
 // entry Kustomization renders (bootstrap patches).
-func lockdownFrom(objs []*Object) Lockdown {
+func lockdownFrom(objs []*Object) (Lockdown, bool) {
 	l := Lockdown{StrictSubstitution: true}
+	found := false
 	for _, o := range objs {
 		if o.Kind() != "Deployment" || o.Name() != "kustomize-controller" {
 			continue
 		}
+		found = true
 		cs, _ := nested(o.Content, "spec", "template", "spec", "containers").([]any)
 		for _, c := range cs {
 			cm, _ := c.(map[string]any)
 			args, _ := cm["args"].([]any)
 			for _, a := range args {
-				flag, val, hasVal := strings.Cut(str(a), "=")
-				on := !hasVal || val == "true"
-				switch flag {
-				case "--no-remote-bases":
-					l.NoRemoteBases = on
-				case "--no-cross-namespace-refs":
-					l.NoCrossNamespaceRefs = on
-				case "--default-service-account":
-					l.DefaultServiceAccount = val
-				case "--feature-gates":
-					for _, g := range strings.Split(val, ",") {
-						name, v, _ := strings.Cut(g, "=")
-						if name == "StrictPostBuildSubstitutions" {
-							l.StrictSubstitution = v != "false"
-						}
-					}
+				l.apply(str(a))
+			}
+		}
+	}
+	return l, found
+}
+
+// apply records one kustomize-controller command-line flag.
+func (l *Lockdown) apply(arg string) {
+	flag, val, hasVal := strings.Cut(arg, "=")
+	on := !hasVal || val == "true"
+	switch flag {
+	case "--no-remote-bases":
+		l.NoRemoteBases = on
+	case "--no-cross-namespace-refs":
+		l.NoCrossNamespaceRefs = on
+	case "--default-service-account":
+		l.DefaultServiceAccount = val
+	case "--feature-gates":
+		for _, g := range strings.Split(val, ",") {
+			name, v, _ := strings.Cut(g, "=")
+			if name == "StrictPostBuildSubstitutions" {
+				l.StrictSubstitution = v != "false"
+			}
+		}
+	}
+}
+
+var flagRe = regexp.MustCompile(`--[a-z][a-z-]*(=[^\s"',\]]*)?`)
+
+// lockdownFromPatches reads kustomize-controller flags from the patches of
+// the kustomization files below envPath/flux-system whose target can be the
+// kustomize-controller Deployment.
+func lockdownFromPatches(x *Index, envPath string) Lockdown {
+	l := Lockdown{StrictSubstitution: true}
+	dir := strings.TrimPrefix(envPath+"/"+defaultNS, "/")
+	for _, name := range kustFileNames {
+		docs := x.Files[dir+"/"+name]
+		if len(docs) == 0 {
+			continue
+		}
+		patches, _ := nested(docSpec(docs[0]), "patches").([]any)
+		for _, p := range patches {
+			pm, _ := p.(map[string]any)
+			kind := nestedStr(pm, "target", "kind")
+			name := nestedStr(pm, "target", "name")
+			if kind != "" && kind != "Deployment" {
+				continue
+			}
+			if name != "" {
+				re, err := regexp.Compile("^(?:" + name + ")$")
+				if err != nil || !re.MatchString("kustomize-controller") {
+					continue
 				}
+			}
+			for _, f := range flagRe.FindAllString(str(pm["patch"]), -1) {
+				l.apply(f)
 			}
 		}
 	}
