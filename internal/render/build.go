@@ -224,7 +224,11 @@ type guardFS struct {
 
 var (
 	kustFileNames = konfig.RecognizedKustomizationFileNames()
-	remoteRe      = regexp.MustCompile(`^(?i)(https?://|git::|gh:|ssh://|git@|github\.com[:/]|gitlab\.com[:/]|bitbucket\.org[:/]|file://)|\.git(//|\?|$)|//.*\?ref=|\?ref=`)
+	// remoteRe matches what kustomize (api v0.21.1, internal/git.NewRepoSpecFromURL
+	// and loader.IsRemoteFile) would fetch: an optional go-getter "git::"
+	// prefix, then an ssh/http(s)/file scheme, an SCP-style user@host, or
+	// a github.com host; "gh:" as Flux also treats it as remote.
+	remoteRe = regexp.MustCompile(`^(?i)(git::)?(ssh://|https?://|file://|[a-z][a-z0-9-]*@|github\.com[:/]|gh:)`)
 )
 
 // ReadFile inspects kustomization files before handing them to kustomize.

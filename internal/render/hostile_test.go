@@ -246,3 +246,28 @@ func TestHostileSelfInclusion(t *testing.T) {
 		t.Errorf("got %d Kustomizations, want 5 (root, apps, loop, loop-a, loop-b)", n)
 	}
 }
+
+func TestRemoteDetection(t *testing.T) {
+	for _, tc := range []struct {
+		ref    string
+		remote bool
+	}{
+		{"https://github.com/example/repo//deploy?ref=v1", true},
+		{"http://example.com/manifest.yaml", true},
+		{"github.com/example/repo/deploy?ref=main", true},
+		{"GitHub.com:example/repo", true},
+		{"git@gitlab.example.com:org/repo.git//base", true},
+		{"deploy@host.example.com:org/repo", true},
+		{"ssh://git@example.com/org/repo", true},
+		{"git::https://example.com/org/repo", true},
+		{"file:///srv/git/repo", true},
+		{"../base", false},
+		{"./components/foo.git", false},
+		{"base", false},
+		{"overlays/prod?x", false},
+	} {
+		if got := remoteRe.MatchString(tc.ref); got != tc.remote {
+			t.Errorf("%q: remote=%v, want %v", tc.ref, got, tc.remote)
+		}
+	}
+}
