@@ -33,9 +33,20 @@ const originAnnotation = "config.kubernetes.io/origin"
 // for every build.
 var openapiLock sync.RWMutex
 
-func init() {
-	// Parse kustomize's built-in schema once, as Flux does before each build.
-	_ = openapi.Schema()
+var openapiWarm sync.Once
+
+// warmOpenAPI parses kustomize's built-in schema (as Flux does before each
+// build) in the background, once per process: it takes a good 100 ms that
+// discovery and source loading can overlap. Builds wait for it through
+// openapiLock.
+func warmOpenAPI() {
+	openapiWarm.Do(func() {
+		openapiLock.Lock()
+		go func() {
+			defer openapiLock.Unlock()
+			_ = openapi.Schema()
+		}()
+	})
 }
 
 // buildError is a failed build, worded as kustomize-controller words it.

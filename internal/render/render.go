@@ -50,6 +50,7 @@ func Render(ctx context.Context, opts Options) (*Result, error) {
 
 func newRenderer(opts Options) (*renderer, error) {
 	quietKustomize()
+	warmOpenAPI()
 	lint, err := LoadIndex(opts.Root)
 	if err != nil {
 		return nil, &UsageError{Msg: err.Error()}
@@ -68,7 +69,7 @@ func newRenderer(opts Options) (*renderer, error) {
 		workers = runtime.NumCPU()
 	}
 	r.sem = make(chan struct{}, workers)
-	if r.tmp, err = os.MkdirTemp("", "gitops-lint-"); err != nil {
+	if r.tmp, err = os.MkdirTemp(tempRoot(), "gitops-lint-"); err != nil {
 		return nil, fmt.Errorf("create temporary directory: %w", err)
 	}
 	r.arts = newArtifacts(r.tmp)
@@ -276,4 +277,22 @@ func tenantReached(res *Result, opts Options) error {
 	}
 	return &UsageError{Msg: fmt.Sprintf("--platform %s: no Flux Kustomization of the platform builds from %s (%s); pass --source NAMESPACE/NAME=%s for the GitRepository that points at it, or set its git remote origin to that GitRepository's URL",
 		opts.Platform, opts.Root, hint, opts.Root)}
+}
+
+// tempRoot is where the run's temporary directory goes: $TMPDIR when set,
+// else a memory-backed /dev/shm where the system has one (Flux's generator
+// needs a few files on disk, and creating files on some disks costs more
+// than the build itself), else the system default.
+func tempRoot() string {
+	if os.Getenv("TMPDIR") != "" {
+		return ""
+	}
+	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
+		if f, err := os.CreateTemp("/dev/shm", ".gitops-lint-probe-"); err == nil {
+			f.Close()
+			os.Remove(f.Name())
+			return "/dev/shm"
+		}
+	}
+	return ""
 }
