@@ -86,6 +86,19 @@ func (x *Index) Find(file, kind, name string) *Doc {
 	return nil
 }
 
+// DocAt returns the document of file that starts at line (nil if none).
+func (x *Index) DocAt(file string, line int) *Doc {
+	if x == nil {
+		return nil
+	}
+	for _, d := range x.Files[file] {
+		if d.Line == line {
+			return d
+		}
+	}
+	return nil
+}
+
 // nonManifestNames are files that are YAML but never Kubernetes manifests.
 var nonManifestNames = regexp.MustCompile(`^(docker-)?compose(\.[\w-]+)?\.ya?ml$|^Taskfile(\.[\w-]+)?\.ya?ml$|^\.pre-commit-(config|hooks)\.ya?ml$|^\.?(yamllint|goreleaser|golangci|renovate|mkdocs|codecov|dependabot|lefthook|\.sops)(\.[\w-]+)?\.ya?ml$|^(playbook|site|requirements|galaxy|values|helmfile)(\.[\w-]+)?\.ya?ml$|^Chart\.ya?ml$`)
 

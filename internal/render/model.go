@@ -47,6 +47,8 @@ type Result struct {
 	// Tenant is true in --platform mode: the tree is the platform's and
 	// the linted repository is one of its sources.
 	Tenant bool
+	// Index holds the linted repository's documents, for field positions.
+	Index *Index
 }
 
 // Lockdown holds the kustomize-controller flags an environment's bootstrap

@@ -144,7 +144,7 @@ func (r *renderer) render(ctx context.Context) (*Result, error) {
 		entries = keep
 	}
 
-	res := &Result{Files: len(lint.Files) + len(r.tree.Files)*boolInt(r.tree != lint), Tenant: opts.Platform != ""}
+	res := &Result{Files: len(lint.Files) + len(r.tree.Files)*boolInt(r.tree != lint), Tenant: opts.Platform != "", Index: lint}
 	res.Environments = make([]*Environment, len(entries))
 	var wg sync.WaitGroup
 	for i, e := range entries {

@@ -1,0 +1,227 @@
+package schema
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/render"
+)
+
+// Checker validates the objects of a render result.
+type Checker struct {
+	v *Validator
+	// crds are CRDs known regardless of the environment (Flux's own,
+	// --crd-dir); an environment's own CRDs take precedence.
+	crds []map[string]any
+	// KubernetesVersion is the catalog's version, for messages ("1.37").
+	KubernetesVersion string
+	Workers           int
+}
+
+// NewChecker builds a checker over a catalog and extra CRD objects.
+func NewChecker(cat *Catalog, crds []map[string]any) (*Checker, error) {
+	v, err := NewValidator(cat)
+	if err != nil {
+		return nil, err
+	}
+	ver := strings.TrimPrefix(cat.Version, "v")
+	if parts := strings.SplitN(ver, ".", 3); len(parts) >= 2 {
+		ver = parts[0] + "." + parts[1]
+	}
+	return &Checker{v: v, crds: crds, KubernetesVersion: ver}, nil
+}
+
+// target is what an object is validated against.
+type target struct {
+	schema  *jsonschema.Schema
+	problem string // set when the kind itself is the problem
+	rule    string
+	sev     finding.Severity
+}
+
+// envSchemas resolves apiVersion/Kind to schemas within one environment.
+type envSchemas struct {
+	c    *Checker
+	crds map[string]crdVersion // "group/version/Kind"
+}
+
+func (c *Checker) forEnv(env *render.Environment) (*envSchemas, []finding.Finding) {
+	es := &envSchemas{c: c, crds: map[string]crdVersion{}}
+	var fs []finding.Finding
+	add := func(crd map[string]any, own bool) error {
+		vs, err := crdVersions(crd)
+		if err != nil {
+			return err
+		}
+		for _, v := range vs {
+			key := v.Group + "/" + v.Version + "/" + v.Kind
+			if _, exists := es.crds[key]; exists && !own {
+				continue
+			}
+			es.crds[key] = v
+		}
+		return nil
+	}
+	for _, k := range env.Kustomizations {
+		for _, o := range k.Objects {
+			if o.Kind() == "CustomResourceDefinition" && strings.HasPrefix(o.APIVersion(), "apiextensions.k8s.io/") {
+				if err := add(o.Content, true); err != nil {
+					fs = append(fs, finding.Finding{Rule: finding.RuleSchemaInvalid, Severity: finding.Error,
+						Message: err.Error(), File: o.File, Line: o.Line, Column: 1,
+						Environment: env.Name, Kustomization: k.ID(), Object: o.Ref()})
+				}
+			}
+		}
+	}
+	for _, crd := range c.crds {
+		_ = add(crd, false)
+	}
+	return es, fs
+}
+
+func (es *envSchemas) resolve(apiVersion, kind string) target {
+	group, version := "", apiVersion
+	if i := strings.LastIndex(apiVersion, "/"); i >= 0 {
+		group, version = apiVersion[:i], apiVersion[i+1:]
+	}
+	if cv, ok := es.crds[group+"/"+version+"/"+kind]; ok {
+		if cv.Schema == nil {
+			return target{}
+		}
+		s, err := es.c.v.crdSchema(cv.Schema)
+		if err != nil {
+			return target{rule: finding.RuleSchemaInvalid, sev: finding.Error,
+				problem: fmt.Sprintf("the CustomResourceDefinition of %s %s has a schema gitops-lint cannot compile: %v", apiVersion, kind, err)}
+		}
+		return target{schema: s}
+	}
+	key := apiVersion + "/" + kind
+	if ki, ok := es.c.v.cat.Kinds[key]; ok {
+		s, err := es.c.v.builtin(ki.Definition)
+		if err != nil {
+			return target{rule: finding.RuleSchemaInvalid, sev: finding.Error, problem: fmt.Sprintf("compile schema of %s %s: %v", apiVersion, kind, err)}
+		}
+		return target{schema: s}
+	}
+	if r, ok := es.c.v.cat.Removed[key]; ok {
+		msg := fmt.Sprintf("%s %s is not served by Kubernetes %s: removed after %s", apiVersion, kind, es.c.KubernetesVersion, r.LastServed)
+		if r.Replacement != "" {
+			msg += ", use " + r.Replacement
+		}
+		return target{rule: finding.RuleSchemaInvalid, sev: finding.Error, problem: msg}
+	}
+	return target{rule: finding.RuleSchemaUnknownKind, sev: finding.Warning,
+		problem: fmt.Sprintf("no schema for %s %s: it is not a built-in kind of Kubernetes %s and no CustomResourceDefinition in this environment defines it; add the CRD to the environment or pass --crd-dir DIR", apiVersion, kind, es.c.KubernetesVersion)}
+}
+
+type job struct {
+	env *render.Environment
+	k   *render.Kustomization
+	o   *render.Object
+	es  *envSchemas
+}
+
+// Check validates every rendered object. Objects that failed to render
+// are not here; their render findings stand for them.
+func (c *Checker) Check(ctx context.Context, res *render.Result) []finding.Finding {
+	var out []finding.Finding
+	var jobs []job
+	for _, env := range res.Environments {
+		es, fs := c.forEnv(env)
+		out = append(out, fs...)
+		for _, k := range env.Kustomizations {
+			for _, o := range k.Objects {
+				jobs = append(jobs, job{env, k, o, es})
+			}
+		}
+	}
+	workers := c.Workers
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	results := make([][]finding.Finding, len(jobs))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				results[i] = c.checkObject(res.Index, jobs[i])
+			}
+		}()
+	}
+	for i := range jobs {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, r := range results {
+		out = append(out, r...)
+	}
+	return out
+}
+
+func (c *Checker) checkObject(x *render.Index, j job) []finding.Finding {
+	o := j.o
+	base := finding.Finding{File: o.File, Line: o.Line, Column: 1, Environment: j.env.Name, Kustomization: j.k.ID(), Object: o.Ref()}
+	t := j.es.resolve(o.APIVersion(), o.Kind())
+	if t.problem != "" {
+		f := base
+		f.Rule, f.Severity, f.Message = t.rule, t.sev, t.problem
+		if doc := x.DocAt(o.File, o.Line); doc != nil {
+			f.Line = doc.FieldLine("apiVersion")
+		}
+		return []finding.Finding{f}
+	}
+	if t.schema == nil {
+		return nil
+	}
+	problems := Validate(t.schema, validatable(o.Content))
+	if len(problems) == 0 {
+		return nil
+	}
+	doc := x.DocAt(o.File, o.Line)
+	var out []finding.Finding
+	for _, p := range problems {
+		f := base
+		f.Rule, f.Severity, f.Message = finding.RuleSchemaInvalid, finding.Error, p.String()
+		if doc != nil {
+			path := p.Path
+			if p.Field != "" {
+				path = append(append([]string(nil), path...), p.Field)
+			}
+			f.Line = doc.FieldLine(path...)
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// validatable is the object as the apiserver validates it on apply: status
+// is ignored and SOPS metadata is removed by kustomize-controller's
+// decryption before it applies.
+func validatable(obj map[string]any) map[string]any {
+	_, hasStatus := obj["status"]
+	_, hasSops := obj["sops"]
+	if !hasStatus && !hasSops {
+		return obj
+	}
+	cp := make(map[string]any, len(obj))
+	for k, v := range obj {
+		if k != "status" && k != "sops" {
+			cp[k] = v
+		}
+	}
+	return cp
+}
+

@@ -1,0 +1,127 @@
+package schema
+
+import (
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+)
+
+// miniCatalog is a hand-written catalog in the generator's output format.
+const miniCatalog = `{
+ "version": "v1.37.0",
+ "definitions": {
+  "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta": {"type": "object", "additionalProperties": false,
+    "properties": {"name": {"type": ["string", "null"]}, "namespace": {"type": ["string", "null"]},
+      "labels": {"type": ["object", "null"], "additionalProperties": {"type": "string"}}}},
+  "io.k8s.api.apps.v1.Deployment": {"type": "object", "additionalProperties": false,
+    "properties": {"apiVersion": {"type": ["string", "null"]}, "kind": {"type": ["string", "null"]},
+      "metadata": {"anyOf": [{"$ref": "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"}, {"type": "null"}]},
+      "spec": {"anyOf": [{"$ref": "#/definitions/io.k8s.api.apps.v1.DeploymentSpec"}, {"type": "null"}]}}},
+  "io.k8s.api.apps.v1.DeploymentSpec": {"type": "object", "additionalProperties": false, "required": ["selector"],
+    "properties": {"replicas": {"type": ["integer", "null"]}, "selector": {"type": "object"}}}
+ },
+ "kinds": {"apps/v1/Deployment": {"definition": "io.k8s.api.apps.v1.Deployment", "resource": "deployments", "namespaced": true}}
+}`
+
+func mustObj(t *testing.T, s string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := yaml.Unmarshal([]byte(s), &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestValidateBuiltin(t *testing.T) {
+	cat, err := ParseCatalog([]byte(miniCatalog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := NewValidator(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := v.builtin("io.k8s.api.apps.v1.Deployment")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ obj, want string }{
+		{"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\nspec: {replicas: 2, selector: {}}\n", ""},
+		{"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\nspec: {replicas: two, selector: {}}\n", "/spec/replicas: got string, want integer"},
+		{"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\nspec: {selecter: {}, selector: {}}\n", "/spec/selecter: additional property not allowed (field not declared in schema)"},
+		{"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a, labels: {x: 1}}\nspec: {selector: {}}\n", "/metadata/labels/x: got number, want string"},
+		{"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\nspec: {replicas: 1}\n", `/spec: missing required field "selector"`},
+	} {
+		var got []string
+		for _, p := range Validate(s, mustObj(t, tc.obj)) {
+			got = append(got, p.String())
+		}
+		if strings.Join(got, "; ") != tc.want {
+			t.Errorf("%s\ngot  %q\nwant %q", tc.obj, strings.Join(got, "; "), tc.want)
+		}
+	}
+}
+
+const widgetCRD = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            required: [size]
+            properties:
+              size: {type: integer, minimum: 1}
+              port: {x-kubernetes-int-or-string: true}
+              color: {type: string, enum: [red, blue], nullable: true}
+              free: {type: object, x-kubernetes-preserve-unknown-fields: true}
+            x-kubernetes-validations:
+            - rule: self.size < 10
+          status: {type: object, properties: {ok: {type: boolean}}}
+  - name: v0
+    served: false
+    storage: false
+`
+
+func TestValidateCRD(t *testing.T) {
+	cat, _ := ParseCatalog([]byte(miniCatalog))
+	v, _ := NewValidator(cat)
+	vs, err := crdVersions(mustObj(t, widgetCRD))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vs) != 1 || vs[0].Kind != "Widget" || !vs[0].Namespaced || !vs[0].HasCEL {
+		t.Fatalf("versions %+v", vs)
+	}
+	s, err := v.crdSchema(vs[0].Schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ obj, want string }{
+		{"apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {size: 2, port: http, color: null, free: {any: [thing]}}\nstatus: {whatever: 1}\n", ""},
+		{"apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {size: 0, port: 80}\n", "/spec/size: minimum: got 0, want 1"},
+		{"apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {size: 1, colour: red}\n", "/spec/colour: additional property not allowed (field not declared in schema)"},
+		{"apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, bogus: x}\nspec: {size: 1}\n", "/metadata/bogus: additional property not allowed (field not declared in schema)"},
+		{"apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {size: 1, color: green}\n", "/spec/color: value must be one of 'red', 'blue', <nil>"},
+	} {
+		var got []string
+		for _, p := range Validate(s, validatable(mustObj(t, tc.obj))) {
+			got = append(got, p.String())
+		}
+		if strings.Join(got, "; ") != tc.want {
+			t.Errorf("%s\ngot  %q\nwant %q", tc.obj, strings.Join(got, "; "), tc.want)
+		}
+	}
+}
