@@ -22,6 +22,7 @@ type Checker struct {
 	// KubernetesVersion is the catalog's version, for messages ("1.37").
 	KubernetesVersion string
 	Workers           int
+	cel               celRules
 }
 
 // NewChecker builds a checker over a catalog and extra CRD objects.
@@ -40,6 +41,7 @@ func NewChecker(cat *Catalog, crds []map[string]any) (*Checker, error) {
 // target is what an object is validated against.
 type target struct {
 	schema  *jsonschema.Schema
+	cel     map[string]any // CRD schema with x-kubernetes-validations
 	problem string // set when the kind itself is the problem
 	rule    string
 	sev     finding.Severity
@@ -99,7 +101,7 @@ func (es *envSchemas) resolve(apiVersion, kind string) target {
 			return target{rule: finding.RuleSchemaInvalid, sev: finding.Error,
 				problem: fmt.Sprintf("the CustomResourceDefinition of %s %s has a schema gitops-lint cannot compile: %v", apiVersion, kind, err)}
 		}
-		return target{schema: s}
+		return target{schema: s, cel: cv.Raw}
 	}
 	key := apiVersion + "/" + kind
 	if ki, ok := es.c.v.cat.Kinds[key]; ok {
@@ -186,7 +188,12 @@ func (c *Checker) checkObject(x *render.Index, j job) []finding.Finding {
 	if t.schema == nil {
 		return nil
 	}
-	problems := Validate(t.schema, validatable(o.Content))
+	obj := validatable(o.Content)
+	problems := Validate(t.schema, obj)
+	if len(problems) == 0 && t.cel != nil {
+		// As the apiserver does: rules run on objects that pass the schema.
+		problems = c.cel.Validate(context.Background(), t.cel, obj)
+	}
 	if len(problems) == 0 {
 		return nil
 	}

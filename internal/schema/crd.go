@@ -18,8 +18,9 @@ type crdVersion struct {
 	// (nil: the version has no schema, anything goes).
 	Schema map[string]any
 	// CEL rules found in the schema (x-kubernetes-validations), evaluated
-	// separately.
+	// separately on Raw, the schema as the CRD declares it.
 	HasCEL bool
+	Raw    map[string]any
 }
 
 // crdVersions reads the served versions of a CRD object (unstructured).
@@ -49,6 +50,9 @@ func crdVersions(crd map[string]any) ([]crdVersion, error) {
 			conv := &crdConverter{}
 			cv.Schema = conv.root(s)
 			cv.HasCEL = conv.cel
+			if cv.HasCEL {
+				cv.Raw = s
+			}
 		}
 		out = append(out, cv)
 	}

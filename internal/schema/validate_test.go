@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"sigs.k8s.io/yaml"
 )
 
@@ -26,8 +27,13 @@ const miniCatalog = `{
 
 func mustObj(t *testing.T, s string) map[string]any {
 	t.Helper()
+	// as rendered objects are: int64 and float64 numbers
+	j, err := yaml.YAMLToJSON([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
 	var m map[string]any
-	if err := yaml.Unmarshal([]byte(s), &m); err != nil {
+	if err := utiljson.Unmarshal(j, &m); err != nil {
 		t.Fatal(err)
 	}
 	return m
@@ -123,5 +129,22 @@ func TestValidateCRD(t *testing.T) {
 		if strings.Join(got, "; ") != tc.want {
 			t.Errorf("%s\ngot  %q\nwant %q", tc.obj, strings.Join(got, "; "), tc.want)
 		}
+	}
+}
+
+func TestCELRules(t *testing.T) {
+	vs, err := crdVersions(mustObj(t, widgetCRD))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c celRules
+	ok := mustObj(t, "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {size: 2}\n")
+	if got := c.Validate(t.Context(), vs[0].Raw, ok); len(got) != 0 {
+		t.Errorf("valid object: %v", got)
+	}
+	bad := mustObj(t, "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {size: 12}\n")
+	got := c.Validate(t.Context(), vs[0].Raw, bad)
+	if len(got) != 1 || got[0].Pointer() != "/spec" || !strings.Contains(got[0].Msg, "self.size < 10") {
+		t.Errorf("got %v", got)
 	}
 }
