@@ -42,7 +42,7 @@ func NewChecker(cat *Catalog, crds []map[string]any) (*Checker, error) {
 type target struct {
 	schema  *jsonschema.Schema
 	cel     map[string]any // CRD schema with x-kubernetes-validations
-	problem string // set when the kind itself is the problem
+	problem string         // set when the kind itself is the problem
 	rule    string
 	sev     finding.Severity
 }
@@ -231,4 +231,3 @@ func validatable(obj map[string]any) map[string]any {
 	}
 	return cp
 }
-
