@@ -4,10 +4,10 @@ GO ?= go
 BIN := bin/gitops-lint
 
 .DEFAULT_GOAL := help
-.PHONY: help build test lint demo bench bench-go generate
+.PHONY: help build test lint demo bench bench-go generate check-generate
 
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 build: ## Build bin/gitops-lint
 	$(GO) build -o $(BIN) ./cmd/gitops-lint
@@ -28,5 +28,11 @@ bench: bench-go ## Run the Go benchmarks, then time gitops-lint against kustomiz
 bench-go: ## Run the Go render benchmarks only
 	$(GO) test -run '^$$' -bench . -benchtime 5x ./internal/render/
 
-generate: ## Regenerate generated files (go generate)
+generate: ## Regenerate generated files (go generate; the schema catalog needs the Go module proxy)
 	$(GO) generate ./...
+
+check-generate: ## Regenerate, then fail if the committed schema catalog differs
+	$(MAKE) generate
+	git diff --exit-code -- internal/schema/catalog
+	@untracked="$$(git ls-files --others --exclude-standard -- internal/schema/catalog)"; \
+	if [ -n "$$untracked" ]; then echo "generated but not committed:"; echo "$$untracked"; exit 1; fi

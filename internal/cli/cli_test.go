@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -38,13 +39,26 @@ func TestScripts(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			repos, err := filepath.Abs(filepath.Join("..", "..", "testdata", "repos"))
 			env.Setenv("FIXTURES", repos)
+			if shared, err := filepath.Abs(filepath.Join("..", "..", "..", "shared")); err == nil {
+				env.Setenv("SHARED", shared)
+			}
 			return err
+		},
+		// [shared]: ../shared (the corpus) is present, as in the development
+		// workspace and CI; a user's fresh clone skips those scripts.
+		Condition: func(cond string) (bool, error) {
+			if cond == "shared" {
+				_, err := os.Stat(filepath.Join("..", "..", "..", "shared", "corpus"))
+				return err == nil, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exitcode":   cmdExitCode,
 			"fixture":    cmdFixture,
 			"gitfixture": cmdGitFixture,
 			"snapshot":   cmdSnapshot,
+			"cmptext":    cmdCmpText,
 		},
 	})
 }
@@ -152,4 +166,24 @@ func fmtArgs(args []any) string {
 		b.WriteString(strings.TrimSpace(fmt.Sprint(a)))
 	}
 	return b.String()
+}
+
+var durationRe = regexp.MustCompile(`\(\d+\.\d+s\)`)
+
+// cmdCmpText compares stdout with a file like cmp, after replacing the run
+// time of the text report's summary line by "(TIME)" in both:
+// `cmptext stdout want.txt`.
+func cmdCmpText(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 || args[0] != "stdout" {
+		ts.Fatalf("usage: cmptext stdout FILE")
+	}
+	got := durationRe.ReplaceAllString(ts.ReadFile("stdout"), "(TIME)")
+	want := durationRe.ReplaceAllString(ts.ReadFile(args[1]), "(TIME)")
+	if got != want {
+		if updateScripts {
+			ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(got), 0o644))
+			return
+		}
+		ts.Fatalf("stdout differs from %s:\n--- got\n%s\n--- want\n%s", args[1], got, want)
+	}
 }

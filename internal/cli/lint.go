@@ -19,6 +19,7 @@ import (
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"github.com/gitops-lint/gitops-lint/internal/render"
 	"github.com/gitops-lint/gitops-lint/internal/report"
+	"github.com/gitops-lint/gitops-lint/internal/schema"
 )
 
 // Checker finds problems in a render result. All checkers of a run get the
@@ -44,8 +45,11 @@ func (f CheckerFunc) Check(ctx context.Context, res *render.Result) []finding.Fi
 // directory that does not compile) should be a finding.UsageError when the
 // user can fix it.
 func newCheckers(opts Options) ([]Checker, error) {
-	var checkers []Checker
-	return checkers, nil
+	sc, err := schema.Load(schema.Options{KubernetesVersion: opts.KubernetesVersion, CRDDirs: opts.CRDDirs, Workers: opts.Workers})
+	if err != nil {
+		return nil, err
+	}
+	return []Checker{sc}, nil
 }
 
 func newLintCommand(a *app) *cobra.Command {

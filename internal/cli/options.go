@@ -29,6 +29,8 @@ const (
 	flagNoConfig      = "no-config"
 	flagWorkers       = "workers"
 	flagKustomization = "kustomization"
+	flagKubeVersion   = "kubernetes-version"
+	flagCRDDir        = "crd-dir"
 )
 
 // envPrefix starts the environment variable of every flag.
@@ -61,6 +63,10 @@ type Options struct {
 	ConfigFile string
 	// Kustomization is the render --kustomization filter (namespace/name).
 	Kustomization string
+	// KubernetesVersion selects the schema catalog ("X.Y"; "" newest).
+	KubernetesVersion string
+	// CRDDirs hold extra CustomResourceDefinitions.
+	CRDDirs []string
 }
 
 // RenderOptions are the render.Options of a run.
@@ -94,6 +100,8 @@ type flagValues struct {
 	noConfig      bool
 	workers       int
 	kustomization string
+	kubeVersion   string
+	crdDirs       []string
 }
 
 // addCommonFlags declares the flags that decide what is rendered.
@@ -110,6 +118,8 @@ func addCommonFlags(fs *pflag.FlagSet, fv *flagValues) {
 func addLintFlags(fs *pflag.FlagSet, fv *flagValues) {
 	fs.StringArrayVar(&fv.formats, flagFormat, nil, formatHelp())
 	fs.StringVar(&fv.failOn, flagFailOn, "", "exit 1 when a finding at or above `SEVERITY` exists: error, warning or never (default error)")
+	fs.StringVar(&fv.kubeVersion, flagKubeVersion, "", "validate against the Kubernetes `X.Y` schema catalog (default: the newest embedded)")
+	fs.StringArrayVar(&fv.crdDirs, flagCRDDir, nil, "also read CustomResourceDefinitions from `DIR`; repeatable")
 	addCommonFlags(fs, fv)
 	fs.SortFlags = false
 }
@@ -331,6 +341,23 @@ func resolveOutput(in inputs, opts *Options) error {
 		opts.FailOn = in.file.FailOn
 	}
 
+	switch v, ok := in.lookupEnv(flagKubeVersion); {
+	case in.set[flagKubeVersion]:
+		opts.KubernetesVersion = in.flags.kubeVersion
+	case ok:
+		opts.KubernetesVersion = v
+	case in.file != nil:
+		opts.KubernetesVersion = in.file.KubernetesVersion
+	}
+	switch v, ok := in.lookupEnv(flagCRDDir); {
+	case in.set[flagCRDDir]:
+		opts.CRDDirs = slices.Clone(in.flags.crdDirs)
+	case ok:
+		opts.CRDDirs = envList(v)
+	case in.file != nil:
+		opts.CRDDirs = in.file.CRDDirs
+	}
+
 	var (
 		specs []string
 		o     origin
@@ -404,6 +431,13 @@ func checkDirs(opts *Options) error {
 			return finding.Usagef("source %s: %w", ref, err)
 		}
 		opts.Sources[ref] = abs
+	}
+	for i, dir := range opts.CRDDirs {
+		abs, err := existingDir(dir)
+		if err != nil {
+			return finding.Usagef("crd-dir: %w", err)
+		}
+		opts.CRDDirs[i] = abs
 	}
 	if opts.Platform != "" {
 		abs, err := existingDir(opts.Platform)

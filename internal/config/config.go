@@ -33,6 +33,8 @@ const (
 	KeySources      = "sources"
 	KeyPlatform     = "platform"
 	KeyWorkers      = "workers"
+	KeyKubeVersion  = "kubernetesVersion"
+	KeyCRDDirs      = "crdDirs"
 	// KeyRules, KeyIgnore and KeyPromotion are reserved: accepted so that a
 	// file written for a newer gitops-lint still loads, but not used yet.
 	KeyRules     = "rules"
@@ -40,7 +42,7 @@ const (
 	KeyPromotion = "promotion"
 )
 
-var knownKeys = []string{KeyEnvironments, KeyFailOn, KeyFormat, KeyIgnore, KeyPlatform, KeyPromotion, KeyRules, KeySources, KeyWorkers}
+var knownKeys = []string{KeyCRDDirs, KeyEnvironments, KeyFailOn, KeyFormat, KeyIgnore, KeyKubeVersion, KeyPlatform, KeyPromotion, KeyRules, KeySources, KeyWorkers}
 
 var environmentKeys = []string{"branch", "name", "path"}
 
@@ -59,6 +61,10 @@ type File struct {
 	Sources      map[string]string
 	Platform     string
 	Workers      int
+	// KubernetesVersion is the schema catalog version ("X.Y").
+	KubernetesVersion string
+	// CRDDirs are extra CRD directories, absolute.
+	CRDDirs []string
 
 	// lines maps each top-level key present in the file to the line of its value.
 	lines map[string]int
@@ -167,6 +173,8 @@ type raw struct {
 	Sources      map[string]string        `yaml:"sources"`
 	Platform     string                   `yaml:"platform"`
 	Workers      int                      `yaml:"workers"`
+	KubeVersion  string                   `yaml:"kubernetesVersion"`
+	CRDDirs      []string                 `yaml:"crdDirs"`
 	Rules        yaml.Node                `yaml:"rules"`
 	Ignore       yaml.Node                `yaml:"ignore"`
 	Promotion    yaml.Node                `yaml:"promotion"`
@@ -269,6 +277,10 @@ func Parse(name, dir string, data []byte) (*File, error) {
 			}
 			f.Sources[ref] = resolve(dir, d)
 		}
+	}
+	f.KubernetesVersion = r.KubeVersion
+	for _, d := range r.CRDDirs {
+		f.CRDDirs = append(f.CRDDirs, resolve(dir, d))
 	}
 	if r.Platform != "" {
 		f.Platform = resolve(dir, r.Platform)

@@ -44,6 +44,8 @@ var builtinRules = []Rule{
 	{RuleSubstitution, Error, "A ${var} has no value and no default under kustomize-controller's strict post-build substitution.", "Add the variable to spec.postBuild.substitute or a substituteFrom ConfigMap/Secret, give it a default (${var:=default}), or escape it as $${var}."},
 	{RuleSourceMissing, Warning, "A Kustomization's source is not available locally, so its subtree is not rendered or checked.", "Pass the source's checkout with --source NAMESPACE/NAME=DIR (or its URL=DIR)."},
 	{RulePathEscape, Error, "A path leaves the source root (a symlink or ..), which kustomize-controller's secure filesystem refuses.", "Keep every resource, component and patch path inside the repository."},
+	{RuleSchemaInvalid, Error, "The object breaks its schema: the built-in Kubernetes schema of the chosen version, its CustomResourceDefinition (CEL x-kubernetes-validations included), or it uses an API version Kubernetes no longer serves.", "Fix the field at the JSON path the message names; for a removed API version, move to the replacement it names."},
+	{RuleSchemaUnknownKind, Warning, "No schema is known for the object's kind, so it is not validated.", "Apply its CustomResourceDefinition in the same environment (a Kustomization it depends on), or pass --crd-dir DIR holding the CRD."},
 	{RuleRemoteBase, Error, "A remote base is used; gitops-lint never fetches it, and under --no-remote-bases kustomize-controller refuses it.", "Vendor the base into the repository, or reference it through a Flux source."},
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -112,9 +113,11 @@ func (es *envSchemas) resolve(apiVersion, kind string) target {
 		return target{schema: s}
 	}
 	if r, ok := es.c.v.cat.Removed[key]; ok {
-		msg := fmt.Sprintf("%s %s is not served by Kubernetes %s: removed after %s", apiVersion, kind, es.c.KubernetesVersion, r.LastServed)
+		msg := fmt.Sprintf("%s %s was removed in Kubernetes %s (last served by %s; validating for %s)", apiVersion, kind, nextMinor(r.LastServed), r.LastServed, es.c.KubernetesVersion)
 		if r.Replacement != "" {
-			msg += ", use " + r.Replacement
+			msg += ", use " + r.Replacement + " " + kind
+		} else {
+			msg += "; it has no replacement"
 		}
 		return target{rule: finding.RuleSchemaInvalid, sev: finding.Error, problem: msg}
 	}
@@ -230,4 +233,14 @@ func validatable(obj map[string]any) map[string]any {
 		}
 	}
 	return cp
+}
+
+// nextMinor turns "1.24" into "1.25".
+func nextMinor(v string) string {
+	major, minor, ok := strings.Cut(v, ".")
+	n, err := strconv.Atoi(minor)
+	if !ok || err != nil {
+		return "a later release than " + v
+	}
+	return major + "." + strconv.Itoa(n+1)
 }

@@ -1,0 +1,112 @@
+// Package catalog embeds the schema data gitops-lint validates against:
+// strict JSON Schema catalogs of Kubernetes' built-in kinds for several
+// minors, the table of removed API versions, the CustomResourceDefinitions
+// of Flux (and Sealed Secrets) and Kubernetes' bootstrap RBAC policy.
+//
+// Everything here is generated from pinned module zips of the Go module
+// proxy (see SOURCES.md and internal/schema/gen); nothing is downloaded at
+// run time. Regenerate with `make generate`; `make check-generate` checks
+// that the committed files are what the generators produce.
+package catalog
+
+//go:generate go run ../gen/k8s
+//go:generate go run ../gen/crds
+
+import (
+	"bytes"
+	"compress/gzip"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+//go:embed *.gz
+var files embed.FS
+
+const (
+	kubernetesPrefix = "kubernetes-v"
+	kubernetesSuffix = ".json.gz"
+)
+
+// Versions returns the Kubernetes minors ("1.34", ..., "1.37") that have an
+// embedded catalog, oldest first.
+func Versions() []string {
+	entries, err := fs.Glob(files, kubernetesPrefix+"*"+kubernetesSuffix)
+	if err != nil {
+		return nil // the pattern is constant and valid
+	}
+	var out []string
+	for _, e := range entries {
+		out = append(out, strings.TrimSuffix(strings.TrimPrefix(e, kubernetesPrefix), kubernetesSuffix))
+	}
+	sort.Slice(out, func(i, j int) bool { return minorLess(out[i], out[j]) })
+	return out
+}
+
+// Kubernetes returns the decompressed catalog of a minor ("1.37" or
+// "v1.37"): a JSON object with "version" (the patch release it was made
+// from), "definitions" (JSON Schemas; $refs point at #/definitions/NAME)
+// and "kinds" (keyed "apiVersion/Kind": definition, resource, namespaced,
+// subresources).
+func Kubernetes(minor string) ([]byte, error) {
+	minor = strings.TrimPrefix(minor, "v")
+	b, err := read(kubernetesPrefix + minor + kubernetesSuffix)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no schema catalog for Kubernetes %s is embedded (embedded: %s): %w", minor, strings.Join(Versions(), ", "), fs.ErrNotExist)
+	}
+	return b, err
+}
+
+// Removed returns the decompressed removed-API table: a JSON object keyed
+// "apiVersion/Kind" with lastServed ("1.24"), replacement (an apiVersion
+// serving the same kind in the newest catalog, or "") and, when upstream
+// says so, deprecatedIn.
+func Removed() ([]byte, error) { return read("removed.json.gz") }
+
+// FluxCRDs returns the decompressed YAML stream of the
+// CustomResourceDefinitions of the Flux controllers, source-watcher and
+// Sealed Secrets, sorted by CRD name.
+func FluxCRDs() ([]byte, error) { return read("crds.yaml.gz") }
+
+// BootstrapRBAC returns the decompressed YAML stream of the newest
+// catalog's bootstrap RBAC policy: cluster roles, cluster role bindings,
+// namespace roles and namespace role bindings, each a v1 List.
+func BootstrapRBAC() ([]byte, error) { return read("bootstrap-rbac.yaml.gz") }
+
+func read(name string) ([]byte, error) {
+	gz, err := files.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("read embedded %s: %w", name, err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		return nil, fmt.Errorf("decompress embedded %s: %w", name, err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, fmt.Errorf("decompress embedded %s: %w", name, err)
+	}
+	return b, nil
+}
+
+// minorLess orders "1.9" before "1.10".
+func minorLess(a, b string) bool {
+	am, an := splitMinor(a)
+	bm, bn := splitMinor(b)
+	if am != bm {
+		return am < bm
+	}
+	return an < bn
+}
+
+func splitMinor(v string) (int, int) {
+	major, minor, _ := strings.Cut(v, ".")
+	m, _ := strconv.Atoi(major)
+	n, _ := strconv.Atoi(minor)
+	return m, n
+}

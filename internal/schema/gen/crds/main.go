@@ -1,0 +1,116 @@
+// Command crds generates the embedded stream of Flux's own
+// CustomResourceDefinitions (plus Sealed Secrets') from pinned module zips.
+// Run it through `go generate ./internal/schema/catalog/`.
+//
+// source-controller and kustomize-controller publish config/crd/bases in
+// their root modules. The Go module proxy does not serve the root modules of
+// helm-controller, notification-controller, image-reflector-controller,
+// image-automation-controller or source-watcher (only their api/
+// submodules, which hold Go types and no CRDs), so their CRDs come from the
+// Flux distribution manifests that flux-operator vendors per Flux release.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/gitops-lint/gitops-lint/internal/gen/modzip"
+	"github.com/gitops-lint/gitops-lint/internal/schema/gen"
+)
+
+// source is where one pinned module's CRDs are.
+type source struct {
+	module string
+	// patterns are path.Match patterns relative to the module root.
+	patterns []string
+}
+
+var sources = []source{
+	{gen.SourceController, []string{"config/crd/bases/*.yaml"}},
+	{gen.KustomizeController, []string{"config/crd/bases/*.yaml"}},
+	{gen.FluxOperator, []string{
+		"config/data/flux/" + gen.FluxDistribution + "/helm-controller.yaml",
+		"config/data/flux/" + gen.FluxDistribution + "/notification-controller.yaml",
+		"config/data/flux/" + gen.FluxDistribution + "/image-reflector-controller.yaml",
+		"config/data/flux/" + gen.FluxDistribution + "/image-automation-controller.yaml",
+		"config/data/flux/" + gen.FluxDistribution + "/source-watcher.yaml",
+	}},
+	{gen.SealedSecrets, []string{"helm/sealed-secrets/crds/bitnami.com_sealedsecrets.yaml"}},
+}
+
+// Expected lists every CRD the stream must hold, so that an upstream file
+// moving fails generation instead of silently dropping a kind.
+var Expected = []string{
+	"alerts.notification.toolkit.fluxcd.io",
+	"artifactgenerators.source.extensions.fluxcd.io",
+	"buckets.source.toolkit.fluxcd.io",
+	"externalartifacts.source.toolkit.fluxcd.io",
+	"gitrepositories.source.toolkit.fluxcd.io",
+	"helmcharts.source.toolkit.fluxcd.io",
+	"helmreleases.helm.toolkit.fluxcd.io",
+	"helmrepositories.source.toolkit.fluxcd.io",
+	"imagepolicies.image.toolkit.fluxcd.io",
+	"imagerepositories.image.toolkit.fluxcd.io",
+	"imageupdateautomations.image.toolkit.fluxcd.io",
+	"kustomizations.kustomize.toolkit.fluxcd.io",
+	"ocirepositories.source.toolkit.fluxcd.io",
+	"providers.notification.toolkit.fluxcd.io",
+	"receivers.notification.toolkit.fluxcd.io",
+	"sealedsecrets.bitnami.com",
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stderr))
+}
+
+func run(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("crds", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", ".", "directory to write crds.yaml.gz and SOURCES.md to")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if err := generate(*out); err != nil {
+		fmt.Fprintf(stderr, "gen/crds: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func generate(out string) error {
+	pins := map[string]gen.Pin{}
+	for _, p := range gen.CRDs {
+		pins[p.Module] = p
+	}
+	var files []File
+	for _, s := range sources {
+		p, ok := pins[s.module]
+		if !ok {
+			return fmt.Errorf("no pin for %s", s.module)
+		}
+		zipPath, err := gen.Zip(p)
+		if err != nil {
+			return err
+		}
+		for _, pattern := range s.patterns {
+			got, err := modzip.Glob(zipPath, p.Module, p.Version, pattern)
+			if err != nil {
+				return err
+			}
+			for _, name := range modzip.Names(got) {
+				files = append(files, File{Origin: p.Module + "@" + p.Version + "/" + name, Data: got[name]})
+			}
+		}
+	}
+	stream, err := Stream(files, Expected)
+	if err != nil {
+		return err
+	}
+	if err := gen.WriteGzip(filepath.Join(out, "crds.yaml.gz"), stream); err != nil {
+		return err
+	}
+	return gen.WriteFile(filepath.Join(out, "SOURCES.md"), gen.SourcesMarkdown())
+}

@@ -1,0 +1,129 @@
+package schema
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	utiljson "k8s.io/apimachinery/pkg/util/json"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+
+	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/schema/catalog"
+)
+
+// Options select the schema data of a run.
+type Options struct {
+	// KubernetesVersion is "X.Y" ("" for the newest embedded).
+	KubernetesVersion string
+	// CRDDirs hold extra CustomResourceDefinitions (YAML files).
+	CRDDirs []string
+	Workers int
+}
+
+// Load builds a Checker from the embedded catalog.
+func Load(opts Options) (*Checker, error) {
+	versions := catalog.Versions()
+	version := opts.KubernetesVersion
+	if version == "" {
+		version = versions[len(versions)-1]
+	}
+	version = strings.TrimPrefix(version, "v")
+	if !slices.Contains(versions, version) {
+		return nil, finding.Usagef("--kubernetes-version %s: no schema catalog for it is embedded (embedded: %s)", opts.KubernetesVersion, strings.Join(versions, ", "))
+	}
+	data, err := catalog.Kubernetes(version)
+	if err != nil {
+		return nil, err
+	}
+	cat, err := ParseCatalog(data)
+	if err != nil {
+		return nil, err
+	}
+	if removed, err := catalog.Removed(); err == nil {
+		if err := json.Unmarshal(removed, &cat.Removed); err != nil {
+			return nil, fmt.Errorf("decode removed API versions: %w", err)
+		}
+	}
+	flux, err := catalog.FluxCRDs()
+	if err != nil {
+		return nil, err
+	}
+	crds, err := decodeCRDs(flux)
+	if err != nil {
+		return nil, fmt.Errorf("embedded Flux CRDs: %w", err)
+	}
+	for _, dir := range opts.CRDDirs {
+		more, err := crdsFromDir(dir)
+		if err != nil {
+			return nil, err
+		}
+		// --crd-dir wins over the embedded ones.
+		crds = append(more, crds...)
+	}
+	c, err := NewChecker(cat, crds)
+	if err != nil {
+		return nil, err
+	}
+	c.Workers = opts.Workers
+	return c, nil
+}
+
+// decodeCRDs reads the CustomResourceDefinitions of a YAML stream.
+func decodeCRDs(data []byte) ([]map[string]any, error) {
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	var out []map[string]any
+	for {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			if errors.Is(err, io.EOF) {
+				return out, nil
+			}
+			return nil, err
+		}
+		if len(raw) == 0 || string(raw) == "null" {
+			continue
+		}
+		var m map[string]any
+		if err := utiljson.Unmarshal(raw, &m); err != nil {
+			return nil, err
+		}
+		if m["kind"] == "CustomResourceDefinition" {
+			out = append(out, m)
+		}
+	}
+}
+
+// crdsFromDir reads every CRD of the YAML files below dir.
+func crdsFromDir(dir string) ([]map[string]any, error) {
+	var out []map[string]any
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() || (filepath.Ext(p) != ".yaml" && filepath.Ext(p) != ".yml" && filepath.Ext(p) != ".json") {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		crds, err := decodeCRDs(data)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		out = append(out, crds...)
+		return nil
+	})
+	if err != nil {
+		return nil, finding.Usagef("--crd-dir %s: %w", dir, err)
+	}
+	return out, nil
+}
