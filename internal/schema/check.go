@@ -12,6 +12,7 @@ import (
 
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"github.com/gitops-lint/gitops-lint/internal/render"
+	"github.com/gitops-lint/gitops-lint/internal/schema/catalog"
 )
 
 // Checker validates the objects of a render result.
@@ -52,22 +53,35 @@ type target struct {
 type envSchemas struct {
 	c    *Checker
 	crds map[string]crdVersion // "group/version/Kind"
+	// served lists the versions CRDs serve per "group/Kind", and whether
+	// the environment applies that CRD itself (else it is an embedded one).
+	served map[string]*servedKind
+}
+
+type servedKind struct {
+	versions []string
+	own      bool
 }
 
 func (c *Checker) forEnv(env *render.Environment) (*envSchemas, []finding.Finding) {
-	es := &envSchemas{c: c, crds: map[string]crdVersion{}}
+	es := &envSchemas{c: c, crds: map[string]crdVersion{}, served: map[string]*servedKind{}}
 	var fs []finding.Finding
 	add := func(crd map[string]any, own bool) error {
 		vs, err := crdVersions(crd)
 		if err != nil {
 			return err
 		}
-		for _, v := range vs {
-			key := v.Group + "/" + v.Version + "/" + v.Kind
-			if _, exists := es.crds[key]; exists && !own {
-				continue
+		gk := ""
+		if len(vs) > 0 {
+			gk = vs[0].Group + "/" + vs[0].Kind
+			if sk, exists := es.served[gk]; exists && sk.own && !own {
+				return nil // the environment's own CRD wins
 			}
-			es.crds[key] = v
+			es.served[gk] = &servedKind{own: own}
+		}
+		for _, v := range vs {
+			es.crds[v.Group+"/"+v.Version+"/"+v.Kind] = v
+			es.served[gk].versions = append(es.served[gk].versions, v.Version)
 		}
 		return nil
 	}
@@ -120,6 +134,15 @@ func (es *envSchemas) resolve(apiVersion, kind string) target {
 			msg += "; it has no replacement"
 		}
 		return target{rule: finding.RuleSchemaInvalid, sev: finding.Error, problem: msg}
+	}
+	if sk, ok := es.served[group+"/"+kind]; ok {
+		served := group + "/" + strings.Join(sk.versions, ", "+group+"/")
+		if sk.own {
+			return target{rule: finding.RuleSchemaInvalid, sev: finding.Error,
+				problem: fmt.Sprintf("%s %s is not served: the CustomResourceDefinition this environment applies serves %s only (no matches for kind %q in version %q)", apiVersion, kind, served, kind, apiVersion)}
+		}
+		return target{rule: finding.RuleSchemaInvalid, sev: finding.Warning,
+			problem: fmt.Sprintf("%s %s is not served by the CRDs of %s, which serve %s only: it was removed, migrate to %s before upgrading (or add your cluster's CRDs to the environment)", apiVersion, kind, es.c.fluxRelease(), served, served)}
 	}
 	return target{rule: finding.RuleSchemaUnknownKind, sev: finding.Warning,
 		problem: fmt.Sprintf("no schema for %s %s: it is not a built-in kind of Kubernetes %s and no CustomResourceDefinition in this environment defines it; add the CRD to the environment or pass --crd-dir DIR", apiVersion, kind, es.c.KubernetesVersion)}
@@ -176,9 +199,23 @@ func (c *Checker) Check(ctx context.Context, res *render.Result) []finding.Findi
 	return out
 }
 
-func (c *Checker) checkObject(x *render.Index, j job) []finding.Finding {
+// fluxRelease names the release the embedded CRDs come from.
+func (c *Checker) fluxRelease() string { return "Flux " + catalog.FluxRelease }
+
+func (c *Checker) checkObject(x *render.Index, j job) (out []finding.Finding) {
 	o := j.o
 	base := finding.Finding{File: o.File, Line: o.Line, Column: 1, Environment: j.env.Name, Kustomization: j.k.ID(), Object: o.Ref()}
+	suffix := ""
+	if o.File == "" {
+		// The object comes from another source than the linted repository.
+		base.Line, base.Column = 0, 0
+		suffix = fmt.Sprintf(" (in %s of source %s/%s/%s, not in this repository)", o.OriginPath, j.k.SourceKind, j.k.SourceNamespace, j.k.SourceName)
+	}
+	defer func() {
+		for i := range out {
+			out[i].Message += suffix
+		}
+	}()
 	t := j.es.resolve(o.APIVersion(), o.Kind())
 	if t.problem != "" {
 		f := base
@@ -186,7 +223,8 @@ func (c *Checker) checkObject(x *render.Index, j job) []finding.Finding {
 		if doc := x.DocAt(o.File, o.Line); doc != nil {
 			f.Line = doc.FieldLine("apiVersion")
 		}
-		return []finding.Finding{f}
+		out = append(out, f)
+		return out
 	}
 	if t.schema == nil {
 		return nil
@@ -201,7 +239,6 @@ func (c *Checker) checkObject(x *render.Index, j job) []finding.Finding {
 		return nil
 	}
 	doc := x.DocAt(o.File, o.Line)
-	var out []finding.Finding
 	for _, p := range problems {
 		f := base
 		f.Rule, f.Severity, f.Message = finding.RuleSchemaInvalid, finding.Error, p.String()

@@ -28,6 +28,10 @@ import (
 //go:embed *.gz
 var files embed.FS
 
+// FluxRelease is the Flux distribution the embedded CRDs come from (kept
+// equal to the generator's pin by a test).
+const FluxRelease = "v2.9.5"
+
 const (
 	kubernetesPrefix = "kubernetes-v"
 	kubernetesSuffix = ".json.gz"

@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/gitops-lint/gitops-lint/internal/schema/gen"
 )
 
 type kind struct {
@@ -284,5 +286,11 @@ func TestBootstrapRBAC(t *testing.T) {
 		if !slices.Contains(clusterRoles, want) {
 			t.Errorf("ClusterRole %s missing", want)
 		}
+	}
+}
+
+func TestFluxReleaseMatchesPin(t *testing.T) {
+	if FluxRelease != gen.FluxDistribution {
+		t.Fatalf("catalog.FluxRelease = %s, generator pins %s: update catalog.go", FluxRelease, gen.FluxDistribution)
 	}
 }
