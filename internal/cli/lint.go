@@ -145,18 +145,30 @@ func (a *app) lint(cmd *cobra.Command, fv *flagValues, args []string) error {
 	if err != nil {
 		return err
 	}
-	checkers, err := a.checkers(opts)
-	if err != nil {
-		return err
+	// Checkers load their data (schema catalogs, CRDs) while the
+	// repository renders.
+	type prepared struct {
+		checkers []Checker
+		err      error
 	}
+	ready := make(chan prepared, 1)
+	go func() {
+		cs, err := a.checkers(opts)
+		ready <- prepared{cs, err}
+	}()
 
 	stop := a.progress("linting " + displayPath(opts.Root))
 	res, err := a.renderRepo(ctx, opts)
+	p := <-ready
+	if p.err != nil {
+		stop()
+		return p.err
+	}
 	if err != nil {
 		stop()
 		return err
 	}
-	checked, err := runCheckers(ctx, checkers, res)
+	checked, err := runCheckers(ctx, p.checkers, res)
 	stop()
 	if err != nil {
 		return err

@@ -68,7 +68,10 @@ func (c *celRules) validator(raw map[string]any) *celEntry {
 
 // Validate evaluates the rules on obj and returns the violations.
 func (c *celRules) Validate(ctx context.Context, raw map[string]any, obj map[string]any) []Problem {
-	e := c.validator(raw)
+	return c.validator(raw).validate(ctx, obj)
+}
+
+func (e *celEntry) validate(ctx context.Context, obj map[string]any) []Problem {
 	if e.err != nil || e.v == nil {
 		return nil
 	}

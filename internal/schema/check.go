@@ -43,7 +43,7 @@ func NewChecker(cat *Catalog, crds []map[string]any) (*Checker, error) {
 // target is what an object is validated against.
 type target struct {
 	schema  *jsonschema.Schema
-	cel     map[string]any // CRD schema with x-kubernetes-validations
+	crd     *crdVersion // set when the CRD has x-kubernetes-validations
 	problem string         // set when the kind itself is the problem
 	rule    string
 	sev     finding.Severity
@@ -52,7 +52,7 @@ type target struct {
 // envSchemas resolves apiVersion/Kind to schemas within one environment.
 type envSchemas struct {
 	c    *Checker
-	crds map[string]crdVersion // "group/version/Kind"
+	crds map[string]*crdVersion // "group/version/Kind"
 	// served lists the versions CRDs serve per "group/Kind", and whether
 	// the environment applies that CRD itself (else it is an embedded one).
 	served map[string]*servedKind
@@ -64,7 +64,7 @@ type servedKind struct {
 }
 
 func (c *Checker) forEnv(env *render.Environment) (*envSchemas, []finding.Finding) {
-	es := &envSchemas{c: c, crds: map[string]crdVersion{}, served: map[string]*servedKind{}}
+	es := &envSchemas{c: c, crds: map[string]*crdVersion{}, served: map[string]*servedKind{}}
 	var fs []finding.Finding
 	add := func(crd map[string]any, own bool) error {
 		vs, err := crdVersions(crd)
@@ -111,12 +111,16 @@ func (es *envSchemas) resolve(apiVersion, kind string) target {
 		if cv.Schema == nil {
 			return target{}
 		}
-		s, err := es.c.v.crdSchema(cv.Schema)
+		s, err := cv.compiled(es.c.v)
 		if err != nil {
 			return target{rule: finding.RuleSchemaInvalid, sev: finding.Error,
 				problem: fmt.Sprintf("the CustomResourceDefinition of %s %s has a schema gitops-lint cannot compile: %v", apiVersion, kind, err)}
 		}
-		return target{schema: s, cel: cv.Raw}
+		t := target{schema: s}
+		if cv.HasCEL {
+			t.crd = cv
+		}
+		return t
 	}
 	key := apiVersion + "/" + kind
 	if ki, ok := es.c.v.cat.Kinds[key]; ok {
@@ -231,9 +235,9 @@ func (c *Checker) checkObject(x *render.Index, j job) (out []finding.Finding) {
 	}
 	obj := validatable(o.Content)
 	problems := Validate(t.schema, obj)
-	if len(problems) == 0 && t.cel != nil {
+	if len(problems) == 0 && t.crd != nil {
 		// As the apiserver does: rules run on objects that pass the schema.
-		problems = c.cel.Validate(context.Background(), t.cel, obj)
+		problems = t.crd.rules(&c.cel).validate(context.Background(), obj)
 	}
 	if len(problems) == 0 {
 		return nil

@@ -3,12 +3,15 @@ package schema
 import (
 	"fmt"
 	"slices"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 // objectMetaRef is the ObjectMeta definition of the Kubernetes catalog,
 // which every custom resource's metadata is validated against (CRDs may not
 // describe metadata beyond name constraints).
-const objectMetaRef = kubernetesURL + "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+const objectMetaRef = definitionsURL + "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta.json"
 
 // crdVersion is one served version of a CustomResourceDefinition.
 type crdVersion struct {
@@ -21,10 +24,31 @@ type crdVersion struct {
 	// separately on Raw, the schema as the CRD declares it.
 	HasCEL bool
 	Raw    map[string]any
+
+	once   sync.Once
+	schema *jsonschema.Schema
+	err    error
+
+	celOnce sync.Once
+	celE    *celEntry
+}
+
+// rules returns the version's CEL validator, built once per environment
+// (and shared between identical schemas).
+func (cv *crdVersion) rules(c *celRules) *celEntry {
+	cv.celOnce.Do(func() { cv.celE = c.validator(cv.Raw) })
+	return cv.celE
+}
+
+// compiled compiles the version's schema once per environment (the
+// validator shares identical schemas between environments).
+func (cv *crdVersion) compiled(v *Validator) (*jsonschema.Schema, error) {
+	cv.once.Do(func() { cv.schema, cv.err = v.crdSchema(cv.Schema) })
+	return cv.schema, cv.err
 }
 
 // crdVersions reads the served versions of a CRD object (unstructured).
-func crdVersions(crd map[string]any) ([]crdVersion, error) {
+func crdVersions(crd map[string]any) ([]*crdVersion, error) {
 	spec, _ := crd["spec"].(map[string]any)
 	if spec == nil {
 		return nil, fmt.Errorf("CustomResourceDefinition has no spec")
@@ -38,14 +62,14 @@ func crdVersions(crd map[string]any) ([]crdVersion, error) {
 		return nil, fmt.Errorf("CustomResourceDefinition lacks spec.group or spec.names.kind")
 	}
 	vs, _ := spec["versions"].([]any)
-	var out []crdVersion
+	var out []*crdVersion
 	for _, v := range vs {
 		vm, _ := v.(map[string]any)
 		name, _ := vm["name"].(string)
 		if served, ok := vm["served"].(bool); ok && !served {
 			continue
 		}
-		cv := crdVersion{Group: group, Version: name, Kind: kind, Plural: plural, Namespaced: scope != "Cluster"}
+		cv := &crdVersion{Group: group, Version: name, Kind: kind, Plural: plural, Namespaced: scope != "Cluster"}
 		if s, ok := nestedMap(vm, "schema", "openAPIV3Schema"); ok {
 			conv := &crdConverter{}
 			cv.Schema = conv.root(s)

@@ -19,10 +19,6 @@ import (
 	"golang.org/x/text/message"
 )
 
-// kubernetesURL identifies the built-in catalog inside the compiler. It is
-// never fetched: the compiler's loader refuses every URL.
-const kubernetesURL = "https://catalog.gitops-lint.invalid/kubernetes.json"
-
 // KindInfo describes a built-in kind of the catalog.
 type KindInfo struct {
 	Definition   string   `json:"definition"`
@@ -69,21 +65,63 @@ type Validator struct {
 	errs     map[string]error
 }
 
-type noLoader struct{}
+// catalogLoader serves each definition of the catalog as a document of its
+// own, on demand: only the definitions the rendered kinds reach are loaded
+// (and checked against the metaschema, which the compiler does for every
+// document it loads). Any other URL is refused: gitops-lint never
+// downloads schemas.
+type catalogLoader struct{ cat *Catalog }
 
-func (noLoader) Load(url string) (any, error) {
-	return nil, fmt.Errorf("schema %s is not embedded; gitops-lint never downloads schemas", url)
+func (l catalogLoader) Load(url string) (any, error) {
+	name, ok := strings.CutPrefix(url, definitionsURL)
+	if ok {
+		name, ok = strings.CutSuffix(name, ".json")
+	}
+	def, found := l.cat.Definitions[name]
+	if !ok || !found {
+		return nil, fmt.Errorf("schema %s is not embedded; gitops-lint never downloads schemas", url)
+	}
+	doc := localizeRefs(def)
+	if m, isMap := doc.(map[string]any); isMap {
+		m["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+	}
+	return doc, nil
+}
+
+// definitionsURL prefixes the URL of each catalog definition.
+const definitionsURL = "https://catalog.gitops-lint.invalid/definitions/"
+
+// localizeRefs copies a definition, turning "#/definitions/X" references
+// into references to X's own document.
+func localizeRefs(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			if ref, ok := e.(string); ok && k == "$ref" {
+				if name, ok := strings.CutPrefix(ref, "#/definitions/"); ok {
+					out[k] = definitionsURL + name + ".json"
+					continue
+				}
+			}
+			out[k] = localizeRefs(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = localizeRefs(e)
+		}
+		return out
+	}
+	return v
 }
 
 // NewValidator prepares a validator over the catalog.
 func NewValidator(cat *Catalog) (*Validator, error) {
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
-	c.UseLoader(noLoader{})
-	doc := map[string]any{"$schema": "https://json-schema.org/draft/2020-12/schema", "definitions": cat.Definitions}
-	if err := c.AddResource(kubernetesURL, doc); err != nil {
-		return nil, fmt.Errorf("load schema catalog: %w", err)
-	}
+	c.UseLoader(catalogLoader{cat})
 	return &Validator{cat: cat, compiler: c, compiled: map[string]*jsonschema.Schema{}, errs: map[string]error{}}, nil
 }
 
@@ -115,7 +153,7 @@ func (v *Validator) compile(url string, doc map[string]any) (*jsonschema.Schema,
 
 // builtin returns the schema of a built-in kind.
 func (v *Validator) builtin(def string) (*jsonschema.Schema, error) {
-	return v.compile(kubernetesURL+"#/definitions/"+def, nil)
+	return v.compile(definitionsURL+def+".json", nil)
 }
 
 // crdSchema returns the compiled schema of a CRD version, shared between

@@ -1,0 +1,83 @@
+package schema
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/render"
+)
+
+func corpus(t testing.TB, repo string) string {
+	t.Helper()
+	p := filepath.Join("..", "..", "..", "shared", "corpus", repo)
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("%s not found: the shared corpus is only present in the development workspace and CI", p)
+	}
+	return p
+}
+
+func renderCorpus(t testing.TB, repo string, sources map[string]string) *render.Result {
+	t.Helper()
+	res, err := render.Render(context.Background(), render.Options{Root: corpus(t, repo), Sources: sources})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// TestCorpusSchema validates the corpus repositories, which reconcile in
+// production: the one error class allowed is onedr0p's Alert listing an
+// event source of kind FluxInstance, which the notification-controller CRD's
+// enum does not include (an upstream mismatch the apiserver does reject).
+func TestCorpusSchema(t *testing.T) {
+	c, err := Load(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, repo := range []string{"onedr0p-home-ops", "flux2-kustomize-helm-example", "flux2-multi-tenancy"} {
+		t.Run(repo, func(t *testing.T) {
+			var src map[string]string
+			if repo == "flux2-multi-tenancy" {
+				src = map[string]string{"apps/dev-team": corpus(t, "flux2-multi-tenancy-dev-team")}
+			}
+			res := renderCorpus(t, repo, src)
+			objects, invalid, unknown := 0, 0, 0
+			for _, env := range res.Environments {
+				for _, k := range env.Kustomizations {
+					objects += len(k.Objects)
+				}
+			}
+			fs := c.Check(context.Background(), res)
+			bad := map[string]bool{}
+			for _, f := range fs {
+				key := f.Environment + " " + f.Kustomization + " " + f.Object.String()
+				switch {
+				case f.Rule == finding.RuleSchemaUnknownKind:
+					unknown++
+				case f.Severity == finding.Error && !bad[key]:
+					bad[key] = true
+					invalid++
+					if !strings.Contains(f.Message, "/spec/eventSources/0/kind") || f.File != "kubernetes/components/alerts/alertmanager/alert.yaml" {
+						t.Errorf("false error %s:%d %s", f.File, f.Line, f.Message)
+					}
+				}
+			}
+			t.Logf("%s: %d objects: %d valid, %d invalid, %d of unknown kind", repo, objects, objects-invalid-unknown, invalid, unknown)
+		})
+	}
+}
+
+func BenchmarkSchemaOnedr0p(b *testing.B) {
+	res := renderCorpus(b, "onedr0p-home-ops", nil)
+	for b.Loop() {
+		c, err := Load(Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.Check(context.Background(), res)
+	}
+}
