@@ -44,7 +44,7 @@ func NewChecker(cat *Catalog, crds []map[string]any) (*Checker, error) {
 type target struct {
 	schema  *jsonschema.Schema
 	crd     *crdVersion // set when the CRD has x-kubernetes-validations
-	problem string         // set when the kind itself is the problem
+	problem string      // set when the kind itself is the problem
 	rule    string
 	sev     finding.Severity
 }
