@@ -17,6 +17,7 @@ import (
 
 	"github.com/gitops-lint/gitops-lint/internal/config"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/rbacsim"
 	"github.com/gitops-lint/gitops-lint/internal/render"
 	"github.com/gitops-lint/gitops-lint/internal/report"
 	"github.com/gitops-lint/gitops-lint/internal/schema"
@@ -49,7 +50,11 @@ func newCheckers(opts Options) ([]Checker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []Checker{sc}, nil
+	rc, err := rbacsim.Load()
+	if err != nil {
+		return nil, err
+	}
+	return []Checker{sc, rc}, nil
 }
 
 func newLintCommand(a *app) *cobra.Command {

@@ -26,14 +26,17 @@ const (
 	RuleRBACPrune         = "rbac/prune"
 	RuleRBACEscalation    = "rbac/escalation"
 	RuleRBACCrossNSRef    = "rbac/cross-namespace-ref"
-	RuleDuplicateObject   = "duplicate/object"
-	RuleSourceNotFound    = "flux/source-not-found"
-	RuleDependsOnMissing  = "flux/depends-on-missing"
-	RuleDependsOnCycle    = "flux/depends-on-cycle"
-	RuleCRDOrder          = "flux/crd-order"
-	RuleNamespaceOrder    = "flux/namespace-order"
-	RuleSealedSecretScope = "sealedsecret/scope"
-	RulePromotionFF       = "promotion/not-fast-forward"
+	// RuleRBACUnknownResource extends the contract: a kind with no known
+	// API resource, so its RBAC cannot be simulated (a warning, not a guess).
+	RuleRBACUnknownResource = "rbac/unknown-resource"
+	RuleDuplicateObject     = "duplicate/object"
+	RuleSourceNotFound      = "flux/source-not-found"
+	RuleDependsOnMissing    = "flux/depends-on-missing"
+	RuleDependsOnCycle      = "flux/depends-on-cycle"
+	RuleCRDOrder            = "flux/crd-order"
+	RuleNamespaceOrder      = "flux/namespace-order"
+	RuleSealedSecretScope   = "sealedsecret/scope"
+	RulePromotionFF         = "promotion/not-fast-forward"
 )
 
 // builtinRules are the Go rules that checkers in this build can emit.
@@ -46,6 +49,11 @@ var builtinRules = []Rule{
 	{RulePathEscape, Error, "A path leaves the source root (a symlink or ..), which kustomize-controller's secure filesystem refuses.", "Keep every resource, component and patch path inside the repository."},
 	{RuleSchemaInvalid, Error, "The object breaks its schema: the built-in Kubernetes schema of the chosen version, its CustomResourceDefinition (CEL x-kubernetes-validations included), or it uses an API version Kubernetes no longer serves.", "Fix the field at the JSON path the message names; for a removed API version, move to the replacement it names."},
 	{RuleSchemaUnknownKind, Warning, "No schema is known for the object's kind, so it is not validated.", "Apply its CustomResourceDefinition in the same environment (a Kustomization it depends on), or pass --crd-dir DIR holding the CRD."},
+	{RuleRBACForbidden, Error, "The ServiceAccount kustomize-controller impersonates for this Kustomization may not get, create or patch (server-side apply) the object; the message is the apiserver's and lists the identity's bindings.", "Grant the ServiceAccount the verb on that resource (its RoleBinding's role), move the object to a namespace it manages, or drop the object."},
+	{RuleRBACPrune, Warning, "The identity may apply the object but not delete it, so pruning (prune: true) or force-recreating (force: true) it would fail.", "Grant delete on the resource, or turn prune off for this Kustomization."},
+	{RuleRBACEscalation, Error, "A Role, ClusterRole or binding would grant permissions the identity does not hold, and it lacks escalate/bind on the role; the apiserver refuses such escalation.", "Have the platform team apply the role or binding, grant the missing rules, or grant bind/escalate on that role."},
+	{RuleRBACCrossNSRef, Error, "A sourceRef or dependsOn crosses namespaces while kustomize-controller runs with --no-cross-namespace-refs.", "Declare the source (or the dependency) in the Kustomization's own namespace."},
+	{RuleRBACUnknownResource, Warning, "The object's kind maps to no known API resource (no built-in kind, no CRD in the environment), so its RBAC is not simulated.", "Apply the kind's CustomResourceDefinition in the environment, or pass --crd-dir DIR."},
 	{RuleRemoteBase, Error, "A remote base is used; gitops-lint never fetches it, and under --no-remote-bases kustomize-controller refuses it.", "Vendor the base into the repository, or reference it through a Flux source."},
 }
 

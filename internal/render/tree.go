@@ -86,6 +86,7 @@ func (r *renderer) renderEnv(ctx context.Context, e entry) *Environment {
 				// from the patches aimed at kustomize-controller.
 				env.Lockdown = lockdownFromPatches(r.tree, e.env.Path)
 			}
+			adoptSelf(root.k, r.tree, e)
 			first = false
 		}
 		pending = blocked
@@ -471,4 +472,54 @@ func lockdownFromPatches(x *Index, envPath string) Lockdown {
 		}
 	}
 	return l
+}
+
+// adoptSelf updates the entry Kustomization with what it applies to itself:
+// a bootstrap sync reconciles its own definition, so the cluster runs it with
+// the spec its own build renders (bootstrap patches often set
+// serviceAccountName there). A synthetic entry whose sync is not committed
+// takes serviceAccountName from the flux-system patches aimed at it.
+func adoptSelf(root *Kustomization, x *Index, e entry) {
+	for _, o := range root.Objects {
+		if isFluxKustomization(o.APIVersion(), o.Kind()) && o.Name() == root.Name && cmpOr(o.Namespace(), "default") == root.Namespace {
+			if sa := nestedStr(o.Content, "spec", "serviceAccountName"); sa != "" {
+				root.ServiceAccountName = sa
+			}
+			return
+		}
+	}
+	if e.file == "" && root.ServiceAccountName == "" {
+		root.ServiceAccountName = selfPatchedSA(x, e.env.Path)
+	}
+}
+
+var saValueRe = regexp.MustCompile(`(?s)path:\s*/spec/serviceAccountName.*?value:\s*["']?([a-z0-9][-a-z0-9.]*)|serviceAccountName:\s*["']?([a-z0-9][-a-z0-9.]*)`)
+
+// selfPatchedSA reads a serviceAccountName that envPath/flux-system's
+// kustomization patches into the flux-system Kustomization.
+func selfPatchedSA(x *Index, envPath string) string {
+	dir := strings.TrimPrefix(envPath+"/"+defaultNS, "/")
+	for _, name := range kustFileNames {
+		docs := x.Files[dir+"/"+name]
+		if len(docs) == 0 {
+			continue
+		}
+		patches, _ := nested(docSpec(docs[0]), "patches").([]any)
+		for _, p := range patches {
+			pm, _ := p.(map[string]any)
+			if kind := nestedStr(pm, "target", "kind"); kind != "" && kind != kindKustomize {
+				continue
+			}
+			if n := nestedStr(pm, "target", "name"); n != "" {
+				re, err := regexp.Compile("^(?:" + n + ")$")
+				if err != nil || !re.MatchString(defaultNS) {
+					continue
+				}
+			}
+			if m := saValueRe.FindStringSubmatch(str(pm["patch"])); m != nil {
+				return cmpOr(m[1], m[2])
+			}
+		}
+	}
+	return ""
 }

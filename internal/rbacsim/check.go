@@ -1,0 +1,467 @@
+package rbacsim
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/component-helpers/auth/rbac/validation"
+
+	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/render"
+	"github.com/gitops-lint/gitops-lint/internal/schema/catalog"
+)
+
+// resourceInfo maps a kind to its API resource.
+type resourceInfo struct {
+	Resource   string `json:"resource"`
+	Namespaced bool   `json:"namespaced"`
+}
+
+// Checker simulates the RBAC of every Flux Kustomization's identity.
+type Checker struct {
+	bootstrap []map[string]any
+	builtin   map[string]resourceInfo // "group/Kind"
+	fluxCRDs  []map[string]any
+}
+
+// fluxReconcilerBinding is the ClusterRoleBinding every Flux installation
+// (flux bootstrap, flux install, the Flux Operator) creates for its
+// reconcilers.
+var fluxReconcilerBinding = map[string]any{
+	"apiVersion": "rbac.authorization.k8s.io/v1",
+	"kind":       "ClusterRoleBinding",
+	"metadata":   map[string]any{"name": "cluster-reconciler-flux-system"},
+	"roleRef":    map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+	"subjects": []any{
+		map[string]any{"kind": "ServiceAccount", "name": "kustomize-controller", "namespace": "flux-system"},
+		map[string]any{"kind": "ServiceAccount", "name": "helm-controller", "namespace": "flux-system"},
+	},
+}
+
+// Load builds a checker from the embedded catalog (bootstrap RBAC policy
+// and the kind → resource table of the newest Kubernetes version).
+func Load() (*Checker, error) {
+	versions := catalog.Versions()
+	data, err := catalog.Kubernetes(versions[len(versions)-1])
+	if err != nil {
+		return nil, err
+	}
+	var cat struct {
+		Kinds map[string]resourceInfo `json:"kinds"`
+	}
+	if err := json.Unmarshal(data, &cat); err != nil {
+		return nil, fmt.Errorf("decode kind table: %w", err)
+	}
+	boot, err := catalog.BootstrapRBAC()
+	if err != nil {
+		return nil, err
+	}
+	objs, err := decodeStream(boot)
+	if err != nil {
+		return nil, fmt.Errorf("decode bootstrap RBAC: %w", err)
+	}
+	var items []map[string]any
+	for _, o := range objs {
+		if list, ok := o["items"].([]any); ok {
+			for _, it := range list {
+				if m, ok := it.(map[string]any); ok {
+					items = append(items, m)
+				}
+			}
+		} else {
+			items = append(items, o)
+		}
+	}
+	flux, err := catalog.FluxCRDs()
+	if err != nil {
+		return nil, err
+	}
+	crds, err := decodeStream(flux)
+	if err != nil {
+		return nil, fmt.Errorf("decode Flux CRDs: %w", err)
+	}
+	builtin := map[string]resourceInfo{}
+	for k, v := range cat.Kinds {
+		builtin[groupKind(k)] = v
+	}
+	return &Checker{bootstrap: items, builtin: builtin, fluxCRDs: crds}, nil
+}
+
+func decodeStream(data []byte) ([]map[string]any, error) {
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	var out []map[string]any
+	for {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			if errors.Is(err, io.EOF) {
+				return out, nil
+			}
+			return nil, err
+		}
+		var m map[string]any
+		if len(raw) == 0 || utiljson.Unmarshal(raw, &m) != nil || m == nil {
+			continue
+		}
+		out = append(out, m)
+	}
+}
+
+// env is the RBAC state of one environment.
+type env struct {
+	world     *World
+	resources map[string]resourceInfo
+}
+
+func (c *Checker) envState(e *render.Environment) *env {
+	st := &env{world: NewWorld(), resources: map[string]resourceInfo{}}
+	for _, o := range c.bootstrap {
+		_ = st.world.Add(o)
+	}
+	for k, v := range c.builtin {
+		st.resources[k] = v
+	}
+	for _, crd := range c.fluxCRDs {
+		addCRD(st.resources, crd)
+	}
+	ownReconciler := false
+	for _, k := range e.Kustomizations {
+		for _, o := range k.Objects {
+			_ = st.world.Add(o.Content)
+			if o.Kind() == "CustomResourceDefinition" && strings.HasPrefix(o.APIVersion(), "apiextensions.k8s.io/") {
+				addCRD(st.resources, o.Content)
+			}
+			if o.Kind() == "ClusterRoleBinding" && strings.HasPrefix(o.Name(), "cluster-reconciler") {
+				ownReconciler = true
+			}
+		}
+	}
+	if !ownReconciler {
+		// The environment does not render Flux's own install (a placeholder
+		// gotk-components.yaml, or the Flux Operator installs it): assume
+		// what every Flux install binds, cluster-admin for its reconcilers.
+		_ = st.world.Add(fluxReconcilerBinding)
+	}
+	st.world.Aggregate()
+	return st
+}
+
+func addCRD(dst map[string]resourceInfo, crd map[string]any) {
+	spec, _ := crd["spec"].(map[string]any)
+	group, _ := spec["group"].(string)
+	names, _ := spec["names"].(map[string]any)
+	kind, _ := names["kind"].(string)
+	plural, _ := names["plural"].(string)
+	scope, _ := spec["scope"].(string)
+	vs, _ := spec["versions"].([]any)
+	for _, v := range vs {
+		vm, _ := v.(map[string]any)
+		name, _ := vm["name"].(string)
+		_ = name
+		dst[group+"/"+kind] = resourceInfo{Resource: plural, Namespaced: scope != "Cluster"}
+	}
+}
+
+// groupKind turns "apps/v1/Deployment" or "v1/Pod" into "apps/Deployment" or
+// "/Pod": RBAC names resources by group, whatever the version.
+func groupKind(apiVersionKind string) string {
+	i := strings.LastIndex(apiVersionKind, "/")
+	av, kind := apiVersionKind[:i], apiVersionKind[i+1:]
+	group := ""
+	if j := strings.LastIndex(av, "/"); j >= 0 {
+		group = av[:j]
+	}
+	return group + "/" + kind
+}
+
+// IdentityOf returns the identity kustomize-controller impersonates for k,
+// or false when it applies as itself (no serviceAccountName and no
+// --default-service-account lockdown: kustomize-controller's own
+// cluster-admin identity).
+func IdentityOf(e *render.Environment, k *render.Kustomization) (Identity, bool) {
+	sa := k.ServiceAccountName
+	if sa == "" {
+		sa = e.Lockdown.DefaultServiceAccount
+	}
+	if sa == "" {
+		return Identity{}, false
+	}
+	return Identity{Namespace: k.Namespace, Name: sa}, true
+}
+
+// Check simulates every Kustomization of every environment.
+func (c *Checker) Check(ctx context.Context, res *render.Result) []finding.Finding {
+	var out []finding.Finding
+	for _, e := range res.Environments {
+		if ctx.Err() != nil {
+			break
+		}
+		st := c.envState(e)
+		for _, k := range e.Kustomizations {
+			out = append(out, crossNamespace(res.Index, e, k)...)
+			id, ok := IdentityOf(e, k)
+			if !ok {
+				continue
+			}
+			grants := st.world.Grants(id)
+			for _, o := range k.Objects {
+				out = append(out, st.checkObject(e, k, id, grants, o)...)
+			}
+		}
+	}
+	return out
+}
+
+func baseFinding(e *render.Environment, k *render.Kustomization, o *render.Object) finding.Finding {
+	f := finding.Finding{File: o.File, Line: o.Line, Column: 1, Environment: e.Name, Kustomization: k.ID(), Object: o.Ref()}
+	if o.File == "" {
+		f.Line, f.Column = 0, 0
+	}
+	return f
+}
+
+func (st *env) checkObject(e *render.Environment, k *render.Kustomization, id Identity, grants []Grant, o *render.Object) []finding.Finding {
+	base := baseFinding(e, k, o)
+	where := ""
+	if o.File == "" {
+		where = fmt.Sprintf(" (object from %s of source %s/%s/%s)", o.OriginPath, k.SourceKind, k.SourceNamespace, k.SourceName)
+	}
+	ri, ok := st.resources[groupKind(o.APIVersion()+"/"+o.Kind())]
+	if !ok && wildcardAllowed(grants, o) {
+		return nil // the identity may do anything there, whatever the resource is called
+	}
+	if !ok {
+		f := base
+		f.Rule, f.Severity = finding.RuleRBACUnknownResource, finding.Warning
+		f.Message = fmt.Sprintf("cannot tell which API resource %s %s is (not a built-in kind and no CustomResourceDefinition in this environment), so whether %s may apply it is not checked%s", o.APIVersion(), o.Kind(), id.User(), where)
+		return []finding.Finding{f}
+	}
+	ns := ""
+	if ri.Namespaced {
+		ns = o.Namespace()
+	}
+	group := ""
+	if i := strings.LastIndex(o.APIVersion(), "/"); i >= 0 {
+		group = o.APIVersion()[:i]
+	}
+	rules := Rules(grants, ns)
+	req := Request{APIGroup: group, Resource: ri.Resource, Name: o.Name(), Namespace: ns}
+	var out []finding.Finding
+	var denied []string
+	for _, verb := range []string{"get", "create", "patch"} {
+		req.Verb = verb
+		if !Allows(rules, req) {
+			denied = append(denied, verb)
+		}
+	}
+	if len(denied) > 0 {
+		req.Verb = denied[0]
+		f := base
+		f.Rule, f.Severity = finding.RuleRBACForbidden, finding.Error
+		f.Message = forbidden(id, req) + alsoDenied(denied[1:]) + "; " + bindingsOf(grants) + where
+		out = append(out, f)
+		return out // nothing else matters until it may apply
+	}
+	if k.Prune || k.Force {
+		req.Verb = "delete"
+		if !Allows(rules, req) {
+			f := base
+			f.Rule, f.Severity = finding.RuleRBACPrune, finding.Warning
+			why := "prune: true"
+			if k.Force {
+				why = "force: true"
+			}
+			f.Message = forbidden(id, req) + fmt.Sprintf(": with %s kustomize-controller deletes it (garbage collection or force-recreate) and that would fail; ", why) + bindingsOf(grants) + where
+			out = append(out, f)
+		}
+	}
+	if f, ok := st.escalation(id, grants, o, ri, ns, base); ok {
+		f.Message += where
+		out = append(out, f)
+	}
+	return out
+}
+
+func alsoDenied(verbs []string) string {
+	if len(verbs) == 0 {
+		return ""
+	}
+	return " (nor " + strings.Join(verbs, ", ") + ")"
+}
+
+// forbidden words a denial as the apiserver does.
+func forbidden(id Identity, req Request) string {
+	scope := "at the cluster scope"
+	if req.Namespace != "" {
+		scope = fmt.Sprintf("in the namespace %q", req.Namespace)
+	}
+	return fmt.Sprintf("User %q cannot %s resource %q in API group %q %s", id.User(), req.Verb, req.Resource, req.APIGroup, scope)
+}
+
+func bindingsOf(grants []Grant) string {
+	if len(grants) == 0 {
+		return "it is bound to no role (beyond what every authenticated user holds)"
+	}
+	var names []string
+	for _, g := range grants {
+		if strings.HasPrefix(g.Role, "ClusterRole/system:") {
+			continue // bootstrap defaults every identity has
+		}
+		names = append(names, g.String())
+	}
+	if len(names) == 0 {
+		return "it is bound to no role (beyond what every authenticated user holds)"
+	}
+	return "its bindings: " + strings.Join(names, ", ")
+}
+
+// escalation checks that granting what o grants does not exceed what the
+// identity holds, as the apiserver's RBAC escalation check does for roles
+// and bindings.
+func (st *env) escalation(id Identity, grants []Grant, o *render.Object, ri resourceInfo, ns string, base finding.Finding) (finding.Finding, bool) {
+	if !strings.HasPrefix(o.APIVersion(), rbacv1.GroupName+"/") {
+		return finding.Finding{}, false
+	}
+	var granted []rbacv1.PolicyRule
+	var verb, target string
+	var targetNS = ns
+	switch o.Kind() {
+	case "Role", "ClusterRole":
+		w := NewWorld()
+		if err := w.Add(o.Content); err != nil {
+			return finding.Finding{}, false
+		}
+		if o.Kind() == "Role" {
+			granted = w.roles[o.Namespace()+"/"+o.Name()].Rules
+		} else {
+			granted = w.clusterRoles[o.Name()].Rules
+		}
+		verb, target = "escalate", o.Name()
+	case "RoleBinding", "ClusterRoleBinding":
+		ref, _ := o.Content["roleRef"].(map[string]any)
+		kind, _ := ref["kind"].(string)
+		name, _ := ref["name"].(string)
+		rules, ok := st.world.RoleRules(kind, ns, name)
+		if !ok {
+			return finding.Finding{}, false // the role is not known here: cannot tell
+		}
+		granted = rules
+		verb, target = "bind", name
+		ri = resourceInfo{Resource: strings.ToLower(kind) + "s", Namespaced: kind == "Role"}
+		if kind == "ClusterRole" && o.Kind() == "ClusterRoleBinding" {
+			targetNS = ""
+		}
+	default:
+		return finding.Finding{}, false
+	}
+	held := Rules(grants, ns)
+	covered, missing := validation.Covers(held, granted)
+	if covered {
+		return finding.Finding{}, false
+	}
+	// escalate/bind on the role lets the identity grant it anyway.
+	if Allows(Rules(grants, targetNS), Request{Verb: verb, APIGroup: rbacv1.GroupName, Resource: ri.Resource, Name: target, Namespace: targetNS}) {
+		return finding.Finding{}, false
+	}
+	f := base
+	f.Rule, f.Severity = finding.RuleRBACEscalation, finding.Error
+	scope := "cluster-wide"
+	if ns != "" {
+		scope = "in namespace " + ns
+	}
+	f.Message = fmt.Sprintf("%s %q is forbidden: user %q is attempting to grant RBAC permissions not currently held %s, and lacks %q on %s %q: %s; %s",
+		strings.ToLower(o.Kind())+"s."+rbacv1.GroupName, o.Name(), id.User(), scope, verb, ri.Resource, target, formatRules(missing), bindingsOf(grants))
+	return f, true
+}
+
+// formatRules prints rules compactly, at most five, then a count.
+func formatRules(rules []rbacv1.PolicyRule) string {
+	var parts []string
+	for i, r := range rules {
+		if i == 5 {
+			parts = append(parts, fmt.Sprintf("and %d more", len(rules)-5))
+			break
+		}
+		s := fmt.Sprintf("{APIGroups:%q, Resources:%q, Verbs:%q", r.APIGroups, r.Resources, r.Verbs)
+		if len(r.ResourceNames) > 0 {
+			s += fmt.Sprintf(", ResourceNames:%q", r.ResourceNames)
+		}
+		if len(r.NonResourceURLs) > 0 {
+			s += fmt.Sprintf(", NonResourceURLs:%q", r.NonResourceURLs)
+		}
+		parts = append(parts, s+"}")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// crossNamespace reports sourceRef and dependsOn references to another
+// namespace under --no-cross-namespace-refs, as kustomize-controller words
+// its refusal.
+func crossNamespace(x *render.Index, e *render.Environment, k *render.Kustomization) []finding.Finding {
+	if !e.Lockdown.NoCrossNamespaceRefs {
+		return nil
+	}
+	doc := x.DocAt(k.File, k.Line)
+	line := func(path ...string) int {
+		if doc == nil {
+			return k.Line
+		}
+		return doc.FieldLine(path...)
+	}
+	var out []finding.Finding
+	mk := func(l int, msg string) finding.Finding {
+		f := finding.Finding{Rule: finding.RuleRBACCrossNSRef, Severity: finding.Error, File: k.File, Line: l, Column: 1,
+			Environment: e.Name, Kustomization: k.ID(), Message: msg}
+		if k.File == "" {
+			f.Line, f.Column = 0, 0
+		}
+		return f
+	}
+	if k.SourceNamespace != k.Namespace {
+		out = append(out, mk(line("spec", "sourceRef", "namespace"),
+			fmt.Sprintf("can't access '%s/%s/%s', cross-namespace references have been blocked (kustomize-controller runs with --no-cross-namespace-refs)", k.SourceKind, k.SourceNamespace, k.SourceName)))
+	}
+	deps, _ := k.Spec["dependsOn"].([]any)
+	for i, d := range deps {
+		dm, _ := d.(map[string]any)
+		dns, _ := dm["namespace"].(string)
+		name, _ := dm["name"].(string)
+		if dns != "" && dns != k.Namespace {
+			out = append(out, mk(line("spec", "dependsOn", fmt.Sprint(i), "namespace"),
+				fmt.Sprintf("can't access dependency '%s/%s', cross-namespace references have been blocked (kustomize-controller runs with --no-cross-namespace-refs)", dns, name)))
+		}
+	}
+	return slices.Clip(out)
+}
+
+// wildcardAllowed reports whether the identity's wildcard rules alone let it
+// apply o, so that the unknown resource name does not matter.
+func wildcardAllowed(grants []Grant, o *render.Object) bool {
+	const unknown = "\x00unknown-resource"
+	group := ""
+	if i := strings.LastIndex(o.APIVersion(), "/"); i >= 0 {
+		group = o.APIVersion()[:i]
+	}
+	for _, ns := range []string{o.Namespace(), ""} {
+		rules := Rules(grants, ns)
+		ok := true
+		for _, verb := range []string{"get", "create", "patch"} {
+			if !Allows(rules, Request{Verb: verb, APIGroup: group, Resource: unknown, Name: o.Name(), Namespace: ns}) {
+				ok = false
+				break
+			}
+		}
+		if ok && (ns == "" || o.Namespace() != "") {
+			return true
+		}
+	}
+	return false
+}
