@@ -135,7 +135,7 @@ func (c *Checker) envState(e *render.Environment) *env {
 	ownReconciler := false
 	for _, k := range e.Kustomizations {
 		for _, o := range k.Objects {
-			_ = st.world.Add(o.Content)
+			_ = st.world.AddOwned(o.Content, k.ID())
 			if o.Kind() == "CustomResourceDefinition" && strings.HasPrefix(o.APIVersion(), "apiextensions.k8s.io/") {
 				addCRD(st.resources, o.Content)
 			}
@@ -211,7 +211,7 @@ func (c *Checker) Check(ctx context.Context, res *render.Result) []finding.Findi
 			if !ok {
 				continue
 			}
-			grants := st.world.Grants(id)
+			grants := st.world.Grants(id, k.ID())
 			for _, o := range k.Objects {
 				out = append(out, st.checkObject(e, k, id, grants, o)...)
 			}

@@ -74,15 +74,21 @@ type World struct {
 	clusterRoles map[string]*rbacv1.ClusterRole
 	bindings     []*rbacv1.RoleBinding
 	crbs         []*rbacv1.ClusterRoleBinding
+	// owner records which Kustomization applies each binding ("" for the
+	// bootstrap policy and --rbac-dir), by binding key.
+	owner map[string]string
 }
 
 // NewWorld returns an empty world.
 func NewWorld() *World {
-	return &World{roles: map[string]*rbacv1.Role{}, clusterRoles: map[string]*rbacv1.ClusterRole{}}
+	return &World{roles: map[string]*rbacv1.Role{}, clusterRoles: map[string]*rbacv1.ClusterRole{}, owner: map[string]string{}}
 }
 
 // Add records an RBAC object (unstructured); other kinds are ignored.
-func (w *World) Add(obj map[string]any) error {
+func (w *World) Add(obj map[string]any) error { return w.AddOwned(obj, "") }
+
+// AddOwned records an RBAC object applied by the Kustomization owner.
+func (w *World) AddOwned(obj map[string]any, owner string) error {
 	apiVersion, _ := obj["apiVersion"].(string)
 	kind, _ := obj["kind"].(string)
 	if !strings.HasPrefix(apiVersion, rbacv1.GroupName+"/") {
@@ -104,11 +110,13 @@ func (w *World) Add(obj map[string]any) error {
 		var b rbacv1.RoleBinding
 		if err = runtime.DefaultUnstructuredConverter.FromUnstructured(obj, &b); err == nil {
 			w.bindings = append(w.bindings, &b)
+			w.owner["RoleBinding/"+b.Namespace+"/"+b.Name] = owner
 		}
 	case "ClusterRoleBinding":
 		var b rbacv1.ClusterRoleBinding
 		if err = runtime.DefaultUnstructuredConverter.FromUnstructured(obj, &b); err == nil {
 			w.crbs = append(w.crbs, &b)
+			w.owner["ClusterRoleBinding/"+b.Name] = owner
 		}
 	}
 	if err != nil {
@@ -192,11 +200,17 @@ func (id Identity) matches(s rbacv1.Subject, bindingNS string) bool {
 	return false
 }
 
-// Grants lists every binding that applies to the identity.
-func (w *World) Grants(id Identity) []Grant {
+// Grants lists every binding that applies to the identity, leaving out the
+// bindings the Kustomization self applies: on a fresh cluster they do not
+// exist yet when its objects are authorized (and one that escalates never
+// will).
+func (w *World) Grants(id Identity, self string) []Grant {
 	var out []Grant
 	for _, b := range w.crbs {
 		if !slices.ContainsFunc(b.Subjects, func(s rbacv1.Subject) bool { return id.matches(s, "") }) {
+			continue
+		}
+		if self != "" && w.owner["ClusterRoleBinding/"+b.Name] == self {
 			continue
 		}
 		g := Grant{Binding: "ClusterRoleBinding/" + b.Name, Role: "ClusterRole/" + b.RoleRef.Name}
@@ -207,6 +221,9 @@ func (w *World) Grants(id Identity) []Grant {
 	}
 	for _, b := range w.bindings {
 		if !slices.ContainsFunc(b.Subjects, func(s rbacv1.Subject) bool { return id.matches(s, b.Namespace) }) {
+			continue
+		}
+		if self != "" && w.owner["RoleBinding/"+b.Namespace+"/"+b.Name] == self {
 			continue
 		}
 		g := Grant{Binding: "RoleBinding/" + b.Namespace + "/" + b.Name, Namespace: b.Namespace}
