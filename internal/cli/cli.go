@@ -159,6 +159,7 @@ like "gitops-lint lint PATH".
 		newLintCommand(a),
 		newRenderCommand(a),
 		newRulesCommand(a),
+		newCanICommand(a),
 		newVersionCommand(a),
 	)
 	return root

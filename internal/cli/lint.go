@@ -50,7 +50,7 @@ func newCheckers(opts Options) ([]Checker, error) {
 	if err != nil {
 		return nil, err
 	}
-	rc, err := rbacsim.Load()
+	rc, err := rbacsim.Load(rbacsim.Options{RBACDirs: opts.RBACDirs})
 	if err != nil {
 		return nil, err
 	}

@@ -31,6 +31,7 @@ const (
 	flagKustomization = "kustomization"
 	flagKubeVersion   = "kubernetes-version"
 	flagCRDDir        = "crd-dir"
+	flagRBACDir       = "rbac-dir"
 )
 
 // envPrefix starts the environment variable of every flag.
@@ -67,6 +68,8 @@ type Options struct {
 	KubernetesVersion string
 	// CRDDirs hold extra CustomResourceDefinitions.
 	CRDDirs []string
+	// RBACDirs hold extra RBAC objects.
+	RBACDirs []string
 }
 
 // RenderOptions are the render.Options of a run.
@@ -102,6 +105,7 @@ type flagValues struct {
 	kustomization string
 	kubeVersion   string
 	crdDirs       []string
+	rbacDirs      []string
 }
 
 // addCommonFlags declares the flags that decide what is rendered.
@@ -112,6 +116,7 @@ func addCommonFlags(fs *pflag.FlagSet, fv *flagValues) {
 	fs.StringVar(&fv.config, flagConfig, "", "read settings from `FILE` (default: "+config.FileName+" found from PATH upward)")
 	fs.BoolVar(&fv.noConfig, flagNoConfig, false, "read no config file")
 	fs.IntVar(&fv.workers, flagWorkers, 0, "run `N` workers (default: number of CPUs)")
+	fs.StringArrayVar(&fv.rbacDirs, flagRBACDir, nil, "also read Roles, ClusterRoles and bindings from `DIR` (e.g. a cluster dump); repeatable")
 }
 
 // addLintFlags declares the flags of lint (and of the root command).
@@ -299,6 +304,15 @@ func resolve(in inputs) (Options, error) {
 		opts.Workers = in.file.Workers
 	}
 
+	switch v, ok := in.lookupEnv(flagRBACDir); {
+	case in.set[flagRBACDir]:
+		opts.RBACDirs = slices.Clone(in.flags.rbacDirs)
+	case ok:
+		opts.RBACDirs = envList(v)
+	case in.file != nil:
+		opts.RBACDirs = in.file.RBACDirs
+	}
+
 	if in.set[flagKustomization] {
 		k := in.flags.kustomization
 		ns, name, ok := strings.Cut(k, "/")
@@ -431,6 +445,13 @@ func checkDirs(opts *Options) error {
 			return finding.Usagef("source %s: %w", ref, err)
 		}
 		opts.Sources[ref] = abs
+	}
+	for i, dir := range opts.RBACDirs {
+		abs, err := existingDir(dir)
+		if err != nil {
+			return finding.Usagef("rbac-dir: %w", err)
+		}
+		opts.RBACDirs[i] = abs
 	}
 	for i, dir := range opts.CRDDirs {
 		abs, err := existingDir(dir)

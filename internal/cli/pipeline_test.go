@@ -140,14 +140,14 @@ func TestLintColor(t *testing.T) {
 func TestRenderCommand(t *testing.T) {
 	r := runFake(t, false, nil, "render", "--env", "dev", "--kustomization", "flux-system/apps")
 	want := `---
-# Source: apps/base/cm.yaml:3 (dev flux-system/apps)
+# Source: apps/base/cm.yaml:3 (dev flux-system/apps, applied as kustomize-controller's own identity)
 apiVersion: v1
 kind: ConfigMap
 metadata:
   name: settings
   namespace: apps
 ---
-# Source: deploy/cm.yaml (dev flux-system/apps)
+# Source: deploy/cm.yaml (dev flux-system/apps, applied as kustomize-controller's own identity)
 apiVersion: v1
 kind: ConfigMap
 metadata:

@@ -10,6 +10,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/rbacsim"
 	"github.com/gitops-lint/gitops-lint/internal/render"
 	"github.com/gitops-lint/gitops-lint/internal/report"
 )
@@ -24,7 +25,7 @@ repository at PATH (default "."), as a YAML stream on stdout. Each object is
 preceded by a comment naming the source file and line it came from, its
 environment and its Flux Kustomization:
 
-  # Source: deploy/base/service.yaml:4 (dev flux-system/apps)
+  # Source: deploy/base/service.yaml:4 (dev flux-system/apps, applied as …)
 
 Render findings go to stderr; the exit code is 1 when there is an error among
 them.`,
@@ -112,7 +113,7 @@ func (a *app) render(cmd *cobra.Command, fv *flagValues, args []string) error {
 // writeObject writes one document of the stream:
 //
 //	---
-//	# Source: deploy/base/service.yaml:4 (dev flux-system/apps)
+//	# Source: deploy/base/service.yaml:4 (dev flux-system/apps, applied as kustomize-controller's own identity)
 //	apiVersion: v1
 //	…
 func writeObject(w io.Writer, env *render.Environment, k *render.Kustomization, o *render.Object) error {
@@ -125,7 +126,11 @@ func writeObject(w io.Writer, env *render.Environment, k *render.Kustomization, 
 	} else if o.Line > 0 {
 		src += ":" + strconv.Itoa(o.Line)
 	}
-	if _, err := fmt.Fprintf(w, "---\n# Source: %s (%s %s)\n", src, env.Name, k.ID()); err != nil {
+	as := "kustomize-controller's own identity"
+	if id, ok := rbacsim.IdentityOf(env, k); ok {
+		as = id.User()
+	}
+	if _, err := fmt.Fprintf(w, "---\n# Source: %s (%s %s, applied as %s)\n", src, env.Name, k.ID(), as); err != nil {
 		return fmt.Errorf("write rendered object: %w", err)
 	}
 	enc := yaml.NewEncoder(w)

@@ -35,6 +35,7 @@ const (
 	KeyWorkers      = "workers"
 	KeyKubeVersion  = "kubernetesVersion"
 	KeyCRDDirs      = "crdDirs"
+	KeyRBACDirs     = "rbacDirs"
 	// KeyRules, KeyIgnore and KeyPromotion are reserved: accepted so that a
 	// file written for a newer gitops-lint still loads, but not used yet.
 	KeyRules     = "rules"
@@ -42,7 +43,7 @@ const (
 	KeyPromotion = "promotion"
 )
 
-var knownKeys = []string{KeyCRDDirs, KeyEnvironments, KeyFailOn, KeyFormat, KeyIgnore, KeyKubeVersion, KeyPlatform, KeyPromotion, KeyRules, KeySources, KeyWorkers}
+var knownKeys = []string{KeyCRDDirs, KeyEnvironments, KeyFailOn, KeyFormat, KeyIgnore, KeyKubeVersion, KeyPlatform, KeyPromotion, KeyRBACDirs, KeyRules, KeySources, KeyWorkers}
 
 var environmentKeys = []string{"branch", "name", "path"}
 
@@ -65,6 +66,8 @@ type File struct {
 	KubernetesVersion string
 	// CRDDirs are extra CRD directories, absolute.
 	CRDDirs []string
+	// RBACDirs are extra RBAC directories, absolute.
+	RBACDirs []string
 
 	// lines maps each top-level key present in the file to the line of its value.
 	lines map[string]int
@@ -175,6 +178,7 @@ type raw struct {
 	Workers      int                      `yaml:"workers"`
 	KubeVersion  string                   `yaml:"kubernetesVersion"`
 	CRDDirs      []string                 `yaml:"crdDirs"`
+	RBACDirs     []string                 `yaml:"rbacDirs"`
 	Rules        yaml.Node                `yaml:"rules"`
 	Ignore       yaml.Node                `yaml:"ignore"`
 	Promotion    yaml.Node                `yaml:"promotion"`
@@ -281,6 +285,9 @@ func Parse(name, dir string, data []byte) (*File, error) {
 	f.KubernetesVersion = r.KubeVersion
 	for _, d := range r.CRDDirs {
 		f.CRDDirs = append(f.CRDDirs, resolve(dir, d))
+	}
+	for _, d := range r.RBACDirs {
+		f.RBACDirs = append(f.RBACDirs, resolve(dir, d))
 	}
 	if r.Platform != "" {
 		f.Platform = resolve(dir, r.Platform)

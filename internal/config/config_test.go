@@ -53,7 +53,7 @@ promotion: dev,main
 			},
 		},
 		{name: "format as a single string", yaml: "format: json\n", want: &File{Format: []string{"json"}}},
-		{name: "unknown key", yaml: "failOn: error\nfialOn: warning\n", wantErr: `/repo/.gitops-lint.yaml:2: unknown key "fialOn" (known keys: crdDirs, environments, failOn, format, ignore, kubernetesVersion, platform, promotion, rules, sources, workers)`},
+		{name: "unknown key", yaml: "failOn: error\nfialOn: warning\n", wantErr: `/repo/.gitops-lint.yaml:2: unknown key "fialOn" (known keys: crdDirs, environments, failOn, format, ignore, kubernetesVersion, platform, promotion, rbacDirs, rules, sources, workers)`},
 		{name: "duplicate key", yaml: "workers: 1\nworkers: 2\n", wantErr: `/repo/.gitops-lint.yaml:2: key "workers" is already set above`},
 		{name: "unknown environment key", yaml: "environments:\n  - name: dev\n    dir: x\n", wantErr: `/repo/.gitops-lint.yaml:3: unknown environment key "dir" (known keys: branch, name, path)`},
 		{name: "environment without path", yaml: "environments:\n  - name: dev\n", wantErr: `/repo/.gitops-lint.yaml:2: environment "dev" needs a path (its entry directory, relative to the repository)`},
@@ -63,7 +63,7 @@ promotion: dev,main
 		{name: "workers not a number", yaml: "workers: many\n", wantErr: "/repo/.gitops-lint.yaml:1: cannot unmarshal !!str `many` into int"},
 		{name: "negative workers", yaml: "workers: -1\n", wantErr: `/repo/.gitops-lint.yaml:1: workers must be 0 (one per CPU) or more, not -1`},
 		{name: "sources not a map", yaml: "sources: [a]\n", wantErr: "/repo/.gitops-lint.yaml:1: cannot unmarshal !!seq into map[string]string"},
-		{name: "not a mapping", yaml: "- a\n", wantErr: `/repo/.gitops-lint.yaml:1: the config must be a mapping of keys (crdDirs, environments, failOn, format, ignore, kubernetesVersion, platform, promotion, rules, sources, workers)`},
+		{name: "not a mapping", yaml: "- a\n", wantErr: `/repo/.gitops-lint.yaml:1: the config must be a mapping of keys (crdDirs, environments, failOn, format, ignore, kubernetesVersion, platform, promotion, rbacDirs, rules, sources, workers)`},
 		{name: "syntax error", yaml: "failOn: [\n", wantErr: `/repo/.gitops-lint.yaml:1: did not find expected node content`},
 		{name: "two documents", yaml: "workers: 1\n---\nworkers: 2\n", wantErr: `/repo/.gitops-lint.yaml:2: a config file holds one YAML document; remove the extra '---'`},
 	}

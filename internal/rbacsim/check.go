@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -47,9 +50,16 @@ var fluxReconcilerBinding = map[string]any{
 	},
 }
 
+// Options of the RBAC simulation.
+type Options struct {
+	// RBACDirs hold more Roles, ClusterRoles and bindings (a cluster dump,
+	// another repository) that every environment has.
+	RBACDirs []string
+}
+
 // Load builds a checker from the embedded catalog (bootstrap RBAC policy
 // and the kind → resource table of the newest Kubernetes version).
-func Load() (*Checker, error) {
+func Load(opts Options) (*Checker, error) {
 	versions := catalog.Versions()
 	data, err := catalog.Kubernetes(versions[len(versions)-1])
 	if err != nil {
@@ -92,6 +102,13 @@ func Load() (*Checker, error) {
 	builtin := map[string]resourceInfo{}
 	for k, v := range cat.Kinds {
 		builtin[groupKind(k)] = v
+	}
+	for _, dir := range opts.RBACDirs {
+		more, err := readDir(dir)
+		if err != nil {
+			return nil, finding.Usagef("--rbac-dir %s: %w", dir, err)
+		}
+		items = append(items, more...)
 	}
 	return &Checker{bootstrap: items, builtin: builtin, fluxCRDs: crds}, nil
 }
@@ -464,4 +481,63 @@ func wildcardAllowed(grants []Grant, o *render.Object) bool {
 		}
 	}
 	return false
+}
+
+// CanI answers whether id may make req in environment e, and which grants
+// allow it (kubectl auth can-i, offline). Bindings that Kustomizations
+// applying as id itself create do not count: an identity cannot grant
+// itself what it lacks (the escalation check stops those).
+func (c *Checker) CanI(e *render.Environment, id Identity, req Request) (bool, []Grant) {
+	st := c.envState(e)
+	self := map[string]bool{}
+	for _, k := range e.Kustomizations {
+		if kid, ok := IdentityOf(e, k); ok && kid == id {
+			self[k.ID()] = true
+		}
+	}
+	var allowing []Grant
+	for _, g := range st.world.grants(id, func(owner string) bool { return self[owner] }) {
+		if g.Namespace != "" && g.Namespace != req.Namespace {
+			continue
+		}
+		if Allows(g.Rules, req) {
+			allowing = append(allowing, g)
+		}
+	}
+	return len(allowing) > 0, allowing
+}
+
+// readDir reads the objects of every YAML file below dir, unwrapping Lists.
+func readDir(dir string) ([]map[string]any, error) {
+	var out []map[string]any
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		ext := filepath.Ext(p)
+		if d.IsDir() || (ext != ".yaml" && ext != ".yml" && ext != ".json") {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		objs, err := decodeStream(data)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		for _, o := range objs {
+			if list, ok := o["items"].([]any); ok {
+				for _, it := range list {
+					if m, ok := it.(map[string]any); ok {
+						out = append(out, m)
+					}
+				}
+				continue
+			}
+			out = append(out, o)
+		}
+		return nil
+	})
+	return out, err
 }

@@ -205,12 +205,18 @@ func (id Identity) matches(s rbacv1.Subject, bindingNS string) bool {
 // exist yet when its objects are authorized (and one that escalates never
 // will).
 func (w *World) Grants(id Identity, self string) []Grant {
+	return w.grants(id, func(owner string) bool { return self != "" && owner == self })
+}
+
+// grants lists the bindings of id, without those whose owning
+// Kustomization skip names.
+func (w *World) grants(id Identity, skip func(owner string) bool) []Grant {
 	var out []Grant
 	for _, b := range w.crbs {
 		if !slices.ContainsFunc(b.Subjects, func(s rbacv1.Subject) bool { return id.matches(s, "") }) {
 			continue
 		}
-		if self != "" && w.owner["ClusterRoleBinding/"+b.Name] == self {
+		if skip(w.owner["ClusterRoleBinding/"+b.Name]) {
 			continue
 		}
 		g := Grant{Binding: "ClusterRoleBinding/" + b.Name, Role: "ClusterRole/" + b.RoleRef.Name}
@@ -223,7 +229,7 @@ func (w *World) Grants(id Identity, self string) []Grant {
 		if !slices.ContainsFunc(b.Subjects, func(s rbacv1.Subject) bool { return id.matches(s, b.Namespace) }) {
 			continue
 		}
-		if self != "" && w.owner["RoleBinding/"+b.Namespace+"/"+b.Name] == self {
+		if skip(w.owner["RoleBinding/"+b.Namespace+"/"+b.Name]) {
 			continue
 		}
 		g := Grant{Binding: "RoleBinding/" + b.Namespace + "/" + b.Name, Namespace: b.Namespace}
