@@ -1,12 +1,9 @@
 package rbacsim
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,8 +11,6 @@ import (
 	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
-	utiljson "k8s.io/apimachinery/pkg/util/json"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/component-helpers/auth/rbac/validation"
 
 	"github.com/gitops-lint/gitops-lint/internal/finding"
@@ -91,11 +86,7 @@ func Load(opts Options) (*Checker, error) {
 			items = append(items, o)
 		}
 	}
-	flux, err := catalog.FluxCRDs()
-	if err != nil {
-		return nil, err
-	}
-	crds, err := decodeStream(flux)
+	crds, err := catalog.FluxCRDObjects()
 	if err != nil {
 		return nil, fmt.Errorf("decode Flux CRDs: %w", err)
 	}
@@ -113,24 +104,7 @@ func Load(opts Options) (*Checker, error) {
 	return &Checker{bootstrap: items, builtin: builtin, fluxCRDs: crds}, nil
 }
 
-func decodeStream(data []byte) ([]map[string]any, error) {
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
-	var out []map[string]any
-	for {
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			if errors.Is(err, io.EOF) {
-				return out, nil
-			}
-			return nil, err
-		}
-		var m map[string]any
-		if len(raw) == 0 || utiljson.Unmarshal(raw, &m) != nil || m == nil {
-			continue
-		}
-		out = append(out, m)
-	}
-}
+func decodeStream(data []byte) ([]map[string]any, error) { return catalog.DecodeObjects(data) }
 
 // env is the RBAC state of one environment.
 type env struct {

@@ -1,19 +1,13 @@
 package schema
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-
-	utiljson "k8s.io/apimachinery/pkg/util/json"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"github.com/gitops-lint/gitops-lint/internal/schema/catalog"
@@ -52,11 +46,7 @@ func Load(opts Options) (*Checker, error) {
 			return nil, fmt.Errorf("decode removed API versions: %w", err)
 		}
 	}
-	flux, err := catalog.FluxCRDs()
-	if err != nil {
-		return nil, err
-	}
-	crds, err := decodeCRDs(flux)
+	crds, err := catalog.FluxCRDObjects()
 	if err != nil {
 		return nil, fmt.Errorf("embedded Flux CRDs: %w", err)
 	}
@@ -78,27 +68,11 @@ func Load(opts Options) (*Checker, error) {
 
 // decodeCRDs reads the CustomResourceDefinitions of a YAML stream.
 func decodeCRDs(data []byte) ([]map[string]any, error) {
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
-	var out []map[string]any
-	for {
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			if errors.Is(err, io.EOF) {
-				return out, nil
-			}
-			return nil, err
-		}
-		if len(raw) == 0 || string(raw) == "null" {
-			continue
-		}
-		var m map[string]any
-		if err := utiljson.Unmarshal(raw, &m); err != nil {
-			return nil, err
-		}
-		if m["kind"] == "CustomResourceDefinition" {
-			out = append(out, m)
-		}
+	objs, err := catalog.DecodeObjects(data)
+	if err != nil {
+		return nil, err
 	}
+	return slices.DeleteFunc(objs, func(m map[string]any) bool { return m["kind"] != "CustomResourceDefinition" }), nil
 }
 
 // crdsFromDir reads every CRD of the YAML files below dir.
