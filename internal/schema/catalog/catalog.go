@@ -16,6 +16,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -24,8 +25,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-
-	"encoding/json"
 
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
