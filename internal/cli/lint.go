@@ -17,6 +17,7 @@ import (
 
 	"github.com/gitops-lint/gitops-lint/internal/config"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/policy"
 	"github.com/gitops-lint/gitops-lint/internal/rbacsim"
 	"github.com/gitops-lint/gitops-lint/internal/render"
 	"github.com/gitops-lint/gitops-lint/internal/report"
@@ -54,7 +55,11 @@ func newCheckers(opts Options) ([]Checker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []Checker{sc, rc}, nil
+	pe, err := policy.Load(context.Background(), policy.Options{Dirs: opts.PolicyDirs, NoBuiltin: opts.NoBuiltinPolicies, Workers: opts.Workers})
+	if err != nil {
+		return nil, err
+	}
+	return []Checker{sc, rc, pe}, nil
 }
 
 func newLintCommand(a *app) *cobra.Command {

@@ -32,6 +32,8 @@ const (
 	flagKubeVersion   = "kubernetes-version"
 	flagCRDDir        = "crd-dir"
 	flagRBACDir       = "rbac-dir"
+	flagPolicy        = "policy"
+	flagNoBuiltin     = "no-builtin-policies"
 )
 
 // envPrefix starts the environment variable of every flag.
@@ -70,6 +72,10 @@ type Options struct {
 	CRDDirs []string
 	// RBACDirs hold extra RBAC objects.
 	RBACDirs []string
+	// PolicyDirs hold the user's Rego policies.
+	PolicyDirs []string
+	// NoBuiltinPolicies drops the built-in policy library.
+	NoBuiltinPolicies bool
 }
 
 // RenderOptions are the render.Options of a run.
@@ -106,6 +112,8 @@ type flagValues struct {
 	kubeVersion   string
 	crdDirs       []string
 	rbacDirs      []string
+	policyDirs    []string
+	noBuiltin     bool
 }
 
 // addCommonFlags declares the flags that decide what is rendered.
@@ -125,6 +133,8 @@ func addLintFlags(fs *pflag.FlagSet, fv *flagValues) {
 	fs.StringVar(&fv.failOn, flagFailOn, "", "exit 1 when a finding at or above `SEVERITY` exists: error, warning or never (default error)")
 	fs.StringVar(&fv.kubeVersion, flagKubeVersion, "", "validate against the Kubernetes `X.Y` schema catalog (default: the newest embedded)")
 	fs.StringArrayVar(&fv.crdDirs, flagCRDDir, nil, "also read CustomResourceDefinitions from `DIR`; repeatable")
+	fs.StringArrayVar(&fv.policyDirs, flagPolicy, nil, "also run the Rego policies in `DIR` (conftest conventions: package main, deny/violation/warn rules); repeatable")
+	fs.BoolVar(&fv.noBuiltin, flagNoBuiltin, false, "do not run the built-in policy library")
 	addCommonFlags(fs, fv)
 	fs.SortFlags = false
 }
@@ -363,6 +373,22 @@ func resolveOutput(in inputs, opts *Options) error {
 	case in.file != nil:
 		opts.KubernetesVersion = in.file.KubernetesVersion
 	}
+	switch v, ok := in.lookupEnv(flagPolicy); {
+	case in.set[flagPolicy]:
+		opts.PolicyDirs = slices.Clone(in.flags.policyDirs)
+	case ok:
+		opts.PolicyDirs = envList(v)
+	}
+	switch v, ok := in.lookupEnv(flagNoBuiltin); {
+	case in.set[flagNoBuiltin]:
+		opts.NoBuiltinPolicies = in.flags.noBuiltin
+	case ok:
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return origin{env: envVar(flagNoBuiltin)}.errorf("invalid value %q (want true or false)", v)
+		}
+		opts.NoBuiltinPolicies = b
+	}
 	switch v, ok := in.lookupEnv(flagCRDDir); {
 	case in.set[flagCRDDir]:
 		opts.CRDDirs = slices.Clone(in.flags.crdDirs)
@@ -445,6 +471,13 @@ func checkDirs(opts *Options) error {
 			return finding.Usagef("source %s: %w", ref, err)
 		}
 		opts.Sources[ref] = abs
+	}
+	for i, dir := range opts.PolicyDirs {
+		abs, err := existingDir(dir)
+		if err != nil {
+			return finding.Usagef("policy: %w", err)
+		}
+		opts.PolicyDirs[i] = abs
 	}
 	for i, dir := range opts.RBACDirs {
 		abs, err := existingDir(dir)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"text/tabwriter"
@@ -8,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/policy"
 	"github.com/gitops-lint/gitops-lint/internal/report"
 )
 
@@ -27,6 +29,11 @@ func newRulesCommand(a *app) *cobra.Command {
 
 func (a *app) rules(format string) error {
 	rules := finding.Rules()
+	pe, err := policy.Load(context.Background(), policy.Options{})
+	if err != nil {
+		return fmt.Errorf("load built-in policies: %w", err)
+	}
+	rules = append(rules, pe.Rules()...)
 	switch report.Format(format) {
 	case report.FormatText:
 		tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)

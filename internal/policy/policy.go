@@ -1,0 +1,444 @@
+// Package policy runs Rego policies (OPA) against every rendered object:
+// gitops-lint's built-in library and the user's own, with conftest's
+// conventions so existing policies run unmodified.
+package policy
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+
+	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/rbacsim"
+	"github.com/gitops-lint/gitops-lint/internal/render"
+	"github.com/gitops-lint/gitops-lint/policies"
+)
+
+// Options select the policies of a run.
+type Options struct {
+	// Dirs hold the user's policies (.rego files, _test.rego excluded).
+	Dirs []string
+	// NoBuiltin drops the built-in library.
+	NoBuiltin bool
+	// Namespaces are the packages of the user's policies to run
+	// (conftest's --namespace; default "main").
+	Namespaces []string
+	// AllNamespaces runs every package of the user's policies.
+	AllNamespaces bool
+	// Params are passed to policies as data.gitops_lint.params.
+	Params  map[string]any
+	Workers int
+}
+
+// Rule is one Rego rule that reports findings.
+type Rule struct {
+	finding.Rule
+	Package string // data path, e.g. "main" or "gitopslint.no_loadbalancer"
+	Name    string // rule name, e.g. "deny_no_lb"
+	Combine bool   // input is every object of an environment
+}
+
+// Engine holds the compiled policies.
+type Engine struct {
+	rules    []Rule
+	single   *rego.PreparedEvalQuery
+	combined *rego.PreparedEvalQuery
+	params   map[string]any
+	workers  int
+}
+
+// builtinPrefix is the package prefix of the built-in library.
+const builtinPrefix = "gitopslint."
+
+// Load parses and compiles the policies.
+func Load(ctx context.Context, opts Options) (*Engine, error) {
+	var modules []*ast.Module
+	if !opts.NoBuiltin {
+		ms, err := parseFS(policies.FS, ".", "builtin")
+		if err != nil {
+			return nil, fmt.Errorf("built-in policies: %w", err)
+		}
+		modules = append(modules, ms...)
+	}
+	var user []*ast.Module
+	for _, dir := range opts.Dirs {
+		ms, err := parseFS(os.DirFS(dir), ".", dir)
+		if err != nil {
+			return nil, finding.Usagef("--policy %s: %w", dir, err)
+		}
+		user = append(user, ms...)
+	}
+	modules = append(modules, user...)
+	namespaces := opts.Namespaces
+	if len(namespaces) == 0 {
+		namespaces = []string{"main"}
+	}
+	e := &Engine{params: opts.Params, workers: opts.Workers}
+	if e.params == nil {
+		e.params = map[string]any{}
+	}
+	compiler := ast.NewCompiler().WithEnablePrintStatements(false)
+	compiler.Compile(moduleMap(modules))
+	if compiler.Failed() {
+		return nil, finding.Usagef("compile policies: %v", compiler.Errors)
+	}
+	annotations := compiler.GetAnnotationSet()
+	names := make([]string, 0, len(compiler.Modules))
+	for name := range compiler.Modules {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		m := compiler.Modules[name]
+		pkg := strings.TrimPrefix(m.Package.Path.String(), "data.")
+		builtin := strings.HasPrefix(pkg, builtinPrefix)
+		if !builtin && !opts.AllNamespaces && !slices.Contains(namespaces, pkg) {
+			continue
+		}
+		var pkgMeta *ast.Annotations
+		if annotations != nil {
+			if as := annotations.GetPackageScope(m.Package); as != nil {
+				pkgMeta = as
+			}
+		}
+		seen := map[string]bool{}
+		for _, r := range m.Rules {
+			name := r.Head.Name.String()
+			if name == "" {
+				name = r.Head.Ref().String()
+			}
+			sev, ok := severityOf(name)
+			if !ok || seen[name] {
+				continue
+			}
+			seen[name] = true
+			rule := Rule{Package: pkg, Name: name}
+			rule.Severity = sev
+			rule.ID = defaultID(pkg, name)
+			apply := func(a *ast.Annotations) {
+				if a == nil {
+					return
+				}
+				if a.Title != "" {
+					rule.Help = a.Title
+				}
+				if a.Description != "" {
+					rule.Help = strings.TrimSpace(strings.TrimSuffix(rule.Help+". "+a.Description, ". "))
+					if a.Title == "" && rule.Help != "" {
+						rule.Help = strings.TrimPrefix(rule.Help, ". ")
+					}
+				}
+				if id, ok := a.Custom["id"].(string); ok && id != "" {
+					rule.ID = id
+				}
+				if s, ok := a.Custom["severity"].(string); ok {
+					if ps, err := finding.ParseSeverity(s); err == nil {
+						rule.Severity = ps
+					}
+				}
+				if rem, ok := a.Custom["remediation"].(string); ok {
+					rule.Remediation = rem
+				}
+				if c, ok := a.Custom["combine"].(bool); ok {
+					rule.Combine = c
+				}
+			}
+			apply(pkgMeta)
+			if annotations != nil {
+				for _, a := range annotations.GetRuleScope(r) {
+					apply(a)
+				}
+			}
+			if rule.Help == "" {
+				rule.Help = fmt.Sprintf("Rego rule %s.%s", pkg, name)
+			}
+			rule.ID = "policy/" + rule.ID
+			e.rules = append(e.rules, rule)
+		}
+	}
+	sort.Slice(e.rules, func(i, j int) bool { return e.rules[i].ID+e.rules[i].Name < e.rules[j].ID+e.rules[j].Name })
+	var single, combined []string
+	for i, r := range e.rules {
+		expr := fmt.Sprintf("%q: data.%s.%s", fmt.Sprint(i), r.Package, r.Name)
+		if r.Combine {
+			combined = append(combined, expr)
+		} else {
+			single = append(single, expr)
+		}
+	}
+	prep := func(exprs []string, withInput string) (*rego.PreparedEvalQuery, error) {
+		if len(exprs) == 0 {
+			return nil, nil
+		}
+		q := "r := {" + strings.Join(exprs, ", ") + "} " + withInput
+		pq, err := rego.New(rego.Query(q), rego.Compiler(compiler)).PrepareForEval(ctx)
+		if err != nil {
+			return nil, finding.Usagef("prepare policies: %w", err)
+		}
+		return &pq, nil
+	}
+	var err error
+	if e.single, err = prep(single, "with data.gitops_lint as input.context with input as input.object"); err != nil {
+		return nil, err
+	}
+	if e.combined, err = prep(combined, "with data.gitops_lint as input.context with input as input.items"); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func moduleMap(ms []*ast.Module) map[string]*ast.Module {
+	out := make(map[string]*ast.Module, len(ms))
+	for i, m := range ms {
+		name := fmt.Sprint(i)
+		if m.Package.Location != nil {
+			name = fmt.Sprintf("%s#%d", m.Package.Location.File, i)
+		}
+		out[name] = m
+	}
+	return out
+}
+
+// parseFS reads every .rego file of fsys (tests excluded). Rego v1 is
+// tried first; a module that only parses as v0 (older conftest policies)
+// is accepted as v0.
+func parseFS(fsys fs.FS, root, label string) ([]*ast.Module, error) {
+	var out []*ast.Module
+	err := fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() || path.Ext(p) != ".rego" || strings.HasSuffix(p, "_test.rego") {
+			return nil
+		}
+		data, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		name := filepath.ToSlash(filepath.Join(label, p))
+		m, err := ast.ParseModuleWithOpts(name, string(data), ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV1})
+		if err != nil {
+			m0, err0 := ast.ParseModuleWithOpts(name, string(data), ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV0})
+			if err0 != nil {
+				return err
+			}
+			m = m0
+		}
+		out = append(out, m)
+		return nil
+	})
+	return out, err
+}
+
+// severityOf applies conftest's naming: deny and violation rules fail,
+// warn rules warn; a suffix names the rule (deny_no_lb).
+func severityOf(name string) (finding.Severity, bool) {
+	for prefix, sev := range map[string]finding.Severity{"deny": finding.Error, "violation": finding.Error, "warn": finding.Warning} {
+		if name == prefix || strings.HasPrefix(name, prefix+"_") {
+			return sev, true
+		}
+	}
+	return "", false
+}
+
+func defaultID(pkg, name string) string {
+	if pkg != "main" {
+		parts := strings.Split(pkg, ".")
+		return strings.ReplaceAll(parts[len(parts)-1], "_", "-")
+	}
+	return strings.ReplaceAll(name, "_", "-")
+}
+
+// Rules returns the metadata of every loaded rule.
+func (e *Engine) Rules() []finding.Rule {
+	var out []finding.Rule
+	seen := map[string]bool{}
+	for _, r := range e.rules {
+		if !seen[r.ID] {
+			seen[r.ID] = true
+			out = append(out, r.Rule)
+		}
+	}
+	return out
+}
+
+// objectContext is data.gitops_lint for one object.
+func (e *Engine) objectContext(env *render.Environment, k *render.Kustomization, o *render.Object) map[string]any {
+	sa := ""
+	tenant := false
+	if id, ok := rbacsim.IdentityOf(env, k); ok {
+		sa = id.Namespace + "/" + id.Name
+		tenant = k.Namespace != "flux-system"
+	}
+	return map[string]any{
+		"environment":     env.Name,
+		"branch":          env.Branch,
+		"kustomization":   map[string]any{"name": k.Name, "namespace": k.Namespace},
+		"serviceAccount":  sa,
+		"targetNamespace": k.TargetNamespace,
+		"tenant":          tenant,
+		"file":            o.File,
+		"params":          e.params,
+	}
+}
+
+type item struct {
+	env *render.Environment
+	k   *render.Kustomization
+	o   *render.Object
+	ctx map[string]any
+}
+
+// Check evaluates the policies on every object of the render result.
+func (e *Engine) Check(ctx context.Context, res *render.Result) []finding.Finding {
+	var items []item
+	perEnv := map[*render.Environment][]item{}
+	for _, env := range res.Environments {
+		for _, k := range env.Kustomizations {
+			for _, o := range k.Objects {
+				it := item{env, k, o, e.objectContext(env, k, o)}
+				items = append(items, it)
+				perEnv[env] = append(perEnv[env], it)
+			}
+		}
+	}
+	var out []finding.Finding
+	if e.single != nil {
+		results := make([][]finding.Finding, len(items))
+		workers := e.workers
+		if workers <= 0 {
+			workers = runtime.NumCPU()
+		}
+		var wg sync.WaitGroup
+		next := make(chan int)
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range next {
+					it := items[i]
+					rs, err := evalParsed(ctx, e.single, map[string]any{"object": it.o.Content, "context": it.ctx})
+					results[i] = e.collect(res.Index, rs, err, func(int) *item { return &it })
+				}
+			}()
+		}
+		for i := range items {
+			next <- i
+		}
+		close(next)
+		wg.Wait()
+		for _, r := range results {
+			out = append(out, r...)
+		}
+	}
+	if e.combined != nil {
+		for _, env := range res.Environments {
+			its := perEnv[env]
+			list := make([]any, len(its))
+			for i, it := range its {
+				list[i] = map[string]any{"object": it.o.Content, "context": it.ctx}
+			}
+			rs, err := evalParsed(ctx, e.combined, map[string]any{"items": list, "context": map[string]any{"environment": env.Name, "branch": env.Branch, "params": e.params}})
+			out = append(out, e.collect(res.Index, rs, err, func(i int) *item {
+				if i >= 0 && i < len(its) {
+					return &its[i]
+				}
+				return nil
+			})...)
+		}
+	}
+	return out
+}
+
+// collect turns a query result into findings. at maps a result's object
+// index (combined mode) to its item; per-object results ignore the index.
+func (e *Engine) collect(x *render.Index, rs rego.ResultSet, err error, at func(int) *item) []finding.Finding {
+	if err != nil {
+		it := at(-1)
+		f := finding.Finding{Rule: "policy/error", Severity: finding.Error, Message: "evaluate policies: " + err.Error()}
+		if it != nil {
+			f.File, f.Line, f.Environment, f.Kustomization, f.Object = it.o.File, it.o.Line, it.env.Name, it.k.ID(), it.o.Ref()
+		}
+		return []finding.Finding{f}
+	}
+	if len(rs) == 0 {
+		return nil
+	}
+	r, _ := rs[0].Bindings["r"].(map[string]any)
+	var out []finding.Finding
+	keys := make([]string, 0, len(r))
+	for k := range r {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		var idx int
+		fmt.Sscan(key, &idx)
+		rule := e.rules[idx]
+		values, _ := r[key].([]any)
+		for _, v := range values {
+			msg, p, index := decodeResult(v)
+			it := at(index)
+			if it == nil {
+				continue
+			}
+			f := finding.Finding{Rule: rule.ID, Severity: rule.Severity, Message: msg,
+				File: it.o.File, Line: it.o.Line, Column: 1,
+				Environment: it.env.Name, Kustomization: it.k.ID(), Object: it.o.Ref()}
+			if it.o.File == "" {
+				f.Line, f.Column = 0, 0
+			} else if doc := x.DocAt(it.o.File, it.o.Line); doc != nil && len(p) > 0 {
+				f.Line = doc.FieldLine(p...)
+			}
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// decodeResult reads a conftest result: a string, or an object with msg
+// (and gitops-lint's optional path and index).
+func decodeResult(v any) (msg string, p []string, index int) {
+	index = -1
+	switch t := v.(type) {
+	case string:
+		return t, nil, index
+	case map[string]any:
+		msg = fmt.Sprint(t["msg"])
+		switch pv := t["path"].(type) {
+		case []any:
+			for _, s := range pv {
+				p = append(p, fmt.Sprint(s))
+			}
+		case string:
+			p = strings.Split(strings.TrimPrefix(pv, "."), ".")
+		}
+		if n, ok := t["index"]; ok {
+			fmt.Sscan(fmt.Sprint(n), &index)
+		}
+		return msg, p, index
+	}
+	return fmt.Sprint(v), nil, index
+}
+
+// evalParsed converts the input to OPA's value form directly: rendered
+// objects already hold JSON types (int64/float64), so OPA's JSON round trip
+// of raw input, the largest cost of an evaluation, is not needed.
+func evalParsed(ctx context.Context, q *rego.PreparedEvalQuery, input map[string]any) (rego.ResultSet, error) {
+	v, err := ast.InterfaceToValue(input)
+	if err != nil {
+		return q.Eval(ctx, rego.EvalInput(input))
+	}
+	return q.Eval(ctx, rego.EvalParsedInput(v))
+}
