@@ -126,8 +126,19 @@ func (w *World) AddOwned(obj map[string]any, owner string) error {
 }
 
 // Aggregate fills the rules of aggregated ClusterRoles from the ClusterRoles
-// their selectors match, as the clusterrole-aggregation controller does.
+// their selectors match, as the clusterrole-aggregation controller does,
+// until nothing changes (admin aggregates edit, which aggregates others).
 func (w *World) Aggregate() {
+	for range 10 {
+		if !w.aggregateOnce() {
+			return
+		}
+	}
+}
+
+// aggregateOnce runs one aggregation pass and reports whether a role changed.
+func (w *World) aggregateOnce() bool {
+	changed := false
 	names := make([]string, 0, len(w.clusterRoles))
 	for n := range w.clusterRoles {
 		names = append(names, n)
@@ -156,8 +167,12 @@ func (w *World) Aggregate() {
 				}
 			}
 		}
+		if len(rules) != len(cr.Rules) {
+			changed = true
+		}
 		cr.Rules = rules
 	}
+	return changed
 }
 
 func equalRule(a, b rbacv1.PolicyRule) bool {
