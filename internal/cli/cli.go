@@ -160,6 +160,7 @@ like "gitops-lint lint PATH".
 		newRenderCommand(a),
 		newRulesCommand(a),
 		newCanICommand(a),
+		newPolicyCommand(a),
 		newVersionCommand(a),
 	)
 	return root

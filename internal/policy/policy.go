@@ -18,6 +18,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/tester"
 
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"github.com/gitops-lint/gitops-lint/internal/rbacsim"
@@ -441,4 +442,65 @@ func evalParsed(ctx context.Context, q *rego.PreparedEvalQuery, input map[string
 		return q.Eval(ctx, rego.EvalInput(input))
 	}
 	return q.Eval(ctx, rego.EvalParsedInput(v))
+}
+
+// TestResult is the outcome of one Rego test.
+type TestResult struct {
+	Name   string // package.test_name
+	Passed bool
+	Err    error
+}
+
+// RunTests runs the _test.rego files of dir against the policies of dir
+// (like `opa test DIR`), plus the built-in library so that user tests can
+// import its helpers.
+func RunTests(ctx context.Context, dir string) ([]TestResult, error) {
+	modules := map[string]*ast.Module{}
+	add := func(fsys fs.FS, label string, tests bool) error {
+		return fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() || path.Ext(p) != ".rego" || (!tests && strings.HasSuffix(p, "_test.rego")) {
+				return nil
+			}
+			data, err := fs.ReadFile(fsys, p)
+			if err != nil {
+				return err
+			}
+			name := label + "/" + p
+			m, err := ast.ParseModuleWithOpts(name, string(data), ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV1})
+			if err != nil {
+				m0, err0 := ast.ParseModuleWithOpts(name, string(data), ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV0})
+				if err0 != nil {
+					return err
+				}
+				m = m0
+			}
+			modules[name] = m
+			return nil
+		})
+	}
+	if dir == "" {
+		if err := add(policies.FS, "builtin", true); err != nil {
+			return nil, err
+		}
+	} else {
+		if err := add(policies.FS, "builtin", false); err != nil {
+			return nil, err
+		}
+		if err := add(os.DirFS(dir), dir, true); err != nil {
+			return nil, finding.Usagef("policy test %s: %w", dir, err)
+		}
+	}
+	ch, err := tester.NewRunner().SetModules(modules).RunTests(ctx, nil)
+	if err != nil {
+		return nil, finding.Usagef("policy test: %w", err)
+	}
+	var out []TestResult
+	for r := range ch {
+		tr := TestResult{Name: strings.TrimPrefix(r.Package, "data.") + "." + r.Name, Passed: !r.Fail && r.Error == nil, Err: r.Error}
+		out = append(out, tr)
+	}
+	return out, nil
 }
