@@ -4,7 +4,7 @@ GO ?= go
 BIN := bin/gitops-lint
 
 .DEFAULT_GOAL := help
-.PHONY: help build test lint demo bench bench-go generate check-generate
+.PHONY: help build test lint demo bench bench-go generate check-generate oracle
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -36,3 +36,6 @@ check-generate: ## Regenerate, then fail if the committed schema catalog differs
 	git diff --exit-code -- internal/schema/catalog
 	@untracked="$$(git ls-files --others --exclude-standard -- internal/schema/catalog)"; \
 	if [ -n "$$untracked" ]; then echo "generated but not committed:"; echo "$$untracked"; exit 1; fi
+
+oracle: ## Replay the fixtures against a real kube-apiserver and compare (docs/oracle.md; cold: builds Kubernetes, ~10 min)
+	cd tools/oracle && $(GO) run . -report

@@ -255,7 +255,7 @@ func (c *Client) Get(ctx context.Context, path string) (map[string]any, int, err
 // SAR is one SubjectAccessReview question.
 type SAR struct {
 	User, Namespace, Verb, Group, Resource, Subresource, Name string
-	Groups                                                   []string
+	Groups                                                    []string
 }
 
 // Access asks the apiserver's authorizer with a SubjectAccessReview.
