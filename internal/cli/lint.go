@@ -55,7 +55,7 @@ func newCheckers(opts Options) ([]Checker, error) {
 	if err != nil {
 		return nil, err
 	}
-	pe, err := policy.Load(context.Background(), policy.Options{Dirs: opts.PolicyDirs, NoBuiltin: opts.NoBuiltinPolicies, Workers: opts.Workers})
+	pe, err := policy.Load(context.Background(), policy.Options{Dirs: opts.PolicyDirs, NoBuiltin: opts.NoBuiltinPolicies, Workers: opts.Workers, Params: opts.PolicyParams()})
 	if err != nil {
 		return nil, err
 	}
@@ -184,10 +184,13 @@ func (a *app) lint(cmd *cobra.Command, fv *flagValues, args []string) error {
 		return err
 	}
 
-	findings := finding.Sort(append(slices.Clone(res.Findings), checked...))
+	all, suppressed := finding.Apply(append(slices.Clone(res.Findings), checked...), opts.Rules, opts.Ignore, ignoreAnnotations(res))
+	findings := finding.Sort(all)
+	summary := summarize(res, findings, time.Since(start))
+	summary.Suppressed = suppressed
 	rep := &report.Report{
 		Tool:     report.Tool{Name: toolName, Version: Version()},
-		Summary:  summarize(res, findings, time.Since(start)),
+		Summary:  summary,
 		Findings: findings,
 	}
 	if err := a.writeReports(opts.Formats, rep); err != nil {
@@ -337,5 +340,31 @@ func (a *app) progress(label string) (stop func()) {
 			close(done)
 			<-finished
 		})
+	}
+}
+
+// ignoreAnnotations returns a lookup of the gitops-lint.io/ignore
+// annotation of the object a finding is about.
+func ignoreAnnotations(res *render.Result) func(finding.Finding) string {
+	byObject := map[string]string{}
+	key := func(env, ks string, o finding.Object) string {
+		return env + "|" + ks + "|" + o.APIVersion + "|" + o.String()
+	}
+	for _, env := range res.Environments {
+		for _, k := range env.Kustomizations {
+			for _, o := range k.Objects {
+				md, _ := o.Content["metadata"].(map[string]any)
+				ann, _ := md["annotations"].(map[string]any)
+				if v, ok := ann[finding.IgnoreAnnotation].(string); ok {
+					byObject[key(env.Name, k.ID(), *o.Ref())] = v
+				}
+			}
+		}
+	}
+	return func(f finding.Finding) string {
+		if f.Object == nil {
+			return ""
+		}
+		return byObject[key(f.Environment, f.Kustomization, *f.Object)]
 	}
 }

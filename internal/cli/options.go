@@ -76,6 +76,26 @@ type Options struct {
 	PolicyDirs []string
 	// NoBuiltinPolicies drops the built-in policy library.
 	NoBuiltinPolicies bool
+	// Rules and Ignore come from the config file.
+	Rules  map[string]finding.RuleSetting
+	Ignore []finding.IgnoreEntry
+}
+
+// PolicyParams merges the params of every configured rule into the one
+// data.gitops_lint.params document policies read.
+func (o Options) PolicyParams() map[string]any {
+	params := map[string]any{}
+	ids := make([]string, 0, len(o.Rules))
+	for id := range o.Rules {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		for k, v := range o.Rules[id].Params {
+			params[k] = v
+		}
+	}
+	return params
 }
 
 // RenderOptions are the render.Options of a run.
@@ -255,6 +275,8 @@ func resolve(in inputs) (Options, error) {
 	if in.file != nil {
 		opts.ConfigFile = in.file.Path
 		opts.ExplicitEnvironments = in.file.Environments
+		opts.Rules = in.file.Rules
+		opts.Ignore = in.file.Ignore
 	}
 
 	// --env: no config key (the file declares environments, it does not filter them).

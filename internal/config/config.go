@@ -68,6 +68,10 @@ type File struct {
 	CRDDirs []string
 	// RBACDirs are extra RBAC directories, absolute.
 	RBACDirs []string
+	// Rules configures rules by id: severity, disabled, policy parameters.
+	Rules map[string]finding.RuleSetting
+	// Ignore suppresses findings by rule and file glob.
+	Ignore []finding.IgnoreEntry
 
 	// lines maps each top-level key present in the file to the line of its value.
 	lines map[string]int
@@ -179,8 +183,8 @@ type raw struct {
 	KubeVersion  string                   `yaml:"kubernetesVersion"`
 	CRDDirs      []string                 `yaml:"crdDirs"`
 	RBACDirs     []string                 `yaml:"rbacDirs"`
-	Rules        yaml.Node                `yaml:"rules"`
-	Ignore       yaml.Node                `yaml:"ignore"`
+	Rules        map[string]ruleRaw       `yaml:"rules"`
+	Ignore       []finding.IgnoreEntry    `yaml:"ignore"`
 	Promotion    yaml.Node                `yaml:"promotion"`
 }
 
@@ -296,7 +300,34 @@ func Parse(name, dir string, data []byte) (*File, error) {
 		return nil, errAt(name, f.Line(KeyWorkers), "workers must be 0 (one per CPU) or more, not %d", r.Workers)
 	}
 	f.Workers = r.Workers
+	if len(r.Rules) > 0 {
+		f.Rules = map[string]finding.RuleSetting{}
+		for id, rc := range r.Rules {
+			set := finding.RuleSetting{Disabled: rc.Disabled, Params: rc.Params}
+			if rc.Severity != "" {
+				sev, err := finding.ParseSeverity(rc.Severity)
+				if err != nil {
+					return nil, errAt(name, f.Line(KeyRules), "rules: %s: %v", id, err)
+				}
+				set.Severity = sev
+			}
+			f.Rules[id] = set
+		}
+	}
+	for i, e := range r.Ignore {
+		if e.Rule == "" && e.Path == "" {
+			return nil, errAt(name, f.Line(KeyIgnore), "ignore entry %d needs a rule, a path glob, or both", i+1)
+		}
+	}
+	f.Ignore = r.Ignore
 	return f, nil
+}
+
+// ruleRaw is one entry of the rules key.
+type ruleRaw struct {
+	Severity string         `yaml:"severity"`
+	Disabled bool           `yaml:"disabled"`
+	Params   map[string]any `yaml:"params"`
 }
 
 // checkEnvironments checks the keys of each environments entry and returns

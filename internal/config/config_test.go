@@ -36,8 +36,13 @@ sources:
   https://example.com/infra.git: /abs/infra
 platform: ../platform
 workers: 4
-rules: {anything: [goes]}
-ignore: [whatever]
+rules:
+  policy/image-pinned: {severity: info}
+  schema/unknown-kind: {disabled: true}
+  policy/no-loadbalancer:
+    params: {allowedLoadBalancerNamespaces: [ingress]}
+ignore:
+  - {rule: policy/resource-requests, path: "legacy/**", reason: old apps}
 promotion: dev,main
 `,
 			want: &File{
@@ -50,8 +55,16 @@ promotion: dev,main
 				Sources:  map[string]string{"flux-system/apps": "/apps", "https://example.com/infra.git": "/abs/infra"},
 				Platform: "/platform",
 				Workers:  4,
+				Rules: map[string]finding.RuleSetting{
+					"policy/image-pinned":    {Severity: finding.Info},
+					"schema/unknown-kind":    {Disabled: true},
+					"policy/no-loadbalancer": {Params: map[string]any{"allowedLoadBalancerNamespaces": []any{"ingress"}}},
+				},
+				Ignore: []finding.IgnoreEntry{{Rule: "policy/resource-requests", Path: "legacy/**", Reason: "old apps"}},
 			},
 		},
+		{name: "bad rule severity", yaml: "rules:\n  policy/x: {severity: loud}\n", wantErr: `/repo/.gitops-lint.yaml:2: rules: policy/x: unknown severity "loud" (want error, warning or info)`},
+		{name: "empty ignore entry", yaml: "ignore:\n  - {reason: x}\n", wantErr: `/repo/.gitops-lint.yaml:2: ignore entry 1 needs a rule, a path glob, or both`},
 		{name: "format as a single string", yaml: "format: json\n", want: &File{Format: []string{"json"}}},
 		{name: "unknown key", yaml: "failOn: error\nfialOn: warning\n", wantErr: `/repo/.gitops-lint.yaml:2: unknown key "fialOn" (known keys: crdDirs, environments, failOn, format, ignore, kubernetesVersion, platform, promotion, rbacDirs, rules, sources, workers)`},
 		{name: "duplicate key", yaml: "workers: 1\nworkers: 2\n", wantErr: `/repo/.gitops-lint.yaml:2: key "workers" is already set above`},

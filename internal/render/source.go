@@ -11,7 +11,9 @@ import (
 	"sync"
 
 	"github.com/fluxcd/pkg/sourceignore"
+
 	"github.com/fluxcd/pkg/sourceignore/gitignore"
+	"github.com/gitops-lint/gitops-lint/internal/finding"
 )
 
 // artifact is the content of one Flux source as source-controller would
@@ -336,31 +338,4 @@ func globBase(g string) string {
 }
 
 // globMatch matches rel against g where "**" spans any number of segments.
-func globMatch(g, rel string) bool {
-	return matchSegs(strings.Split(strings.Trim(g, "/"), "/"), strings.Split(rel, "/"))
-}
-
-func matchSegs(g, s []string) bool {
-	for len(g) > 0 {
-		if g[0] == "**" {
-			for i := 0; i <= len(s); i++ {
-				if matchSegs(g[1:], s[i:]) {
-					return true
-				}
-			}
-			return false
-		}
-		if len(s) == 0 {
-			return false
-		}
-		if ok, _ := path.Match(g[0], s[0]); !ok {
-			return false
-		}
-		g, s = g[1:], s[1:]
-	}
-	if len(s) > 0 {
-		// a plain directory glob copies everything below it
-		return false
-	}
-	return true
-}
+func globMatch(g, rel string) bool { return finding.GlobMatch(g, rel) }
