@@ -55,7 +55,7 @@ func newCheckers(opts Options) ([]Checker, error) {
 	if err != nil {
 		return nil, err
 	}
-	pe, err := policy.Load(context.Background(), policy.Options{Dirs: opts.PolicyDirs, NoBuiltin: opts.NoBuiltinPolicies, Workers: opts.Workers, Params: opts.PolicyParams()})
+	pe, err := policy.Load(context.Background(), policy.Options{Dirs: opts.PolicyDirs, NoBuiltin: opts.NoBuiltinPolicies, Namespaces: opts.PolicyNamespaces, AllNamespaces: opts.AllPolicyNamespaces, Workers: opts.Workers, Params: opts.PolicyParams()})
 	if err != nil {
 		return nil, err
 	}

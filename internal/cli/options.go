@@ -34,6 +34,8 @@ const (
 	flagRBACDir       = "rbac-dir"
 	flagPolicy        = "policy"
 	flagNoBuiltin     = "no-builtin-policies"
+	flagNamespace     = "namespace"
+	flagAllNamespaces = "all-namespaces"
 )
 
 // envPrefix starts the environment variable of every flag.
@@ -76,6 +78,10 @@ type Options struct {
 	PolicyDirs []string
 	// NoBuiltinPolicies drops the built-in policy library.
 	NoBuiltinPolicies bool
+	// PolicyNamespaces are the packages of the user's policies to run
+	// (default main); AllPolicyNamespaces runs every package.
+	PolicyNamespaces    []string
+	AllPolicyNamespaces bool
 	// Rules and Ignore come from the config file.
 	Rules  map[string]finding.RuleSetting
 	Ignore []finding.IgnoreEntry
@@ -134,6 +140,8 @@ type flagValues struct {
 	rbacDirs      []string
 	policyDirs    []string
 	noBuiltin     bool
+	namespaces    []string
+	allNamespaces bool
 }
 
 // addCommonFlags declares the flags that decide what is rendered.
@@ -155,6 +163,8 @@ func addLintFlags(fs *pflag.FlagSet, fv *flagValues) {
 	fs.StringArrayVar(&fv.crdDirs, flagCRDDir, nil, "also read CustomResourceDefinitions from `DIR`; repeatable")
 	fs.StringArrayVar(&fv.policyDirs, flagPolicy, nil, "also run the Rego policies in `DIR` (conftest conventions: package main, deny/violation/warn rules); repeatable")
 	fs.BoolVar(&fv.noBuiltin, flagNoBuiltin, false, "do not run the built-in policy library")
+	fs.StringArrayVar(&fv.namespaces, flagNamespace, nil, "run the rules of the Rego package `PKG` of --policy directories (default main); repeatable")
+	fs.BoolVar(&fv.allNamespaces, flagAllNamespaces, false, "run the rules of every Rego package of --policy directories")
 	addCommonFlags(fs, fv)
 	fs.SortFlags = false
 }
@@ -400,6 +410,21 @@ func resolveOutput(in inputs, opts *Options) error {
 		opts.PolicyDirs = slices.Clone(in.flags.policyDirs)
 	case ok:
 		opts.PolicyDirs = envList(v)
+	}
+	switch v, ok := in.lookupEnv(flagNamespace); {
+	case in.set[flagNamespace]:
+		opts.PolicyNamespaces = slices.Clone(in.flags.namespaces)
+	case ok:
+		opts.PolicyNamespaces = envList(v)
+	}
+	if in.set[flagAllNamespaces] {
+		opts.AllPolicyNamespaces = in.flags.allNamespaces
+	} else if v, ok := in.lookupEnv(flagAllNamespaces); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return origin{env: envVar(flagAllNamespaces)}.errorf("invalid value %q (want true or false)", v)
+		}
+		opts.AllPolicyNamespaces = b
 	}
 	switch v, ok := in.lookupEnv(flagNoBuiltin); {
 	case in.set[flagNoBuiltin]:
