@@ -10,17 +10,16 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/tester"
 
 	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/pool"
 	"github.com/gitops-lint/gitops-lint/internal/rbacsim"
 	"github.com/gitops-lint/gitops-lint/internal/render"
 	"github.com/gitops-lint/gitops-lint/policies"
@@ -317,28 +316,11 @@ func (e *Engine) Check(ctx context.Context, res *render.Result) []finding.Findin
 	var out []finding.Finding
 	if e.single != nil {
 		results := make([][]finding.Finding, len(items))
-		workers := e.workers
-		if workers <= 0 {
-			workers = runtime.NumCPU()
-		}
-		var wg sync.WaitGroup
-		next := make(chan int)
-		for range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := range next {
-					it := items[i]
-					rs, err := evalParsed(ctx, e.single, map[string]any{"object": it.o.Content, "context": it.ctx})
-					results[i] = e.collect(res.Index, rs, err, func(int) *item { return &it })
-				}
-			}()
-		}
-		for i := range items {
-			next <- i
-		}
-		close(next)
-		wg.Wait()
+		pool.Each(ctx, len(items), e.workers, func(i int) {
+			it := items[i]
+			rs, err := evalParsed(ctx, e.single, map[string]any{"object": it.o.Content, "context": it.ctx})
+			results[i] = e.collect(res.Index, rs, err, func(int) *item { return &it })
+		})
 		for _, r := range results {
 			out = append(out, r...)
 		}

@@ -4,9 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -14,6 +11,7 @@ import (
 	"k8s.io/component-helpers/auth/rbac/validation"
 
 	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/objects"
 	"github.com/gitops-lint/gitops-lint/internal/render"
 	"github.com/gitops-lint/gitops-lint/internal/schema/catalog"
 )
@@ -70,22 +68,11 @@ func Load(opts Options) (*Checker, error) {
 	if err != nil {
 		return nil, err
 	}
-	objs, err := decodeStream(boot)
+	objs, err := objects.Decode(boot)
 	if err != nil {
 		return nil, fmt.Errorf("decode bootstrap RBAC: %w", err)
 	}
-	var items []map[string]any
-	for _, o := range objs {
-		if list, ok := o["items"].([]any); ok {
-			for _, it := range list {
-				if m, ok := it.(map[string]any); ok {
-					items = append(items, m)
-				}
-			}
-		} else {
-			items = append(items, o)
-		}
-	}
+	items := objects.Flatten(objs)
 	crds, err := catalog.FluxCRDObjects()
 	if err != nil {
 		return nil, fmt.Errorf("decode Flux CRDs: %w", err)
@@ -95,7 +82,7 @@ func Load(opts Options) (*Checker, error) {
 		builtin[groupKind(k)] = v
 	}
 	for _, dir := range opts.RBACDirs {
-		more, err := readDir(dir)
+		more, err := objects.ReadDir(dir)
 		if err != nil {
 			return nil, finding.Usagef("--rbac-dir %s: %w", dir, err)
 		}
@@ -103,8 +90,6 @@ func Load(opts Options) (*Checker, error) {
 	}
 	return &Checker{bootstrap: items, builtin: builtin, fluxCRDs: crds}, nil
 }
-
-func decodeStream(data []byte) ([]map[string]any, error) { return catalog.DecodeObjects(data) }
 
 // env is the RBAC state of one environment.
 type env struct {
@@ -479,39 +464,4 @@ func (c *Checker) CanI(e *render.Environment, id Identity, req Request) (bool, [
 		}
 	}
 	return len(allowing) > 0, allowing
-}
-
-// readDir reads the objects of every YAML file below dir, unwrapping Lists.
-func readDir(dir string) ([]map[string]any, error) {
-	var out []map[string]any
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		ext := filepath.Ext(p)
-		if d.IsDir() || (ext != ".yaml" && ext != ".yml" && ext != ".json") {
-			return nil
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		objs, err := decodeStream(data)
-		if err != nil {
-			return fmt.Errorf("%s: %w", p, err)
-		}
-		for _, o := range objs {
-			if list, ok := o["items"].([]any); ok {
-				for _, it := range list {
-					if m, ok := it.(map[string]any); ok {
-						out = append(out, m)
-					}
-				}
-				continue
-			}
-			out = append(out, o)
-		}
-		return nil
-	})
-	return out, err
 }

@@ -446,32 +446,40 @@ var flagRe = regexp.MustCompile(`--[a-z][a-z-]*(=[^\s"',\]]*)?`)
 // kustomize-controller Deployment.
 func lockdownFromPatches(x *Index, envPath string) Lockdown {
 	l := Lockdown{StrictSubstitution: true}
+	for _, patch := range bootstrapPatches(x, envPath, "Deployment", "kustomize-controller") {
+		for _, f := range flagRe.FindAllString(patch, -1) {
+			l.apply(f)
+		}
+	}
+	return l
+}
+
+// bootstrapPatches returns the inline patches of envPath/flux-system's
+// kustomization whose target can select the object kind/name.
+func bootstrapPatches(x *Index, envPath, kind, name string) []string {
 	dir := strings.TrimPrefix(envPath+"/"+defaultNS, "/")
-	for _, name := range kustFileNames {
-		docs := x.Files[dir+"/"+name]
+	var out []string
+	for _, file := range kustFileNames {
+		docs := x.Files[dir+"/"+file]
 		if len(docs) == 0 {
 			continue
 		}
 		patches, _ := nested(docSpec(docs[0]), "patches").([]any)
 		for _, p := range patches {
 			pm, _ := p.(map[string]any)
-			kind := nestedStr(pm, "target", "kind")
-			name := nestedStr(pm, "target", "name")
-			if kind != "" && kind != "Deployment" {
+			if k := nestedStr(pm, "target", "kind"); k != "" && k != kind {
 				continue
 			}
-			if name != "" {
-				re, err := regexp.Compile("^(?:" + name + ")$")
-				if err != nil || !re.MatchString("kustomize-controller") {
+			if n := nestedStr(pm, "target", "name"); n != "" {
+				re, err := regexp.Compile("^(?:" + n + ")$")
+				if err != nil || !re.MatchString(name) {
 					continue
 				}
 			}
-			for _, f := range flagRe.FindAllString(str(pm["patch"]), -1) {
-				l.apply(f)
-			}
+			out = append(out, str(pm["patch"]))
 		}
 	}
-	return l
+	return out
 }
 
 // adoptSelf updates the entry Kustomization with what it applies to itself:
@@ -498,27 +506,9 @@ var saValueRe = regexp.MustCompile(`(?s)path:\s*/spec/serviceAccountName.*?value
 // selfPatchedSA reads a serviceAccountName that envPath/flux-system's
 // kustomization patches into the flux-system Kustomization.
 func selfPatchedSA(x *Index, envPath string) string {
-	dir := strings.TrimPrefix(envPath+"/"+defaultNS, "/")
-	for _, name := range kustFileNames {
-		docs := x.Files[dir+"/"+name]
-		if len(docs) == 0 {
-			continue
-		}
-		patches, _ := nested(docSpec(docs[0]), "patches").([]any)
-		for _, p := range patches {
-			pm, _ := p.(map[string]any)
-			if kind := nestedStr(pm, "target", "kind"); kind != "" && kind != kindKustomize {
-				continue
-			}
-			if n := nestedStr(pm, "target", "name"); n != "" {
-				re, err := regexp.Compile("^(?:" + n + ")$")
-				if err != nil || !re.MatchString(defaultNS) {
-					continue
-				}
-			}
-			if m := saValueRe.FindStringSubmatch(str(pm["patch"])); m != nil {
-				return cmpOr(m[1], m[2])
-			}
+	for _, patch := range bootstrapPatches(x, envPath, kindKustomize, defaultNS) {
+		if m := saValueRe.FindStringSubmatch(patch); m != nil {
+			return cmpOr(m[1], m[2])
 		}
 	}
 	return ""

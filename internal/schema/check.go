@@ -3,14 +3,13 @@ package schema
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/pool"
 	"github.com/gitops-lint/gitops-lint/internal/render"
 	"github.com/gitops-lint/gitops-lint/internal/schema/catalog"
 )
@@ -173,30 +172,10 @@ func (c *Checker) Check(ctx context.Context, res *render.Result) []finding.Findi
 			}
 		}
 	}
-	workers := c.Workers
-	if workers <= 0 {
-		workers = runtime.NumCPU()
-	}
 	results := make([][]finding.Finding, len(jobs))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				results[i] = c.checkObject(res.Index, jobs[i])
-			}
-		}()
-	}
-	for i := range jobs {
-		if ctx.Err() != nil {
-			break
-		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	pool.Each(ctx, len(jobs), c.Workers, func(i int) {
+		results[i] = c.checkObject(res.Index, jobs[i])
+	})
 	for _, r := range results {
 		out = append(out, r...)
 	}

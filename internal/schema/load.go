@@ -3,13 +3,11 @@ package schema
 import (
 	"encoding/json"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/objects"
 	"github.com/gitops-lint/gitops-lint/internal/schema/catalog"
 )
 
@@ -68,7 +66,7 @@ func Load(opts Options) (*Checker, error) {
 
 // decodeCRDs reads the CustomResourceDefinitions of a YAML stream.
 func decodeCRDs(data []byte) ([]map[string]any, error) {
-	objs, err := catalog.DecodeObjects(data)
+	objs, err := objects.Decode(data)
 	if err != nil {
 		return nil, err
 	}
@@ -77,27 +75,9 @@ func decodeCRDs(data []byte) ([]map[string]any, error) {
 
 // crdsFromDir reads every CRD of the YAML files below dir.
 func crdsFromDir(dir string) ([]map[string]any, error) {
-	var out []map[string]any
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() || (filepath.Ext(p) != ".yaml" && filepath.Ext(p) != ".yml" && filepath.Ext(p) != ".json") {
-			return nil
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		crds, err := decodeCRDs(data)
-		if err != nil {
-			return fmt.Errorf("%s: %w", p, err)
-		}
-		out = append(out, crds...)
-		return nil
-	})
+	objs, err := objects.ReadDir(dir)
 	if err != nil {
 		return nil, finding.Usagef("--crd-dir %s: %w", dir, err)
 	}
-	return out, nil
+	return slices.DeleteFunc(objs, func(m map[string]any) bool { return m["kind"] != "CustomResourceDefinition" }), nil
 }

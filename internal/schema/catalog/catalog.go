@@ -16,7 +16,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -26,8 +25,7 @@ import (
 	"strings"
 	"sync"
 
-	utiljson "k8s.io/apimachinery/pkg/util/json"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"github.com/gitops-lint/gitops-lint/internal/objects"
 )
 
 //go:embed *.gz
@@ -87,39 +85,12 @@ var fluxCRDObjects = sync.OnceValues(func() ([]map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return DecodeObjects(data)
+	return objects.Decode(data)
 })
 
 // FluxCRDObjects returns the embedded CRDs decoded (int64/float64 numbers),
 // decoded once per process and shared: callers must not modify them.
 func FluxCRDObjects() ([]map[string]any, error) { return fluxCRDObjects() }
-
-// DecodeObjects decodes a YAML or JSON stream of objects into unstructured
-// maps, the way apimachinery does, unwrapping nothing and skipping empty
-// documents.
-func DecodeObjects(data []byte) ([]map[string]any, error) {
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
-	var out []map[string]any
-	for {
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			if errors.Is(err, io.EOF) {
-				return out, nil
-			}
-			return nil, err
-		}
-		var m map[string]any
-		if len(raw) == 0 || string(raw) == "null" {
-			continue
-		}
-		if err := utiljson.Unmarshal(raw, &m); err != nil {
-			return nil, err
-		}
-		if m != nil {
-			out = append(out, m)
-		}
-	}
-}
 
 // BootstrapRBAC returns the decompressed YAML stream of the newest
 // catalog's bootstrap RBAC policy: cluster roles, cluster role bindings,
