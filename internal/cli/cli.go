@@ -158,6 +158,7 @@ like "gitops-lint lint PATH".
 	root.AddCommand(
 		newLintCommand(a),
 		newRenderCommand(a),
+		newDiffCommand(a),
 		newRulesCommand(a),
 		newCanICommand(a),
 		newPolicyCommand(a),

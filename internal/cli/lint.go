@@ -18,6 +18,7 @@ import (
 	"github.com/gitops-lint/gitops-lint/internal/config"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"github.com/gitops-lint/gitops-lint/internal/policy"
+	"github.com/gitops-lint/gitops-lint/internal/promote"
 	"github.com/gitops-lint/gitops-lint/internal/rbacsim"
 	"github.com/gitops-lint/gitops-lint/internal/render"
 	"github.com/gitops-lint/gitops-lint/internal/report"
@@ -59,7 +60,8 @@ func newCheckers(opts Options) ([]Checker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []Checker{sc, rc, pe}, nil
+	pc := promote.Checker{Options: promote.Options{Root: opts.Root, Chain: opts.Promotion, ChainFrom: opts.PromotionFrom, Env: opts.Environ}}
+	return []Checker{sc, rc, pe, pc}, nil
 }
 
 func newLintCommand(a *app) *cobra.Command {

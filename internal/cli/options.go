@@ -36,6 +36,7 @@ const (
 	flagNoBuiltin     = "no-builtin-policies"
 	flagNamespace     = "namespace"
 	flagAllNamespaces = "all-namespaces"
+	flagPromotion     = "promotion"
 )
 
 // envPrefix starts the environment variable of every flag.
@@ -82,6 +83,12 @@ type Options struct {
 	// (default main); AllPolicyNamespaces runs every package.
 	PolicyNamespaces    []string
 	AllPolicyNamespaces bool
+	// Environ is the process environment (pull-request variables).
+	Environ map[string]string
+	// Promotion is the branch chain, upstream first, and PromotionFrom
+	// where it came from.
+	Promotion     []string
+	PromotionFrom string
 	// Rules and Ignore come from the config file.
 	Rules  map[string]finding.RuleSetting
 	Ignore []finding.IgnoreEntry
@@ -142,6 +149,7 @@ type flagValues struct {
 	noBuiltin     bool
 	namespaces    []string
 	allNamespaces bool
+	promotion     string
 }
 
 // addCommonFlags declares the flags that decide what is rendered.
@@ -163,6 +171,7 @@ func addLintFlags(fs *pflag.FlagSet, fv *flagValues) {
 	fs.StringArrayVar(&fv.crdDirs, flagCRDDir, nil, "also read CustomResourceDefinitions from `DIR`; repeatable")
 	fs.StringArrayVar(&fv.policyDirs, flagPolicy, nil, "also run the Rego policies in `DIR` (conftest conventions: package main, deny/violation/warn rules); repeatable")
 	fs.BoolVar(&fv.noBuiltin, flagNoBuiltin, false, "do not run the built-in policy library")
+	fs.StringVar(&fv.promotion, flagPromotion, "", "the branch chain `A,B,C`, upstream first (e.g. dev,test,main): each later branch must be fast-forwardable from the one before (default: from promotion: in the config, else derived from the environments' branches)")
 	fs.StringArrayVar(&fv.namespaces, flagNamespace, nil, "run the rules of the Rego package `PKG` of --policy directories (default main); repeatable")
 	fs.BoolVar(&fv.allNamespaces, flagAllNamespaces, false, "run the rules of every Rego package of --policy directories")
 	addCommonFlags(fs, fv)
@@ -282,6 +291,7 @@ func configChoice(in inputs) (path string, none bool, err error) {
 // to the caller.
 func resolve(in inputs) (Options, error) {
 	var opts Options
+	opts.Environ = in.env
 	if in.file != nil {
 		opts.ConfigFile = in.file.Path
 		opts.ExplicitEnvironments = in.file.Environments
@@ -410,6 +420,17 @@ func resolveOutput(in inputs, opts *Options) error {
 		opts.PolicyDirs = slices.Clone(in.flags.policyDirs)
 	case ok:
 		opts.PolicyDirs = envList(v)
+	}
+	switch v, ok := in.lookupEnv(flagPromotion); {
+	case in.set[flagPromotion]:
+		opts.Promotion, opts.PromotionFrom = envList(in.flags.promotion), "--"+flagPromotion
+	case ok:
+		opts.Promotion, opts.PromotionFrom = envList(v), envVar(flagPromotion)
+	case in.file != nil && len(in.file.Promotion) > 0:
+		opts.Promotion, opts.PromotionFrom = in.file.Promotion, in.file.Path
+	}
+	if len(opts.Promotion) == 1 {
+		return origin{flag: flagPromotion}.errorf("a chain needs at least two branches, got %q", opts.Promotion[0])
 	}
 	switch v, ok := in.lookupEnv(flagNamespace); {
 	case in.set[flagNamespace]:

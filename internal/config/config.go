@@ -72,6 +72,8 @@ type File struct {
 	Rules map[string]finding.RuleSetting
 	// Ignore suppresses findings by rule and file glob.
 	Ignore []finding.IgnoreEntry
+	// Promotion is the branch chain, upstream first.
+	Promotion []string
 
 	// lines maps each top-level key present in the file to the line of its value.
 	lines map[string]int
@@ -320,6 +322,22 @@ func Parse(name, dir string, data []byte) (*File, error) {
 		}
 	}
 	f.Ignore = r.Ignore
+	if f.Has(KeyPromotion) {
+		chain, err := stringList(name, &r.Promotion)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range chain {
+			for _, b := range strings.Split(c, ",") {
+				if b = strings.TrimSpace(b); b != "" {
+					f.Promotion = append(f.Promotion, b)
+				}
+			}
+		}
+		if len(f.Promotion) < 2 {
+			return nil, errAt(name, f.Line(KeyPromotion), "promotion needs at least two branches, upstream first (dev,test,main)")
+		}
+	}
 	return f, nil
 }
 

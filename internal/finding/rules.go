@@ -37,6 +37,9 @@ const (
 	RuleNamespaceOrder      = "flux/namespace-order"
 	RuleSealedSecretScope   = "sealedsecret/scope"
 	RulePromotionFF         = "promotion/not-fast-forward"
+	// RulePromotionBranch and RulePromotionChain extend the contract.
+	RulePromotionBranch = "promotion/branch-mismatch"
+	RulePromotionChain  = "promotion/chain"
 )
 
 // builtinRules are the Go rules that checkers in this build can emit.
@@ -54,6 +57,9 @@ var builtinRules = []Rule{
 	{RuleRBACEscalation, Error, "A Role, ClusterRole or binding would grant permissions the identity does not hold, and it lacks escalate/bind on the role; the apiserver refuses such escalation.", "Have the platform team apply the role or binding, grant the missing rules, or grant bind/escalate on that role."},
 	{RuleRBACCrossNSRef, Error, "A sourceRef or dependsOn crosses namespaces while kustomize-controller runs with --no-cross-namespace-refs.", "Declare the source (or the dependency) in the Kustomization's own namespace."},
 	{RuleRBACUnknownResource, Warning, "The object's kind maps to no known API resource (no built-in kind, no CRD in the environment), so its RBAC is not simulated.", "Apply the kind's CustomResourceDefinition in the environment, or pass --crd-dir DIR."},
+	{RulePromotionFF, Error, "A downstream branch of the promotion chain has commits its upstream lacks (a hotfix straight on test or main), so the next promotion cannot fast-forward; or a promotion pull request cannot fast-forward onto its target.", "Bring the commits upstream first (merge or cherry-pick them into the upstream branch), then promote."},
+	{RulePromotionBranch, Error, "An environment's sync (GitRepository spec.ref.branch) follows another branch than the promotion chain assigns it.", "Point the environment's GitRepository at its branch of the chain, or fix the chain (--promotion, promotion: in .gitops-lint.yaml)."},
+	{RulePromotionChain, Info, "The promotion chain gitops-lint checked, and where it came from.", "Set it explicitly with --promotion dev,test,main or promotion: in .gitops-lint.yaml."},
 	{RuleRemoteBase, Error, "A remote base is used; gitops-lint never fetches it, and under --no-remote-bases kustomize-controller refuses it.", "Vendor the base into the repository, or reference it through a Flux source."},
 }
 

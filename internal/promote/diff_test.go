@@ -1,0 +1,287 @@
+package promote
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gitops-lint/gitops-lint/internal/render"
+	"github.com/gitops-lint/gitops-lint/internal/testutil"
+)
+
+func obj(apiVersion, kind, ns, name string, extra map[string]any) *render.Object {
+	md := map[string]any{"name": name}
+	if ns != "" {
+		md["namespace"] = ns
+	}
+	c := map[string]any{"apiVersion": apiVersion, "kind": kind, "metadata": md}
+	for k, v := range extra {
+		c[k] = v
+	}
+	return &render.Object{Content: c}
+}
+
+func result(envs ...*render.Environment) *render.Result { return &render.Result{Environments: envs} }
+
+func env(name string, ks ...*render.Kustomization) *render.Environment {
+	return &render.Environment{Name: name, Kustomizations: ks}
+}
+
+func ks(ns, name string, objs ...*render.Object) *render.Kustomization {
+	return &render.Kustomization{Namespace: ns, Name: name, Rendered: true, Objects: objs}
+}
+
+func TestMaskSecretPair(t *testing.T) {
+	old := map[string]any{"kind": "Secret", "data": map[string]any{"same": "c2FtZQ==", "changed": "b2xk", "gone": "eA=="}}
+	new := map[string]any{"kind": "Secret", "data": map[string]any{"same": "c2FtZQ==", "changed": "bmV3", "added": "eQ=="}, "stringData": map[string]any{"pw": "hunter2"}}
+	mo, mn := MaskSecretPair(old, new)
+	want := map[string]string{"same": MaskUnchanged, "changed": MaskChanged, "added": MaskChanged}
+	for k, v := range want {
+		if got := mn["data"].(map[string]any)[k]; got != v {
+			t.Errorf("new data[%s] = %v, want %v", k, got, v)
+		}
+	}
+	for _, k := range []string{"same", "changed", "gone"} {
+		if got := mo["data"].(map[string]any)[k]; got != MaskUnchanged {
+			t.Errorf("old data[%s] = %v, want %v", k, got, MaskUnchanged)
+		}
+	}
+	if got := mn["stringData"].(map[string]any)["pw"]; got != MaskChanged {
+		t.Errorf("stringData[pw] = %v", got)
+	}
+	// Inputs untouched.
+	if old["data"].(map[string]any)["changed"] != "b2xk" || new["stringData"].(map[string]any)["pw"] != "hunter2" {
+		t.Error("MaskSecretPair modified its input")
+	}
+	// An added Secret: everything is new.
+	_, mn = MaskSecretPair(nil, new)
+	if got := mn["data"].(map[string]any)["same"]; got != MaskChanged {
+		t.Errorf("added Secret data[same] = %v, want %v", got, MaskChanged)
+	}
+}
+
+func TestDiffMasksSecretValues(t *testing.T) {
+	sec := func(pw string) *render.Object {
+		return obj("v1", "Secret", "app", "creds", map[string]any{
+			"stringData": map[string]any{"password": pw, "user": "admin-user-value"},
+		})
+	}
+	base := result(env("dev", ks("flux-system", "apps", sec("old-secret-value"))))
+	head := result(env("dev", ks("flux-system", "apps", sec("new-secret-value"), obj("v1", "Secret", "app", "fresh", map[string]any{"data": map[string]any{"k": "dG9wc2VjcmV0"}}))))
+	rep, err := Diff(base, head, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text, md, js bytes.Buffer
+	if err := WriteText(&text, rep, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteMarkdown(&md, rep, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteJSON(&js, rep); err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"text": text.String(), "markdown": md.String(), "json": js.String()} {
+		for _, secret := range []string{"old-secret-value", "new-secret-value", "admin-user-value", "dG9wc2VjcmV0"} {
+			if strings.Contains(out, secret) {
+				t.Errorf("%s output leaks %q:\n%s", name, secret, out)
+			}
+		}
+	}
+	out := text.String()
+	for _, want := range []string{
+		"~ changed Secret/app/creds",
+		"-  password: <masked>",
+		"+  password: '<masked: changed>'",
+		"   user: <masked>",
+		"+ added Secret/app/fresh",
+		"dev: 1 changed, 1 added, 0 removed",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestDiffPairing(t *testing.T) {
+	deploy := func(apiVersion string, replicas int) *render.Object {
+		return obj(apiVersion, "Deployment", "app", "web", map[string]any{"spec": map[string]any{"replicas": replicas}})
+	}
+	cm := obj("v1", "ConfigMap", "app", "cfg", nil)
+	base := result(
+		env("dev", ks("flux-system", "apps", deploy("apps/v1beta2", 1), cm, obj("v1", "Service", "app", "old", nil)), ks("flux-system", "gone", cm)),
+		env("old-env", ks("flux-system", "x", cm)),
+	)
+	head := result(
+		env("dev", ks("flux-system", "apps", deploy("apps/v1", 2), cm, obj("v1", "Service", "app", "new", nil)), ks("flux-system", "fresh", cm)),
+		env("new-env", ks("flux-system", "x", cm)),
+	)
+	rep, err := Diff(base, head, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, e := range rep.Environments {
+		got[e.Name] = string(e.Status)
+		for _, k := range e.Kustomizations {
+			got[e.Name+" "+k.ID()] = string(k.Status)
+			for _, c := range k.Changes {
+				got[e.Name+" "+k.ID()+" "+c.Object.String()] = string(c.Kind)
+			}
+		}
+	}
+	want := map[string]string{
+		"dev":                  "changed",
+		"dev flux-system/apps": "changed",
+		"dev flux-system/apps Deployment/app/web": "changed", // same group, other version: a change
+		"dev flux-system/apps Service/app/old":    "removed",
+		"dev flux-system/apps Service/app/new":    "added",
+		"dev flux-system/gone":                    "removed",
+		"dev flux-system/gone ConfigMap/app/cfg":  "removed",
+		"dev flux-system/fresh":                   "added",
+		"dev flux-system/fresh ConfigMap/app/cfg": "added",
+		"new-env":               "added",
+		"new-env flux-system/x": "added",
+		"new-env flux-system/x ConfigMap/app/cfg": "added",
+		"old-env":               "removed",
+		"old-env flux-system/x": "removed",
+		"old-env flux-system/x ConfigMap/app/cfg": "removed",
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: got %q, want %q", k, got[k], v)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("got %d entries, want %d: %v", len(got), len(want), got)
+	}
+	if rep.Summary != (DiffSummary{Environments: 3, Changed: 1, Added: 3, Removed: 3}) {
+		t.Errorf("summary = %+v", rep.Summary)
+	}
+	// Filter and an unchanged environment.
+	rep, _ = Diff(base, base, func(n string) bool { return n == "dev" })
+	if len(rep.Environments) != 1 || rep.Environments[0].Status != "" || len(rep.Environments[0].Kustomizations) != 0 {
+		t.Errorf("unchanged diff: %+v", rep.Environments)
+	}
+	var js bytes.Buffer
+	if err := WriteJSON(&js, rep); err != nil {
+		t.Fatal(err)
+	}
+	var back DiffReport
+	if err := json.Unmarshal(js.Bytes(), &back); err != nil || back.SchemaVersion != DiffSchemaVersion {
+		t.Errorf("json round trip: %v %+v", err, back)
+	}
+}
+
+func TestDiffUnrenderedSide(t *testing.T) {
+	broken := ks("flux-system", "apps")
+	broken.Rendered = false
+	base := result(env("dev", ks("flux-system", "apps", obj("v1", "ConfigMap", "a", "b", nil))))
+	head := result(env("dev", broken))
+	rep, err := Diff(base, head, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := rep.Environments[0].Kustomizations[0]
+	if len(k.Changes) != 0 || !strings.Contains(k.Note, "does not render at head") {
+		t.Errorf("got %+v", k)
+	}
+}
+
+func TestMarkdownTrimmed(t *testing.T) {
+	var objs []*render.Object
+	for i := range 400 {
+		objs = append(objs, obj("v1", "ConfigMap", "app", "cm-"+strings.Repeat("x", 3)+string(rune('a'+i%26))+string(rune('a'+i/26)),
+			map[string]any{"data": map[string]any{"blob": strings.Repeat("line\n", 40)}}))
+	}
+	rep, err := Diff(result(env("dev")), result(env("dev", ks("flux-system", "apps", objs...))), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var md bytes.Buffer
+	if err := WriteMarkdown(&md, rep, 0); err != nil {
+		t.Fatal(err)
+	}
+	out := md.String()
+	if len(out) >= MarkdownLimit {
+		t.Errorf("markdown is %d characters, want < %d", len(out), MarkdownLimit)
+	}
+	if !strings.Contains(out, "… trimmed, ") || !strings.Contains(out, " more changes not shown") {
+		t.Errorf("no trim note in:\n%s", out[len(out)-500:])
+	}
+	if !strings.HasPrefix(out, "### gitops-lint diff") || strings.Count(out, "<details>") != 1 || strings.Count(out, "</details>") != 1 {
+		t.Errorf("bad structure")
+	}
+}
+
+func TestSafePath(t *testing.T) {
+	for p, want := range map[string]bool{
+		"a/b.yaml": true, "../x": false, "a/../../x": false, "/etc/passwd": false,
+		"a/.git/config": false, ".git": false, "a//b": false, "./a": false, "": false,
+	} {
+		if got := safePath(p); got != want {
+			t.Errorf("safePath(%q) = %v, want %v", p, got, want)
+		}
+	}
+}
+
+func TestMaterialize(t *testing.T) {
+	src := t.TempDir()
+	os.MkdirAll(filepath.Join(src, "deploy", "base"), 0o755)
+	os.WriteFile(filepath.Join(src, "deploy", "base", "a.yaml"), []byte("one\n"), 0o644)
+	os.WriteFile(filepath.Join(src, "run.sh"), []byte("#!/bin/sh\n"), 0o755)
+	os.Symlink("base", filepath.Join(src, "deploy", "link"))
+	os.Symlink("../../outside", filepath.Join(src, "deploy", "escape"))
+	repo := testutil.GitRepo(t, src, testutil.GitOptions{})
+	os.WriteFile(filepath.Join(repo, "deploy", "base", "a.yaml"), []byte("two\n"), 0o644)
+	testutil.Git(t, repo, "commit", "-qam", "second")
+	os.WriteFile(filepath.Join(repo, "deploy", "base", "a.yaml"), []byte("dirty\n"), 0o644)
+	before := testutil.Snapshot(t, repo)
+
+	ctx := context.Background()
+	tree, err := Materialize(ctx, filepath.Join(repo, "deploy"), "HEAD~1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tree.Close()
+	if tree.Root != filepath.Join(tree.Dir, "deploy") {
+		t.Errorf("Root = %s", tree.Root)
+	}
+	if b, _ := os.ReadFile(filepath.Join(tree.Root, "base", "a.yaml")); string(b) != "one\n" {
+		t.Errorf("a.yaml = %q", b)
+	}
+	if b, _ := os.ReadFile(filepath.Join(tree.Root, "link", "a.yaml")); string(b) != "one\n" {
+		t.Errorf("link/a.yaml = %q (in-tree symlink not recreated)", b)
+	}
+	if _, err := os.Lstat(filepath.Join(tree.Root, "escape")); !os.IsNotExist(err) {
+		t.Errorf("escaping symlink was materialised: %v", err)
+	}
+	if fi, err := os.Stat(filepath.Join(tree.Dir, "run.sh")); err != nil || fi.Mode().Perm()&0o100 == 0 {
+		t.Errorf("run.sh lost its executable bit: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(tree.Dir, ".git")); !os.IsNotExist(err) {
+		t.Errorf(".git materialised")
+	}
+	if after := testutil.Snapshot(t, repo); after != before {
+		t.Errorf("repository changed:\n%s\n---\n%s", before, after)
+	}
+	if _, err := Materialize(ctx, repo, "no-such-rev"); err == nil || !strings.Contains(err.Error(), "unknown revision") {
+		t.Errorf("bad revision: %v", err)
+	}
+	if _, _, err := ResolveBranch(ctx, repo, "main"); err != nil {
+		t.Errorf("ResolveBranch main: %v", err)
+	}
+	if _, _, err := ResolveBranch(ctx, repo, "nope"); err == nil {
+		t.Error("ResolveBranch nope: no error")
+	}
+	dir := tree.Dir
+	tree.Close()
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("Close left %s", dir)
+	}
+}

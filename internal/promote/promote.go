@@ -1,0 +1,299 @@
+// Package promote checks branch promotion: environments follow branches
+// (dev, test, main) that move forward by fast-forward pull requests, so each
+// downstream branch must be an ancestor of its upstream. It asks the git CLI
+// (merge-base --is-ancestor answers in milliseconds on any history, and
+// works on shallow clones, where it can at least say it cannot tell).
+package promote
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"slices"
+	"strings"
+
+	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/render"
+)
+
+// Options of a promotion check.
+type Options struct {
+	// Root is the repository (a git checkout).
+	Root string
+	// Chain is the branch chain, upstream first ("" entries not allowed);
+	// empty: derived from the environments' branches.
+	Chain []string
+	// ChainFrom says where Chain came from ("--promotion", ".gitops-lint.yaml").
+	ChainFrom string
+	// Env is the process environment (pull-request variables of GitHub
+	// Actions and Azure Pipelines).
+	Env map[string]string
+}
+
+// ranks orders the usual branch and environment names of a promotion
+// chain: development first, production last.
+var ranks = map[string]int{
+	"dev": 0, "develop": 0, "development": 0,
+	"test": 1, "testing": 1, "qa": 1, "staging": 1, "stage": 1, "uat": 1, "preprod": 1,
+	"main": 2, "master": 2, "prod": 2, "production": 2, "live": 2,
+}
+
+// DeriveChain orders the environments' branches into a chain when they
+// form an unambiguous one (each a known development, test or production
+// name, no two of the same rank).
+func DeriveChain(envs []*render.Environment) []string {
+	byRank := map[int]string{}
+	for _, e := range envs {
+		if e.Branch == "" {
+			continue
+		}
+		r, ok := ranks[e.Branch]
+		if !ok {
+			return nil
+		}
+		if prev, dup := byRank[r]; dup && prev != e.Branch {
+			return nil
+		}
+		byRank[r] = e.Branch
+	}
+	if len(byRank) < 2 {
+		return nil
+	}
+	var chain []string
+	for r := 0; r <= 2; r++ {
+		if b, ok := byRank[r]; ok {
+			chain = append(chain, b)
+		}
+	}
+	return chain
+}
+
+// gitCmd runs a read-only git command in dir (no optional locks, so not even
+// the index is refreshed).
+func gitCmd(ctx context.Context, dir string, args ...string) (string, int, error) {
+	cmd := exec.CommandContext(ctx, "git", append([]string{"--no-optional-locks", "-C", dir}, args...)...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return strings.TrimSpace(out.String()), ee.ExitCode(), fmt.Errorf("git %s: %s", strings.Join(args, " "), strings.TrimSpace(errb.String()))
+	}
+	if err != nil {
+		return "", -1, fmt.Errorf("run git: %w", err)
+	}
+	return strings.TrimSpace(out.String()), 0, nil
+}
+
+// Resolve finds a branch as a local head or, as CI checkouts often have
+// only those, a remote-tracking ref of origin.
+func Resolve(ctx context.Context, dir, branch string) (string, bool) {
+	for _, ref := range []string{"refs/heads/" + branch, "refs/remotes/origin/" + branch} {
+		if _, code, _ := gitCmd(ctx, dir, "rev-parse", "--verify", "--quiet", ref+"^{commit}"); code == 0 {
+			return ref, true
+		}
+	}
+	return "", false
+}
+
+// IsAncestor reports whether a is an ancestor of b (or equal).
+func IsAncestor(ctx context.Context, dir, a, b string) (bool, error) {
+	_, code, err := gitCmd(ctx, dir, "merge-base", "--is-ancestor", a, b)
+	switch code {
+	case 0:
+		return true, nil
+	case 1:
+		return false, nil
+	}
+	return false, err
+}
+
+func isShallow(ctx context.Context, dir string) bool {
+	out, _, _ := gitCmd(ctx, dir, "rev-parse", "--is-shallow-repository")
+	return out == "true"
+}
+
+// Commit is one commit a downstream branch has and its upstream lacks.
+type Commit struct{ SHA, Subject, Author string }
+
+// ahead lists the commits of down that up lacks.
+func ahead(ctx context.Context, dir, up, down string) ([]Commit, error) {
+	out, _, err := gitCmd(ctx, dir, "log", "--format=%h%x1f%s%x1f%an", up+".."+down)
+	if err != nil {
+		return nil, err
+	}
+	var cs []Commit
+	for _, line := range strings.Split(out, "\n") {
+		if parts := strings.Split(line, "\x1f"); len(parts) == 3 {
+			cs = append(cs, Commit{parts[0], parts[1], parts[2]})
+		}
+	}
+	return cs, nil
+}
+
+func describe(cs []Commit) string {
+	var parts []string
+	for i, c := range cs {
+		if i == 10 {
+			parts = append(parts, fmt.Sprintf("and %d more", len(cs)-10))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s %q (%s)", c.SHA, c.Subject, c.Author))
+	}
+	return strings.Join(parts, "; ")
+}
+
+const shallowFix = "fetch the full history: `fetch-depth: 0` on actions/checkout (GitHub), `fetchDepth: 0` on the checkout step (Azure DevOps)"
+
+// Check runs the promotion checks.
+func Check(ctx context.Context, opts Options, res *render.Result) []finding.Finding {
+	if _, code, _ := gitCmd(ctx, opts.Root, "rev-parse", "--git-dir"); code != 0 {
+		return nil // not a git checkout: nothing to check
+	}
+	chain, from := opts.Chain, opts.ChainFrom
+	if len(chain) == 0 {
+		chain, from = DeriveChain(res.Environments), "the environments' branches"
+	}
+	if len(chain) < 2 {
+		return nil
+	}
+	var out []finding.Finding
+	out = append(out, finding.Finding{Rule: finding.RulePromotionChain, Severity: finding.Info,
+		Message: fmt.Sprintf("promotion chain %s (from %s)", strings.Join(chain, " → "), from)})
+	out = append(out, branchMismatch(chain, res)...)
+	shallow := isShallow(ctx, opts.Root)
+	loc := locator(res)
+	for i := 0; i+1 < len(chain); i++ {
+		up, down := chain[i], chain[i+1]
+		file, line := loc(down)
+		out = append(out, fastForward(ctx, opts.Root, up, down, shallow, file, line)...)
+	}
+	out = append(out, pullRequest(ctx, opts, chain, shallow, loc)...)
+	return out
+}
+
+// locator returns where a finding about a branch points: the branch line
+// of the environment that follows it.
+func locator(res *render.Result) func(branch string) (string, int) {
+	return func(branch string) (string, int) {
+		for _, e := range res.Environments {
+			if e.Branch == branch && e.BranchFile != "" {
+				return e.BranchFile, e.BranchLine
+			}
+		}
+		return "", 0
+	}
+}
+
+func fastForward(ctx context.Context, dir, up, down string, shallow bool, file string, line int) []finding.Finding {
+	f := finding.Finding{Rule: finding.RulePromotionFF, Severity: finding.Error, File: file, Line: line, Column: 1}
+	if file == "" {
+		f.Column = 0
+	}
+	upRef, okUp := Resolve(ctx, dir, up)
+	downRef, okDown := Resolve(ctx, dir, down)
+	if !okUp || !okDown {
+		missing := up
+		if okUp {
+			missing = down
+		}
+		f.Severity = finding.Warning
+		f.Message = fmt.Sprintf("cannot check that %s fast-forwards to %s: branch %s is neither a local branch nor origin/%s in this checkout; fetch it (%s)", down, up, missing, missing, shallowFix)
+		return []finding.Finding{f}
+	}
+	ok, err := IsAncestor(ctx, dir, downRef, upRef)
+	if err != nil || (!ok && shallow) {
+		f.Severity = finding.Warning
+		f.Message = fmt.Sprintf("cannot tell whether %s fast-forwards to %s: the clone is shallow and their history is cut off; %s", down, up, shallowFix)
+		return []finding.Finding{f}
+	}
+	if ok {
+		return nil
+	}
+	cs, _ := ahead(ctx, dir, upRef, downRef)
+	f.Message = fmt.Sprintf("%s is not fast-forwardable from %s: %s has %d commit(s) %s lacks, so the next promotion from %s to %s cannot fast-forward (and a merge would drop or duplicate them): %s; bring them into %s first (merge or cherry-pick into %s, then promote)",
+		down, up, down, len(cs), up, up, down, describe(cs), up, up)
+	return []finding.Finding{f}
+}
+
+// pullRequest checks a pull request that promotes one branch of the chain
+// into the next: its head must fast-forward onto the target.
+func pullRequest(ctx context.Context, opts Options, chain []string, shallow bool, loc func(string) (string, int)) []finding.Finding {
+	src, dst := opts.Env["GITHUB_HEAD_REF"], opts.Env["GITHUB_BASE_REF"]
+	if src == "" || dst == "" {
+		src = strings.TrimPrefix(opts.Env["SYSTEM_PULLREQUEST_SOURCEBRANCH"], "refs/heads/")
+		dst = strings.TrimPrefix(opts.Env["SYSTEM_PULLREQUEST_TARGETBRANCH"], "refs/heads/")
+	}
+	if src == "" || dst == "" {
+		return nil
+	}
+	i := slices.Index(chain, src)
+	if i < 0 || i+1 >= len(chain) || chain[i+1] != dst {
+		return nil // a feature pull request: the chain checks above suffice
+	}
+	file, line := loc(dst)
+	f := finding.Finding{Rule: finding.RulePromotionFF, Severity: finding.Error, File: file, Line: line, Column: 1}
+	if file == "" {
+		f.Column = 0
+	}
+	dstRef, ok := Resolve(ctx, opts.Root, dst)
+	if !ok {
+		f.Severity = finding.Warning
+		f.Message = fmt.Sprintf("promotion pull request %s → %s: cannot find %s (neither a local branch nor origin/%s); %s", src, dst, dst, dst, shallowFix)
+		return []finding.Finding{f}
+	}
+	isAnc, err := IsAncestor(ctx, opts.Root, dstRef, "HEAD")
+	if err != nil || (!isAnc && shallow) {
+		f.Severity = finding.Warning
+		f.Message = fmt.Sprintf("promotion pull request %s → %s: cannot tell whether it fast-forwards, the clone is shallow; %s", src, dst, shallowFix)
+		return []finding.Finding{f}
+	}
+	if isAnc {
+		return nil
+	}
+	cs, _ := ahead(ctx, opts.Root, "HEAD", dstRef)
+	f.Message = fmt.Sprintf("promotion pull request %s → %s cannot fast-forward: %s has %d commit(s) the pull request lacks: %s; merge %s into %s first", src, dst, dst, len(cs), describe(cs), dst, src)
+	return []finding.Finding{f}
+}
+
+// branchMismatch reports environments whose sync follows another branch
+// than the chain assigns them (by name, or by development/test/production
+// rank).
+func branchMismatch(chain []string, res *render.Result) []finding.Finding {
+	var out []finding.Finding
+	for _, e := range res.Environments {
+		if e.Branch == "" {
+			continue
+		}
+		want := ""
+		if slices.Contains(chain, e.Name) {
+			want = e.Name
+		} else if r, ok := ranks[e.Name]; ok {
+			for _, b := range chain {
+				if rb, ok := ranks[b]; ok && rb == r {
+					want = b
+				}
+			}
+		}
+		if want == "" || want == e.Branch {
+			continue
+		}
+		f := finding.Finding{Rule: finding.RulePromotionBranch, Severity: finding.Error, File: e.BranchFile, Line: e.BranchLine, Column: 1, Environment: e.Name,
+			Message: fmt.Sprintf("environment %s follows branch %s, but the promotion chain %s assigns it %s", e.Name, e.Branch, strings.Join(chain, " → "), want)}
+		if e.BranchFile == "" {
+			f.Column = 0
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// Checker runs the promotion checks as a lint checker.
+type Checker struct{ Options Options }
+
+// Check implements the lint pipeline's checker.
+func (c Checker) Check(ctx context.Context, res *render.Result) []finding.Finding {
+	return Check(ctx, c.Options, res)
+}
