@@ -232,7 +232,9 @@ func (st *env) checkObject(e *render.Environment, k *render.Kustomization, id Id
 	req := Request{APIGroup: group, Resource: ri.Resource, Name: o.Name(), Namespace: ns}
 	var out []finding.Finding
 	var denied []string
-	for _, verb := range []string{"get", "create", "patch"} {
+	// Server-side apply is a PATCH, which the apiserver authorizes first;
+	// kustomize-controller also creates and reads what it applies.
+	for _, verb := range []string{"patch", "create", "get"} {
 		req.Verb = verb
 		if !Allows(rules, req) {
 			denied = append(denied, verb)
@@ -273,13 +275,22 @@ func alsoDenied(verbs []string) string {
 	return " (nor " + strings.Join(verbs, ", ") + ")"
 }
 
-// forbidden words a denial as the apiserver does.
+// forbidden words a denial as the apiserver does:
+// cronjobs.batch "cleanup" is forbidden: User "…" cannot patch resource "cronjobs" in API group "batch" in the namespace "team-a".
 func forbidden(id Identity, req Request) string {
 	scope := "at the cluster scope"
 	if req.Namespace != "" {
 		scope = fmt.Sprintf("in the namespace %q", req.Namespace)
 	}
-	return fmt.Sprintf("User %q cannot %s resource %q in API group %q %s", id.User(), req.Verb, req.Resource, req.APIGroup, scope)
+	return fmt.Sprintf("%s %q is forbidden: User %q cannot %s resource %q in API group %q %s", qualified(req.Resource, req.APIGroup), req.Name, id.User(), req.Verb, req.Resource, req.APIGroup, scope)
+}
+
+// qualified is the apiserver's resource.group name ("configmaps" for core).
+func qualified(resource, group string) string {
+	if group == "" {
+		return resource
+	}
+	return resource + "." + group
 }
 
 func bindingsOf(grants []Grant) string {
@@ -353,12 +364,17 @@ func (st *env) escalation(id Identity, grants []Grant, o *render.Object, ri reso
 	if ns != "" {
 		scope = "in namespace " + ns
 	}
-	f.Message = fmt.Sprintf("%s %q is forbidden: user %q is attempting to grant RBAC permissions not currently held %s, and lacks %q on %s %q: %s; %s",
-		strings.ToLower(o.Kind())+"s."+rbacv1.GroupName, o.Name(), id.User(), scope, verb, ri.Resource, target, formatRules(missing), bindingsOf(grants))
+	groups := make([]string, len(id.Groups()))
+	for i, g := range id.Groups() {
+		groups[i] = fmt.Sprintf("%q", g)
+	}
+	f.Message = fmt.Sprintf("%s %q is forbidden: user %q (groups=[%s]) is attempting to grant RBAC permissions not currently held: %s (%s, and without %q on %s %q); %s",
+		strings.ToLower(o.Kind())+"s."+rbacv1.GroupName, o.Name(), id.User(), strings.Join(groups, " "), formatRules(missing), scope, verb, ri.Resource, target, bindingsOf(grants))
 	return f, true
 }
 
-// formatRules prints rules compactly, at most five, then a count.
+// formatRules prints rules as the apiserver's escalation message does
+// (empty fields left out), at most five, then a count.
 func formatRules(rules []rbacv1.PolicyRule) string {
 	var parts []string
 	for i, r := range rules {
@@ -366,16 +382,24 @@ func formatRules(rules []rbacv1.PolicyRule) string {
 			parts = append(parts, fmt.Sprintf("and %d more", len(rules)-5))
 			break
 		}
-		s := fmt.Sprintf("{APIGroups:%q, Resources:%q, Verbs:%q", r.APIGroups, r.Resources, r.Verbs)
-		if len(r.ResourceNames) > 0 {
-			s += fmt.Sprintf(", ResourceNames:%q", r.ResourceNames)
+		var fields []string
+		add := func(name string, v []string) {
+			if len(v) > 0 {
+				q := make([]string, len(v))
+				for j, s := range v {
+					q[j] = fmt.Sprintf("%q", s)
+				}
+				fields = append(fields, name+":["+strings.Join(q, " ")+"]")
+			}
 		}
-		if len(r.NonResourceURLs) > 0 {
-			s += fmt.Sprintf(", NonResourceURLs:%q", r.NonResourceURLs)
-		}
-		parts = append(parts, s+"}")
+		add("APIGroups", r.APIGroups)
+		add("Resources", r.Resources)
+		add("ResourceNames", r.ResourceNames)
+		add("NonResourceURLs", r.NonResourceURLs)
+		add("Verbs", r.Verbs)
+		parts = append(parts, "{"+strings.Join(fields, ", ")+"}")
 	}
-	return strings.Join(parts, ", ")
+	return strings.Join(parts, " ")
 }
 
 // crossNamespace reports sourceRef and dependsOn references to another
@@ -429,7 +453,9 @@ func wildcardAllowed(grants []Grant, o *render.Object) bool {
 	for _, ns := range []string{o.Namespace(), ""} {
 		rules := Rules(grants, ns)
 		ok := true
-		for _, verb := range []string{"get", "create", "patch"} {
+		// Server-side apply is a PATCH, which the apiserver authorizes first;
+		// kustomize-controller also creates and reads what it applies.
+		for _, verb := range []string{"patch", "create", "get"} {
 			if !Allows(rules, Request{Verb: verb, APIGroup: group, Resource: unknown, Name: o.Name(), Namespace: ns}) {
 				ok = false
 				break

@@ -75,9 +75,9 @@ func TestMultiTenancyTenantOverreach(t *testing.T) {
 			continue
 		}
 		switch {
-		case strings.Contains(f.Message, `cannot get resource "clusterroles" in API group "rbac.authorization.k8s.io" at the cluster scope`):
+		case strings.Contains(f.Message, `cannot patch resource "clusterroles" in API group "rbac.authorization.k8s.io" at the cluster scope`):
 			got["clusterrole"]++
-		case strings.Contains(f.Message, `cannot get resource "configmaps" in API group "" in the namespace "kube-system"`):
+		case strings.Contains(f.Message, `cannot patch resource "configmaps" in API group "" in the namespace "kube-system"`):
 			got["elsewhere"]++
 		default:
 			t.Errorf("unexpected finding: %s", f.Message)

@@ -521,6 +521,9 @@ func group(apiVersion string) string {
 // authorized as patch; gitops-lint names the first denied of get, create,
 // patch). It returns "" when they match.
 func wordingDiff(api, lint string) string {
+	if strings.HasPrefix(lint, strings.TrimSpace(api)) {
+		return "" // gitops-lint repeats the apiserver's message, then adds context
+	}
 	i := strings.Index(api, "User \"")
 	if i < 0 {
 		return "apiserver message has no User clause"
