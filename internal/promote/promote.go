@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -154,6 +155,13 @@ func Check(ctx context.Context, opts Options, res *render.Result) []finding.Find
 	}
 	chain, from := opts.Chain, opts.ChainFrom
 	if len(chain) == 0 {
+		top, _, _ := gitCmd(ctx, opts.Root, "rev-parse", "--show-toplevel")
+		if !sameDir(top, opts.Root) {
+			// PATH sits inside a larger repository (a fixture, a monorepo
+			// subdirectory): its branches are not necessarily the
+			// environments'. Only an explicit chain is checked there.
+			return nil
+		}
 		chain, from = DeriveChain(res.Environments), "the environments' branches"
 	}
 	if len(chain) < 2 {
@@ -165,6 +173,20 @@ func Check(ctx context.Context, opts Options, res *render.Result) []finding.Find
 	out = append(out, branchMismatch(chain, res)...)
 	shallow := isShallow(ctx, opts.Root)
 	loc := locator(res)
+	found := 0
+	for _, b := range chain {
+		if _, ok := Resolve(ctx, opts.Root, b); ok {
+			found++
+		}
+	}
+	if found == 0 && !shallow {
+		// None of the chain's branches is in this checkout (a subdirectory
+		// of another repository, a repository that does not promote by
+		// branch): say so once rather than warn about every pair.
+		out = append(out, finding.Finding{Rule: finding.RulePromotionChain, Severity: finding.Info,
+			Message: fmt.Sprintf("none of the branches %s is in this checkout (locally or as origin/…), so promotion was not checked", strings.Join(chain, ", "))})
+		return append(out, pullRequest(ctx, opts, chain, shallow, loc)...)
+	}
 	for i := 0; i+1 < len(chain); i++ {
 		up, down := chain[i], chain[i+1]
 		file, line := loc(down)
@@ -296,4 +318,11 @@ type Checker struct{ Options Options }
 // Check implements the lint pipeline's checker.
 func (c Checker) Check(ctx context.Context, res *render.Result) []finding.Finding {
 	return Check(ctx, c.Options, res)
+}
+
+// sameDir reports whether a and b name the same directory.
+func sameDir(a, b string) bool {
+	ra, err1 := filepath.EvalSymlinks(a)
+	rb, err2 := filepath.EvalSymlinks(b)
+	return err1 == nil && err2 == nil && filepath.Clean(ra) == filepath.Clean(rb)
 }

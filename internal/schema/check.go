@@ -42,6 +42,7 @@ func NewChecker(cat *Catalog, crds []map[string]any) (*Checker, error) {
 // target is what an object is validated against.
 type target struct {
 	schema  *jsonschema.Schema
+	builtin bool        // a Kubernetes kind (its Go validation applies)
 	crd     *crdVersion // set when the CRD has x-kubernetes-validations
 	problem string      // set when the kind itself is the problem
 	rule    string
@@ -127,7 +128,7 @@ func (es *envSchemas) resolve(apiVersion, kind string) target {
 		if err != nil {
 			return target{rule: finding.RuleSchemaInvalid, sev: finding.Error, problem: fmt.Sprintf("compile schema of %s %s: %v", apiVersion, kind, err)}
 		}
-		return target{schema: s}
+		return target{schema: s, builtin: true}
 	}
 	if r, ok := es.c.v.cat.Removed[key]; ok {
 		msg := fmt.Sprintf("%s %s was removed in Kubernetes %s (last served by %s; validating for %s)", apiVersion, kind, nextMinor(r.LastServed), r.LastServed, es.c.KubernetesVersion)
@@ -217,6 +218,9 @@ func (c *Checker) checkObject(x *render.Index, j job) (out []finding.Finding) {
 	if len(problems) == 0 && t.crd != nil {
 		// As the apiserver does: rules run on objects that pass the schema.
 		problems = t.crd.rules(&c.cel).validate(context.Background(), obj)
+	}
+	if len(problems) == 0 {
+		problems = Semantic(obj, t.builtin)
 	}
 	if len(problems) == 0 {
 		return nil

@@ -148,3 +148,25 @@ func TestCELRules(t *testing.T) {
 		t.Errorf("got %v", got)
 	}
 }
+
+func TestSemantic(t *testing.T) {
+	for _, tc := range []struct{ obj, want string }{
+		{"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fine, labels: {app: web}}\n", ""},
+		{"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: Upper_Case}\n", "/metadata/name: Invalid value: \"Upper_Case\": a lowercase RFC 1123 subdomain"},
+		{"apiVersion: v1\nkind: Service\nmetadata: {name: a.b}\nspec: {ports: [{port: 80}]}\n", "/metadata/name: Invalid value: \"a.b\": a DNS-1035 label"},
+		{"apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {ports: [{port: 70000}]}\n", "/spec/ports/0/port: Invalid value: 70000: must be between 1 and 65535"},
+		{"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, labels: {app: \"not valid!\"}}\n", "/metadata/labels/app: Invalid value: \"not valid!\""},
+		{"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: other}}\n    spec: {containers: [{name: c, image: x:1}]}\n", "/spec/template/metadata/labels: Invalid value: app=other: `selector` does not match template `labels`"},
+		{"apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: j}\nspec: {jobTemplate: {spec: {template: {spec: {containers: [{name: c}]}}}}}\n", "/spec/jobTemplate/spec/template/spec/containers/0/image: Required value"},
+		{"apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: \"system:view\"}\n", ""},
+	} {
+		var got []string
+		for _, p := range Semantic(mustObj(t, tc.obj), true) {
+			got = append(got, p.String())
+		}
+		joined := strings.Join(got, "; ")
+		if (tc.want == "") != (joined == "") || !strings.Contains(joined, tc.want) {
+			t.Errorf("%s\ngot  %q\nwant %q", tc.obj, joined, tc.want)
+		}
+	}
+}

@@ -709,6 +709,9 @@ func repos(root string) ([]Repo, func(), error) {
 	}
 	out = append(out, Repo{Name: "rbac-fixture", Root: tmp})
 	out = append(out, Repo{Name: "schema-probe", Root: filepath.Join(root, "tools/oracle/testdata/schema-probe")})
+	// Objects the apiserver rejects in its Go validation (names, labels,
+	// images, ports, selectors), which gitops-lint's semantic checks cover.
+	out = append(out, Repo{Name: "schema-gaps", Root: filepath.Join(root, "tools/oracle/testdata/schema-gaps")})
 	corpus := "/work/shared/corpus/flux2-multi-tenancy"
 	if d := os.Getenv("ORACLE_CORPUS"); d != "" {
 		corpus = d
