@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gitops-lint/gitops-lint/internal/config"
+	"github.com/gitops-lint/gitops-lint/internal/converge"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"github.com/gitops-lint/gitops-lint/internal/policy"
 	"github.com/gitops-lint/gitops-lint/internal/promote"
@@ -61,7 +62,7 @@ func newCheckers(opts Options) ([]Checker, error) {
 		return nil, err
 	}
 	pc := promote.Checker{Options: promote.Options{Root: opts.Root, Chain: opts.Promotion, ChainFrom: opts.PromotionFrom, Env: opts.Environ}}
-	return []Checker{sc, rc, pe, pc}, nil
+	return []Checker{sc, rc, pe, pc, converge.Checker{}}, nil
 }
 
 func newLintCommand(a *app) *cobra.Command {

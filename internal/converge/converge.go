@@ -1,0 +1,324 @@
+// Package converge checks that an environment's Flux tree converges on an
+// empty cluster: every reference resolves to something the environment
+// creates, dependsOn forms no cycle, and no object is applied twice.
+package converge
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/render"
+)
+
+// Checker runs the convergence checks.
+type Checker struct{}
+
+// node is a Kustomization or HelmRelease of the dependsOn graph.
+type node struct {
+	kind, ns, name string
+	deps           []dep
+	file           string
+	line           int
+	doc            *render.Doc
+	k              *render.Kustomization // the Kustomization (or the one applying the HelmRelease)
+	obj            *render.Object        // the HelmRelease object, nil for Kustomizations
+}
+
+type dep struct {
+	ns, name string
+	index    int
+}
+
+func (n *node) id() string { return n.kind + "/" + n.ns + "/" + n.name }
+
+// Check implements the lint checker.
+func (Checker) Check(ctx context.Context, res *render.Result) []finding.Finding {
+	var out []finding.Finding
+	for _, env := range res.Environments {
+		if ctx.Err() != nil {
+			break
+		}
+		out = append(out, checkEnv(res.Index, env)...)
+	}
+	return out
+}
+
+func str(v any) string { s, _ := v.(string); return s }
+
+func nested(m map[string]any, keys ...string) any {
+	var cur any = m
+	for _, k := range keys {
+		mm, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = mm[k]
+	}
+	return cur
+}
+
+func groupOf(apiVersion string) string {
+	if i := strings.LastIndex(apiVersion, "/"); i >= 0 {
+		return apiVersion[:i]
+	}
+	return ""
+}
+
+func deps(spec map[string]any, ns string) []dep {
+	list, _ := spec["dependsOn"].([]any)
+	var out []dep
+	for i, d := range list {
+		dm, _ := d.(map[string]any)
+		dns := str(dm["namespace"])
+		if dns == "" {
+			dns = ns
+		}
+		out = append(out, dep{ns: dns, name: str(dm["name"]), index: i})
+	}
+	return out
+}
+
+func checkEnv(x *render.Index, env *render.Environment) []finding.Finding {
+	var out []finding.Finding
+	objects := map[string]bool{} // Kind/ns/name of everything the environment creates
+	type applied struct {
+		k *render.Kustomization
+		o *render.Object
+	}
+	byIdentity := map[string][]applied{}
+	var nodes []*node
+	for _, k := range env.Kustomizations {
+		n := &node{kind: "Kustomization", ns: k.Namespace, name: k.Name, deps: deps(k.Spec, k.Namespace), file: k.File, line: k.Line, k: k}
+		n.doc = x.DocAt(k.File, k.Line)
+		nodes = append(nodes, n)
+		for _, o := range k.Objects {
+			ns := o.Namespace()
+			objects[o.Kind()+"/"+ns+"/"+o.Name()] = true
+			key := groupOf(o.APIVersion()) + "/" + o.Kind() + "/" + ns + "/" + o.Name()
+			byIdentity[key] = append(byIdentity[key], applied{k, o})
+			if o.Kind() == "HelmRelease" && groupOf(o.APIVersion()) == "helm.toolkit.fluxcd.io" {
+				spec, _ := o.Content["spec"].(map[string]any)
+				hn := &node{kind: "HelmRelease", ns: ns, name: o.Name(), deps: deps(spec, ns), file: o.File, line: o.Line, k: k, obj: o}
+				hn.doc = x.DocAt(o.File, o.Line)
+				nodes = append(nodes, hn)
+			}
+		}
+	}
+	// duplicate/object
+	keys := make([]string, 0, len(byIdentity))
+	for key := range byIdentity {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		as := byIdentity[key]
+		var owners []string
+		for _, a := range as {
+			if !slices.Contains(owners, a.k.ID()) {
+				owners = append(owners, a.k.ID())
+			}
+		}
+		if len(owners) < 2 {
+			continue
+		}
+		for _, a := range as {
+			var others []string
+			for _, b := range as {
+				if b.k != a.k {
+					others = append(others, fmt.Sprintf("%s (%s)", b.k.ID(), where(b.o)))
+				}
+			}
+			out = append(out, finding.Finding{Rule: finding.RuleDuplicateObject, Severity: finding.Error,
+				File: a.o.File, Line: a.o.Line, Column: col(a.o.File), Environment: env.Name, Kustomization: a.k.ID(), Object: a.o.Ref(),
+				Message: fmt.Sprintf("%s is also applied by %s: the Kustomizations would fight over its fields and prune each other's copy", a.o.Ref(), strings.Join(others, ", "))})
+		}
+	}
+	// flux/depends-on-missing
+	byID := map[string]*node{}
+	for _, n := range nodes {
+		byID[n.id()] = n
+	}
+	for _, n := range nodes {
+		for _, d := range n.deps {
+			if _, ok := byID[n.kind+"/"+d.ns+"/"+d.name]; ok {
+				continue
+			}
+			out = append(out, nodeFinding(env, n, finding.RuleDependsOnMissing, fieldLine(n, "spec", "dependsOn", fmt.Sprint(d.index)),
+				fmt.Sprintf("%s %s/%s depends on %s %s/%s, which this environment does not define: it stays not ready (\"dependency not found\") forever", n.kind, n.ns, n.name, n.kind, d.ns, d.name)))
+		}
+	}
+	// flux/depends-on-cycle
+	for _, cycle := range cycles(nodes, byID) {
+		first := cycle[0]
+		var names []string
+		for _, n := range cycle {
+			names = append(names, n.ns+"/"+n.name)
+		}
+		names = append(names, first.ns+"/"+first.name)
+		out = append(out, nodeFinding(env, first, finding.RuleDependsOnCycle, fieldLine(first, "spec", "dependsOn"),
+			fmt.Sprintf("dependsOn forms a cycle, so none of these %ss ever reconciles: %s", first.kind, strings.Join(names, " → "))))
+	}
+	// flux/source-not-found
+	for _, k := range env.Kustomizations {
+		if k.Parent == "" {
+			continue // the entry point's source is the repository itself
+		}
+		src := k.SourceKind + "/" + k.SourceNamespace + "/" + k.SourceName
+		// A source resolved locally (the repository itself, --source, an
+		// ExternalArtifact assembled from its ArtifactGenerator) exists.
+		if !objects[src] && !k.Rendered {
+			n := byID["Kustomization/"+k.Namespace+"/"+k.Name]
+			out = append(out, nodeFinding(env, n, finding.RuleSourceNotFound, fieldLine(n, "spec", "sourceRef"),
+				fmt.Sprintf("sourceRef %s is not created by any Kustomization of this environment: on a fresh cluster this Kustomization fails with \"source not found\"", src)))
+		}
+		refs, _ := nested(map[string]any{"spec": k.Spec}, "spec", "postBuild", "substituteFrom").([]any)
+		for i, r := range refs {
+			rm, _ := r.(map[string]any)
+			if opt, _ := rm["optional"].(bool); opt {
+				continue
+			}
+			ref := str(rm["kind"]) + "/" + k.Namespace + "/" + str(rm["name"])
+			if objects[ref] {
+				continue
+			}
+			n := byID["Kustomization/"+k.Namespace+"/"+k.Name]
+			out = append(out, nodeFinding(env, n, finding.RuleSourceNotFound, fieldLine(n, "spec", "postBuild", "substituteFrom", fmt.Sprint(i)),
+				fmt.Sprintf("postBuild.substituteFrom %s is not created by any Kustomization of this environment and is not optional: on a fresh cluster the build fails until something outside git creates it (mark it optional: true if that is intended)", ref)))
+		}
+	}
+	for _, n := range nodes {
+		if n.obj == nil {
+			continue
+		}
+		spec, _ := n.obj.Content["spec"].(map[string]any)
+		var refs [][2]string // kind/ns/name, path
+		if sr, ok := nested(spec, "chart", "spec", "sourceRef").(map[string]any); ok {
+			refs = append(refs, [2]string{str(sr["kind"]) + "/" + nsOr(str(sr["namespace"]), n.ns) + "/" + str(sr["name"]), "spec.chart.spec.sourceRef"})
+		}
+		if cr, ok := spec["chartRef"].(map[string]any); ok {
+			refs = append(refs, [2]string{str(cr["kind"]) + "/" + nsOr(str(cr["namespace"]), n.ns) + "/" + str(cr["name"]), "spec.chartRef"})
+		}
+		vf, _ := spec["valuesFrom"].([]any)
+		for i, v := range vf {
+			vm, _ := v.(map[string]any)
+			if opt, _ := vm["optional"].(bool); opt {
+				continue
+			}
+			refs = append(refs, [2]string{str(vm["kind"]) + "/" + n.ns + "/" + str(vm["name"]), fmt.Sprintf("spec.valuesFrom.%d", i)})
+		}
+		for _, r := range refs {
+			if objects[r[0]] {
+				continue
+			}
+			path := strings.Split(r[1], ".")
+			out = append(out, nodeFinding(env, n, finding.RuleSourceNotFound, fieldLine(n, path...),
+				fmt.Sprintf("HelmRelease %s/%s refers to %s (%s), which no Kustomization of this environment creates", n.ns, n.name, r[0], r[1])))
+		}
+	}
+	return out
+}
+
+func nsOr(ns, def string) string {
+	if ns != "" {
+		return ns
+	}
+	return def
+}
+
+func where(o *render.Object) string {
+	if o.File == "" {
+		return o.OriginPath
+	}
+	return fmt.Sprintf("%s:%d", o.File, o.Line)
+}
+
+func col(file string) int {
+	if file == "" {
+		return 0
+	}
+	return 1
+}
+
+func fieldLine(n *node, path ...string) int {
+	if n == nil {
+		return 0
+	}
+	if n.doc == nil {
+		return n.line
+	}
+	return n.doc.FieldLine(path...)
+}
+
+func nodeFinding(env *render.Environment, n *node, rule string, line int, msg string) finding.Finding {
+	f := finding.Finding{Rule: rule, Severity: finding.Error, Message: msg, Environment: env.Name}
+	if n == nil {
+		return f
+	}
+	f.File, f.Line, f.Column, f.Kustomization = n.file, line, col(n.file), n.k.ID()
+	if n.file == "" {
+		f.Line = 0
+	}
+	if n.obj != nil {
+		f.Object = n.obj.Ref()
+	}
+	return f
+}
+
+// cycles returns the strongly connected components of the dependsOn graph
+// that contain a cycle (Tarjan), each ordered from its first node by id.
+func cycles(nodes []*node, byID map[string]*node) [][]*node {
+	index := map[*node]int{}
+	low := map[*node]int{}
+	on := map[*node]bool{}
+	var stack []*node
+	var out [][]*node
+	next := 0
+	var strong func(v *node)
+	strong = func(v *node) {
+		index[v], low[v] = next, next
+		next++
+		stack = append(stack, v)
+		on[v] = true
+		for _, d := range v.deps {
+			w, ok := byID[v.kind+"/"+d.ns+"/"+d.name]
+			if !ok {
+				continue
+			}
+			if _, seen := index[w]; !seen {
+				strong(w)
+				low[v] = min(low[v], low[w])
+			} else if on[w] {
+				low[v] = min(low[v], index[w])
+			}
+		}
+		if low[v] == index[v] {
+			var comp []*node
+			for {
+				w := stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+				on[w] = false
+				comp = append(comp, w)
+				if w == v {
+					break
+				}
+			}
+			self := len(comp) == 1 && slices.ContainsFunc(v.deps, func(d dep) bool { return d.ns == v.ns && d.name == v.name })
+			if len(comp) > 1 || self {
+				sort.Slice(comp, func(i, j int) bool { return comp[i].id() < comp[j].id() })
+				out = append(out, comp)
+			}
+		}
+	}
+	sorted := slices.Clone(nodes)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].id() < sorted[j].id() })
+	for _, n := range sorted {
+		if _, seen := index[n]; !seen {
+			strong(n)
+		}
+	}
+	return out
+}
