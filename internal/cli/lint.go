@@ -191,16 +191,31 @@ func (a *app) lint(cmd *cobra.Command, fv *flagValues, args []string) error {
 	findings := finding.Sort(all)
 	summary := summarize(res, findings, time.Since(start))
 	summary.Suppressed = suppressed
-	rep := &report.Report{
-		Tool:     report.Tool{Name: toolName, Version: Version()},
-		Summary:  summary,
-		Findings: findings,
-	}
-	if err := a.writeReports(opts.Formats, rep); err != nil {
-		return err
-	}
 	a.exitCode = finding.ExitCode(findings, opts.FailOn)
-	return nil
+	rules := finding.Rules()
+	for _, c := range p.checkers {
+		if pe, ok := c.(*policy.Engine); ok {
+			rules = append(rules, pe.Rules()...)
+		}
+	}
+	var envs []report.Environment
+	for _, e := range res.Environments {
+		ks := make([]string, 0, len(e.Kustomizations))
+		for _, k := range e.Kustomizations {
+			ks = append(ks, k.ID())
+		}
+		envs = append(envs, report.Environment{Name: e.Name, Kustomizations: ks})
+	}
+	rep := &report.Report{
+		Tool:         report.Tool{Name: toolName, Version: Version()},
+		Summary:      summary,
+		Findings:     findings,
+		Rules:        rules,
+		Environments: envs,
+		Repository:   filepath.Base(opts.Root),
+		Failed:       a.exitCode == finding.ExitFindings,
+	}
+	return a.writeReports(opts.Formats, rep)
 }
 
 // renderRepo renders and keeps only the requested environments (whether or
@@ -283,7 +298,7 @@ func (a *app) writeReports(specs []FormatSpec, rep *report.Report) error {
 			toStdout = append(toStdout, s)
 			continue
 		}
-		w, err := report.New(string(s.Format))
+		w, err := report.New(string(s.Format), report.WithStepSummary(a.env["GITHUB_STEP_SUMMARY"]))
 		if err != nil {
 			return finding.Usagef("--%s %s: %w", flagFormat, s.Format, err)
 		}
@@ -299,7 +314,7 @@ func (a *app) writeReports(specs []FormatSpec, rep *report.Report) error {
 		}
 	}
 	for _, s := range toStdout {
-		w, err := report.New(string(s.Format), report.WithColor(a.colorStdout()))
+		w, err := report.New(string(s.Format), report.WithColor(a.colorStdout()), report.WithStepSummary(a.env["GITHUB_STEP_SUMMARY"]))
 		if err != nil {
 			return finding.Usagef("--%s %s: %w", flagFormat, s.Format, err)
 		}

@@ -35,11 +35,11 @@ var formats = []struct {
 }{
 	{FormatText, func(o options) Writer { return &textWriter{color: o.color} }},
 	{FormatJSON, func(options) Writer { return jsonWriter{} }},
-	{FormatSARIF, nil},
-	{FormatJUnit, nil},
-	{FormatGitHub, nil},
-	{FormatAzure, nil},
-	{FormatMarkdown, nil},
+	{FormatSARIF, func(options) Writer { return sarifWriter{} }},
+	{FormatJUnit, func(options) Writer { return junitWriter{} }},
+	{FormatGitHub, func(o options) Writer { return githubWriter{stepSummary: o.stepSummary} }},
+	{FormatAzure, func(options) Writer { return azureWriter{} }},
+	{FormatMarkdown, func(options) Writer { return markdownWriter{limit: MarkdownLimit} }},
 }
 
 // Formats returns every format name of the contract, in --help order.
@@ -92,6 +92,32 @@ type Report struct {
 	Tool     Tool
 	Summary  finding.Summary
 	Findings []finding.Finding
+
+	// The fields below are optional: formats fall back to what the
+	// findings alone tell when they are empty.
+
+	// Rules is the metadata of every rule the run could report; it feeds
+	// SARIF's rules[]. A rule a finding names that is missing here is
+	// looked up with finding.Lookup.
+	Rules []finding.Rule
+	// Environments is every environment linted, with its Kustomizations,
+	// so that JUnit has a passing testcase for each Kustomization without
+	// findings and markdown a row for each clean environment.
+	Environments []Environment
+	// Repository names the linted repository (e.g. the base name of PATH);
+	// JUnit's suite of findings that belong to no environment is named after
+	// it ("repository" when empty).
+	Repository string
+	// Failed is the caller's exit decision (findings at or above --fail-on):
+	// azure then ends with task.complete result=Failed.
+	Failed bool
+}
+
+// Environment is one linted environment and its Flux Kustomizations, each
+// "namespace/name" as in Finding.Kustomization, in render order.
+type Environment struct {
+	Name           string
+	Kustomizations []string
 }
 
 // Writer writes a report in one format.
@@ -100,7 +126,8 @@ type Writer interface {
 }
 
 type options struct {
-	color bool
+	color       bool
+	stepSummary string
 }
 
 // Option configures a Writer.
@@ -110,6 +137,12 @@ type Option func(*options)
 // caller decides: colour only for a terminal and when NO_COLOR is unset.
 func WithColor(on bool) Option {
 	return func(o *options) { o.color = on }
+}
+
+// WithStepSummary makes the github format also append its Markdown summary
+// to the file at path: the caller passes $GITHUB_STEP_SUMMARY ("" = none).
+func WithStepSummary(path string) Option {
+	return func(o *options) { o.stepSummary = path }
 }
 
 // New returns the Writer for a format name.

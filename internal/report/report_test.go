@@ -15,9 +15,12 @@ import (
 var update = flag.Bool("update", false, "rewrite testdata/*.golden with the current output")
 
 // fixture covers: a finding with no file, several files, several findings
-// in one file, every severity, a multi-line message and missing context.
+// in one file, every severity, a multi-line message, missing context, and
+// characters CI logging commands must escape (% , : ; ] CR LF) in a message
+// and a file name. It is fed to every format.
 func fixture() *Report {
 	svc := &finding.Object{APIVersion: "v1", Kind: "Service", Namespace: "team-a", Name: "web"}
+	lb := &finding.Object{APIVersion: "v1", Kind: "Service", Namespace: "prod", Name: "edge"}
 	ns := &finding.Object{APIVersion: "v1", Kind: "Namespace", Name: "team-a"}
 	fs := []finding.Finding{
 		{Rule: finding.RuleRBACForbidden, Severity: finding.Error, File: "deploy/base/service.yaml", Line: 4, Column: 1,
@@ -32,12 +35,29 @@ func fixture() *Report {
 			Object: ns, Message: "no schema known for Namespace in v1 <this is a test & only a test>"},
 		{Rule: finding.RuleYAMLSyntax, Severity: finding.Error, File: "deploy/base/broken.yaml", Line: 7, Column: 5,
 			Message: "mapping key \"name\" already defined at line 3"},
+		{Rule: policyRule.ID, Severity: finding.Warning, File: "apps/edge,v2:100%;].yaml", Line: 3, Column: 7,
+			Environment: "prod", Kustomization: "flux-system/apps", Object: lb,
+			Message: "Service/prod/edge: type LoadBalancer costs 100%; use ClusterIP, then an Ingress [see: docs]\r\nports: 80,443]"},
 	}
 	fs = finding.Sort(fs)
 	s := finding.Summary{Environments: 3, Kustomizations: 12, Objects: 240, DurationMs: 830}
 	s.Count(fs)
-	return &Report{Tool: Tool{Name: "gitops-lint", Version: "v0.0.0-test"}, Summary: s, Findings: fs}
+	return &Report{
+		Tool: Tool{Name: "gitops-lint", Version: "v0.0.0-test"}, Summary: s, Findings: fs,
+		Rules: append(finding.Rules(), policyRule),
+		Environments: []Environment{
+			{Name: "dev", Kustomizations: []string{"flux-system/flux-system", "flux-system/apps", "flux-system/team-a"}},
+			{Name: "prod", Kustomizations: []string{"flux-system/flux-system", "flux-system/infra", "flux-system/apps"}},
+			{Name: "test", Kustomizations: []string{"flux-system/flux-system"}},
+		},
+		Repository: "fleet",
+		Failed:     true,
+	}
 }
+
+// policyRule is a Rego rule's metadata, as the policy engine adds it.
+var policyRule = finding.Rule{ID: "policy/no-loadbalancer", Severity: finding.Warning,
+	Help: "A Service of type LoadBalancer provisions a cloud load balancer.", Remediation: "Use a ClusterIP Service behind the shared Ingress."}
 
 func empty() *Report {
 	return &Report{Tool: Tool{Name: "gitops-lint", Version: "v0.0.0-test"},
@@ -56,6 +76,16 @@ func TestGolden(t *testing.T) {
 		{"text-empty.golden", "text", nil, empty()},
 		{"json.golden", "json", nil, fixture()},
 		{"json-empty.golden", "json", nil, empty()},
+		{"sarif.golden", "sarif", nil, fixture()},
+		{"sarif-empty.golden", "sarif", nil, empty()},
+		{"junit.golden", "junit", nil, fixture()},
+		{"junit-empty.golden", "junit", nil, empty()},
+		{"github.golden", "github", nil, fixture()},
+		{"github-empty.golden", "github", nil, empty()},
+		{"azure.golden", "azure", nil, fixture()},
+		{"azure-empty.golden", "azure", nil, empty()},
+		{"markdown.golden", "markdown", nil, fixture()},
+		{"markdown-empty.golden", "markdown", nil, empty()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
@@ -130,19 +160,11 @@ func TestJSONContract(t *testing.T) {
 
 func TestParseFormat(t *testing.T) {
 	for _, f := range Formats() {
-		_, err := ParseFormat(string(f))
-		switch f {
-		case FormatText, FormatJSON:
-			if err != nil {
-				t.Errorf("ParseFormat(%s): %v", f, err)
-			}
-		default:
-			if !errors.Is(err, ErrNotImplemented) {
-				t.Errorf("ParseFormat(%s) = %v, want ErrNotImplemented", f, err)
-			}
-			if _, err := New(string(f)); !errors.Is(err, ErrNotImplemented) {
-				t.Errorf("New(%s) = %v, want ErrNotImplemented", f, err)
-			}
+		if _, err := ParseFormat(string(f)); err != nil {
+			t.Errorf("ParseFormat(%s): %v", f, err)
+		}
+		if w, err := New(string(f)); err != nil || w == nil {
+			t.Errorf("New(%s) = %v, %v", f, w, err)
 		}
 	}
 	_, err := ParseFormat("xml")

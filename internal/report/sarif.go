@@ -1,0 +1,274 @@
+package report
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/gitops-lint/gitops-lint/internal/finding"
+)
+
+// SARIF constants: the version code scanning ingests and its schema.
+const (
+	sarifVersion = "2.1.0"
+	sarifSchema  = "https://json.schemastore.org/sarif-2.1.0.json"
+	// sarifSrcRoot is the base of every artifactLocation.uri: the linted
+	// repository, whose relative paths the findings hold.
+	sarifSrcRoot = "%SRCROOT%"
+	// sarifFingerprint names our partialFingerprints entry; the version
+	// suffix changes only if the hashed fields ever change.
+	sarifFingerprint = "gitopsLint/v1"
+	informationURI   = "https://github.com/gitops-lint/gitops-lint"
+)
+
+type sarifLog struct {
+	Schema  string     `json:"$schema"`
+	Version string     `json:"version"`
+	Runs    []sarifRun `json:"runs"`
+}
+
+type sarifRun struct {
+	Tool               sarifTool                 `json:"tool"`
+	OriginalURIBaseIDs map[string]sarifArtifact  `json:"originalUriBaseIds,omitempty"`
+	Results            []sarifResult             `json:"results"`
+	Properties         map[string]map[string]any `json:"properties,omitempty"`
+}
+
+type sarifTool struct {
+	Driver sarifDriver `json:"driver"`
+}
+
+type sarifDriver struct {
+	Name           string      `json:"name"`
+	Version        string      `json:"version,omitempty"`
+	InformationURI string      `json:"informationUri"`
+	Rules          []sarifRule `json:"rules"`
+}
+
+type sarifRule struct {
+	ID                   string         `json:"id"`
+	ShortDescription     *sarifText     `json:"shortDescription,omitempty"`
+	FullDescription      *sarifText     `json:"fullDescription,omitempty"`
+	Help                 *sarifHelp     `json:"help,omitempty"`
+	DefaultConfiguration sarifConfig    `json:"defaultConfiguration"`
+	Properties           sarifRuleProps `json:"properties"`
+}
+
+type sarifText struct {
+	Text string `json:"text"`
+}
+
+type sarifHelp struct {
+	Text     string `json:"text"`
+	Markdown string `json:"markdown,omitempty"`
+}
+
+type sarifConfig struct {
+	Level string `json:"level"`
+}
+
+type sarifRuleProps struct {
+	Tags []string `json:"tags"`
+}
+
+type sarifResult struct {
+	RuleID              string            `json:"ruleId"`
+	RuleIndex           int               `json:"ruleIndex"`
+	Level               string            `json:"level"`
+	Message             sarifText         `json:"message"`
+	Locations           []sarifLocation   `json:"locations,omitempty"`
+	PartialFingerprints map[string]string `json:"partialFingerprints"`
+	Properties          map[string]any    `json:"properties,omitempty"`
+}
+
+type sarifLocation struct {
+	PhysicalLocation sarifPhysical `json:"physicalLocation"`
+}
+
+type sarifPhysical struct {
+	ArtifactLocation sarifArtifact `json:"artifactLocation"`
+	Region           *sarifRegion  `json:"region,omitempty"`
+}
+
+type sarifArtifact struct {
+	URI       string     `json:"uri,omitempty"`
+	URIBaseID string     `json:"uriBaseId,omitempty"`
+	Desc      *sarifText `json:"description,omitempty"`
+}
+
+type sarifRegion struct {
+	StartLine   int `json:"startLine"`
+	StartColumn int `json:"startColumn,omitempty"`
+}
+
+type sarifWriter struct{}
+
+// Write prints one SARIF 2.1.0 log with one run: rules[] from the rule
+// metadata (those the findings name, at least), one result per finding.
+func (sarifWriter) Write(w io.Writer, r *Report) error {
+	rules := sarifRules(r)
+	index := make(map[string]int, len(rules))
+	for i, rule := range rules {
+		index[rule.ID] = i
+	}
+	results := make([]sarifResult, 0, len(r.Findings))
+	for _, f := range r.Findings {
+		res := sarifResult{
+			RuleID:              f.Rule,
+			RuleIndex:           index[f.Rule],
+			Level:               sarifLevel(f.Severity),
+			Message:             sarifText{Text: f.Message},
+			PartialFingerprints: map[string]string{sarifFingerprint: Fingerprint(f)},
+		}
+		if f.File != "" {
+			loc := sarifLocation{PhysicalLocation: sarifPhysical{
+				ArtifactLocation: sarifArtifact{URI: sarifURI(f.File), URIBaseID: sarifSrcRoot},
+			}}
+			if f.Line > 0 {
+				loc.PhysicalLocation.Region = &sarifRegion{StartLine: f.Line, StartColumn: f.Column}
+			}
+			res.Locations = []sarifLocation{loc}
+		}
+		props := map[string]any{}
+		if f.Environment != "" {
+			props["environment"] = f.Environment
+		}
+		if f.Kustomization != "" {
+			props["kustomization"] = f.Kustomization
+		}
+		if f.Object != nil {
+			props["object"] = f.Object
+		}
+		if len(props) > 0 {
+			res.Properties = props
+		}
+		results = append(results, res)
+	}
+	log := sarifLog{
+		Schema:  sarifSchema,
+		Version: sarifVersion,
+		Runs: []sarifRun{{
+			Tool: sarifTool{Driver: sarifDriver{
+				Name:           r.Tool.Name,
+				Version:        r.Tool.Version,
+				InformationURI: informationURI,
+				Rules:          rules,
+			}},
+			OriginalURIBaseIDs: map[string]sarifArtifact{
+				sarifSrcRoot: {Desc: &sarifText{Text: "The root of the linted repository."}},
+			},
+			Results: results,
+			Properties: map[string]map[string]any{
+				"summary": {
+					"environments":   r.Summary.Environments,
+					"kustomizations": r.Summary.Kustomizations,
+					"objects":        r.Summary.Objects,
+					"errors":         r.Summary.Errors,
+					"warnings":       r.Summary.Warnings,
+					"infos":          r.Summary.Infos,
+					"suppressed":     r.Summary.Suppressed,
+				},
+			},
+		}},
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(log); err != nil {
+		return fmt.Errorf("write sarif report: %w", err)
+	}
+	return nil
+}
+
+// sarifRules is Report.Rules plus any rule a finding names that it lacks
+// (from the built-in table, else with the finding's severity), sorted by id.
+func sarifRules(r *Report) []sarifRule {
+	byID := map[string]finding.Rule{}
+	for _, rule := range r.Rules {
+		if _, ok := byID[rule.ID]; !ok {
+			byID[rule.ID] = rule
+		}
+	}
+	for _, f := range r.Findings {
+		if _, ok := byID[f.Rule]; ok {
+			continue
+		}
+		rule, ok := finding.Lookup(f.Rule)
+		if !ok {
+			rule = finding.Rule{ID: f.Rule, Severity: f.Severity}
+		}
+		byID[f.Rule] = rule
+	}
+	out := make([]sarifRule, 0, len(byID))
+	for _, rule := range byID {
+		sr := sarifRule{
+			ID:                   rule.ID,
+			DefaultConfiguration: sarifConfig{Level: sarifLevel(rule.Severity)},
+			Properties:           sarifRuleProps{Tags: []string{"gitops", ruleCategory(rule.ID)}},
+		}
+		if rule.Help != "" {
+			sr.ShortDescription = &sarifText{Text: firstSentence(rule.Help)}
+			sr.FullDescription = &sarifText{Text: rule.Help}
+			sr.Help = &sarifHelp{Text: rule.Help, Markdown: rule.Help}
+			if rule.Remediation != "" {
+				sr.Help.Text += "\n\nHow to fix: " + rule.Remediation
+				sr.Help.Markdown += "\n\n**How to fix:** " + rule.Remediation
+			}
+		}
+		out = append(out, sr)
+	}
+	slices.SortFunc(out, func(a, b sarifRule) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}
+
+// sarifLevel maps a severity to a SARIF level (info is a "note").
+func sarifLevel(s finding.Severity) string {
+	switch s {
+	case finding.Error:
+		return "error"
+	case finding.Warning:
+		return "warning"
+	}
+	return "note"
+}
+
+// sarifURI escapes a repo-relative '/'-separated path as a relative URI
+// reference (spaces, '%', '#' and a colon in the first segment included).
+func sarifURI(file string) string {
+	return (&url.URL{Path: file}).String()
+}
+
+// ruleCategory is the part of a rule id before its first '/'.
+func ruleCategory(id string) string {
+	cat, _, _ := strings.Cut(id, "/")
+	return cat
+}
+
+func firstSentence(s string) string {
+	if i := strings.Index(s, ". "); i >= 0 {
+		return s[:i+1]
+	}
+	return s
+}
+
+// Fingerprint identifies a finding across runs, for code scanning to track
+// an alert: a hash of what it is about (rule, file, object, environment,
+// message), never its line, so it survives edits above it.
+func Fingerprint(f finding.Finding) string {
+	obj := ""
+	if f.Object != nil {
+		obj = f.Object.APIVersion + "|" + f.Object.String()
+	}
+	h := sha256.New()
+	for _, part := range []string{f.Rule, f.File, obj, f.Environment, f.Message} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
