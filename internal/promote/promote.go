@@ -6,7 +6,6 @@
 package promote
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -74,18 +73,15 @@ func DeriveChain(envs []*render.Environment) []string {
 // gitCmd runs a read-only git command in dir (no optional locks, so not even
 // the index is refreshed).
 func gitCmd(ctx context.Context, dir string, args ...string) (string, int, error) {
-	cmd := exec.CommandContext(ctx, "git", append([]string{"--no-optional-locks", "-C", dir}, args...)...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
+	out, err := git(ctx, dir, args...)
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
-		return strings.TrimSpace(out.String()), ee.ExitCode(), fmt.Errorf("git %s: %s", strings.Join(args, " "), strings.TrimSpace(errb.String()))
+		return strings.TrimSpace(string(out)), ee.ExitCode(), err
 	}
 	if err != nil {
-		return "", -1, fmt.Errorf("run git: %w", err)
+		return "", -1, err
 	}
-	return strings.TrimSpace(out.String()), 0, nil
+	return strings.TrimSpace(string(out)), 0, nil
 }
 
 // Resolve finds a branch as a local head or, as CI checkouts often have

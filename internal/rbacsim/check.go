@@ -29,18 +29,23 @@ type Checker struct {
 	fluxCRDs  []map[string]any
 }
 
-// fluxReconcilerBinding is the ClusterRoleBinding every Flux installation
-// (flux bootstrap, flux install, the Flux Operator) creates for its
-// reconcilers.
-var fluxReconcilerBinding = map[string]any{
-	"apiVersion": "rbac.authorization.k8s.io/v1",
-	"kind":       "ClusterRoleBinding",
-	"metadata":   map[string]any{"name": "cluster-reconciler-flux-system"},
-	"roleRef":    map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
-	"subjects": []any{
-		map[string]any{"kind": "ServiceAccount", "name": "kustomize-controller", "namespace": "flux-system"},
-		map[string]any{"kind": "ServiceAccount", "name": "helm-controller", "namespace": "flux-system"},
-	},
+// FluxReconcilerBinding returns the ClusterRoleBinding every Flux
+// installation (flux bootstrap, flux install, the Flux Operator) creates for
+// its reconcilers, which the simulation assumes when an environment does not
+// render Flux's install itself.
+func FluxReconcilerBinding() map[string]any { return fluxReconcilerBinding() }
+
+func fluxReconcilerBinding() map[string]any {
+	return map[string]any{
+		"apiVersion": "rbac.authorization.k8s.io/v1",
+		"kind":       "ClusterRoleBinding",
+		"metadata":   map[string]any{"name": "cluster-reconciler-flux-system"},
+		"roleRef":    map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+		"subjects": []any{
+			map[string]any{"kind": "ServiceAccount", "name": "kustomize-controller", "namespace": "flux-system"},
+			map[string]any{"kind": "ServiceAccount", "name": "helm-controller", "namespace": "flux-system"},
+		},
+	}
 }
 
 // Options of the RBAC simulation.
@@ -124,7 +129,7 @@ func (c *Checker) envState(e *render.Environment) *env {
 		// The environment does not render Flux's own install (a placeholder
 		// gotk-components.yaml, or the Flux Operator installs it): assume
 		// what every Flux install binds, cluster-admin for its reconcilers.
-		_ = st.world.Add(fluxReconcilerBinding)
+		_ = st.world.Add(fluxReconcilerBinding())
 	}
 	st.world.Aggregate()
 	return st

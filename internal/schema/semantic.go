@@ -47,7 +47,7 @@ func Semantic(obj map[string]any, builtin bool) []Problem {
 	}
 	if pod, path := podSpec(obj); pod != nil {
 		checkPod(pod, path, add)
-		if tmd, ok := nestedMapAt(obj, path[:len(path)-1]...); ok && len(path) > 1 {
+		if tmd, ok := nestedMap(obj, path[:len(path)-1]...); ok && len(path) > 1 {
 			if m, ok := tmd["metadata"].(map[string]any); ok {
 				checkMeta(m, append(append([]string(nil), path[:len(path)-1]...), "metadata"), add)
 			}
@@ -122,7 +122,7 @@ func podSpec(obj map[string]any) (map[string]any, []string) {
 	default:
 		return nil, nil
 	}
-	m, ok := nestedMapAt(obj, path...)
+	m, ok := nestedMap(obj, path...)
 	if !ok {
 		return nil, nil
 	}
@@ -154,7 +154,7 @@ func checkPod(pod map[string]any, path []string, add func([]string, string)) {
 // checkSelector requires a workload's selector to select its own pod
 // template, as the apps validation does.
 func checkSelector(obj map[string]any, add func([]string, string)) {
-	selM, ok := nestedMapAt(obj, "spec", "selector")
+	selM, ok := nestedMap(obj, "spec", "selector")
 	if !ok {
 		return
 	}
@@ -185,7 +185,7 @@ func checkSelector(obj map[string]any, add func([]string, string)) {
 		return
 	}
 	tl := map[string]string{}
-	if m, ok := nestedMapAt(obj, "spec", "template", "metadata", "labels"); ok {
+	if m, ok := nestedMap(obj, "spec", "template", "metadata", "labels"); ok {
 		for k, v := range m {
 			tl[k], _ = v.(string)
 		}
@@ -195,20 +195,8 @@ func checkSelector(obj map[string]any, add func([]string, string)) {
 	}
 }
 
-func nestedMapAt(m map[string]any, keys ...string) (map[string]any, bool) {
-	cur := m
-	for _, k := range keys {
-		next, ok := cur[k].(map[string]any)
-		if !ok {
-			return nil, false
-		}
-		cur = next
-	}
-	return cur, true
-}
-
 func nestedList(m map[string]any, keys ...string) ([]any, bool) {
-	parent, ok := nestedMapAt(m, keys[:len(keys)-1]...)
+	parent, ok := nestedMap(m, keys[:len(keys)-1]...)
 	if !ok {
 		return nil, false
 	}

@@ -1,22 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
-	utiljson "k8s.io/apimachinery/pkg/util/json"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-
 	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/objects"
 	"github.com/gitops-lint/gitops-lint/internal/rbacsim"
 	"github.com/gitops-lint/gitops-lint/internal/render"
 	"github.com/gitops-lint/gitops-lint/internal/schema"
@@ -126,16 +121,7 @@ func nsObj(name string) map[string]any {
 	return map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": name}}
 }
 
-var fluxReconciler = map[string]any{
-	"apiVersion": "rbac.authorization.k8s.io/v1",
-	"kind":       "ClusterRoleBinding",
-	"metadata":   map[string]any{"name": "cluster-reconciler-flux-system"},
-	"roleRef":    map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
-	"subjects": []any{
-		map[string]any{"kind": "ServiceAccount", "name": "kustomize-controller", "namespace": "flux-system"},
-		map[string]any{"kind": "ServiceAccount", "name": "helm-controller", "namespace": "flux-system"},
-	},
-}
+var fluxReconciler = rbacsim.FluxReconcilerBinding()
 
 // applyAdmin applies obj for real as admin.
 func (r *Replayer) applyAdmin(ctx context.Context, obj map[string]any) error {
@@ -669,24 +655,7 @@ func (r *Replayer) syncRBAC(ctx context.Context) error {
 	return fmt.Errorf("RBAC sentinel %s not visible after 30s", res)
 }
 
-func decodeStream(data []byte) ([]map[string]any, error) {
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
-	var out []map[string]any
-	for {
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			if errors.Is(err, io.EOF) {
-				return out, nil
-			}
-			return nil, err
-		}
-		var m map[string]any
-		if len(raw) == 0 || utiljson.Unmarshal(raw, &m) != nil || m == nil {
-			continue
-		}
-		out = append(out, m)
-	}
-}
+func decodeStream(data []byte) ([]map[string]any, error) { return objects.Decode(data) }
 
 // repos lists the repositories to replay: the platform fixture, the RBAC
 // fixture of the CLI tests, the oracle's own schema probes and, when
