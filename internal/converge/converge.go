@@ -162,6 +162,7 @@ func checkEnv(x *render.Index, env *render.Environment) []finding.Finding {
 		out = append(out, nodeFinding(env, first, finding.RuleDependsOnCycle, fieldLine(first, "spec", "dependsOn"),
 			fmt.Sprintf("dependsOn forms a cycle, so none of these %ss ever reconciles: %s", first.kind, strings.Join(names, " → "))))
 	}
+	out = append(out, order(env, byID)...)
 	// flux/source-not-found
 	for _, k := range env.Kustomizations {
 		if k.Parent == "" {
@@ -321,4 +322,104 @@ func cycles(nodes []*node, byID map[string]*node) [][]*node {
 		}
 	}
 	return out
+}
+
+// order simulates a bootstrap on an empty cluster: an object can be applied
+// only when the CRD of its kind and its Namespace exist, that is when they
+// are applied by the same Kustomization (Flux applies CRDs and Namespaces
+// first), by an ancestor (which created this Kustomization after applying
+// them), or by a Kustomization it depends on, transitively. CRDs and
+// Namespaces that no Kustomization of the environment applies (installed by
+// a HelmRelease, or outside git) are not judged.
+func order(env *render.Environment, byID map[string]*node) []finding.Finding {
+	crdBy := map[string]*render.Kustomization{} // group/Kind → applier
+	nsBy := map[string]*render.Kustomization{}
+	ks := map[string]*render.Kustomization{}
+	for _, k := range env.Kustomizations {
+		ks[k.ID()] = k
+		for _, o := range k.Objects {
+			switch {
+			case o.Kind() == "CustomResourceDefinition" && groupOf(o.APIVersion()) == "apiextensions.k8s.io":
+				group := str(nested(o.Content, "spec", "group"))
+				kind := str(nested(o.Content, "spec", "names", "kind"))
+				if _, seen := crdBy[group+"/"+kind]; !seen {
+					crdBy[group+"/"+kind] = k
+				}
+			case o.Kind() == "Namespace" && o.APIVersion() == "v1":
+				if _, seen := nsBy[o.Name()]; !seen {
+					nsBy[o.Name()] = k
+				}
+			}
+		}
+	}
+	// ready returns the Kustomizations whose objects exist before k applies:
+	// itself, its ancestors, and what it depends on, transitively.
+	ready := func(k *render.Kustomization) map[string]bool {
+		seen := map[string]bool{}
+		var visit func(id string)
+		visit = func(id string) {
+			if seen[id] {
+				return
+			}
+			seen[id] = true
+			kk, ok := ks[id]
+			if !ok {
+				return
+			}
+			if kk.Parent != "" {
+				visit(kk.Parent)
+			}
+			if n := byID["Kustomization/"+id]; n != nil {
+				for _, d := range n.deps {
+					visit(d.ns + "/" + d.name)
+				}
+			}
+		}
+		visit(k.ID())
+		return seen
+	}
+	// Namespaces every cluster has, and the one Flux itself runs in (the
+	// entry Kustomization's), exist before anything is applied.
+	exists := map[string]bool{"default": true, "kube-system": true, "kube-public": true, "kube-node-lease": true}
+	for _, k := range env.Kustomizations {
+		if k.Parent == "" {
+			exists[k.Namespace] = true
+		}
+	}
+	var out []finding.Finding
+	for _, k := range env.Kustomizations {
+		var have map[string]bool
+		for _, o := range k.Objects {
+			gk := groupOf(o.APIVersion()) + "/" + o.Kind()
+			if p, ok := crdBy[gk]; ok && p != k {
+				if have == nil {
+					have = ready(k)
+				}
+				if !have[p.ID()] {
+					out = append(out, orderFinding(env, k, o, finding.RuleCRDOrder, p,
+						fmt.Sprintf("%s needs the CustomResourceDefinition of %s, which %s applies, but %s does not depend on it: on a fresh cluster its first reconcile fails with \"no matches for kind %q\"; add dependsOn: [{name: %s, namespace: %s}]", o.Ref(), gk, p.ID(), k.ID(), o.Kind(), p.Name, p.Namespace)))
+				}
+			}
+			ns := o.Namespace()
+			if p, ok := nsBy[ns]; ok && ns != "" && !exists[ns] && p != k {
+				if have == nil {
+					have = ready(k)
+				}
+				if !have[p.ID()] {
+					out = append(out, orderFinding(env, k, o, finding.RuleNamespaceOrder, p,
+						fmt.Sprintf("%s goes into namespace %s, which only %s creates, but %s does not depend on it: on a fresh cluster its first reconcile fails with \"namespaces %q not found\"; add dependsOn: [{name: %s, namespace: %s}]", o.Ref(), ns, p.ID(), k.ID(), ns, p.Name, p.Namespace)))
+				}
+			}
+		}
+	}
+	return out
+}
+
+func orderFinding(env *render.Environment, k *render.Kustomization, o *render.Object, rule string, _ *render.Kustomization, msg string) finding.Finding {
+	f := finding.Finding{Rule: rule, Severity: finding.Error, Message: msg, File: o.File, Line: o.Line, Column: col(o.File),
+		Environment: env.Name, Kustomization: k.ID(), Object: o.Ref()}
+	if o.File == "" {
+		f.Line = 0
+	}
+	return f
 }
