@@ -163,6 +163,7 @@ func checkEnv(x *render.Index, env *render.Environment) []finding.Finding {
 			fmt.Sprintf("dependsOn forms a cycle, so none of these %ss ever reconciles: %s", first.kind, strings.Join(names, " → "))))
 	}
 	out = append(out, order(env, byID)...)
+	out = append(out, sealedScope(x, env)...)
 	// flux/source-not-found
 	for _, k := range env.Kustomizations {
 		if k.Parent == "" {
