@@ -150,6 +150,7 @@ type flagValues struct {
 	namespaces    []string
 	allNamespaces bool
 	promotion     string
+	graph         string
 }
 
 // addCommonFlags declares the flags that decide what is rendered.

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/gitops-lint/gitops-lint/internal/converge"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"github.com/gitops-lint/gitops-lint/internal/rbacsim"
 	"github.com/gitops-lint/gitops-lint/internal/render"
@@ -37,6 +38,8 @@ them.`,
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&fv.kustomization, flagKustomization, "", "print only the objects of the Flux Kustomization `NAMESPACE/NAME`")
+	fs.StringVar(&fv.graph, "graph", "", "print the dependsOn graph of each environment instead of the objects: text (the default for a bare --graph) or dot, with the longest chain and the time to converge")
+	fs.Lookup("graph").NoOptDefVal = "text"
 	addCommonFlags(fs, fv)
 	fs.SortFlags = false
 	return cmd
@@ -54,6 +57,22 @@ func (a *app) render(cmd *cobra.Command, fv *flagValues, args []string) error {
 		return err
 	}
 
+	if fv.graph != "" {
+		if fv.graph != "text" && fv.graph != "dot" {
+			return finding.Usagef("--graph: want text or dot, got %q", fv.graph)
+		}
+		for _, env := range res.Environments {
+			g := converge.BuildGraph(env)
+			write := g.WriteText
+			if fv.graph == "dot" {
+				write = g.WriteDOT
+			}
+			if err := write(a.stdout); err != nil {
+				return fmt.Errorf("write graph: %w", err)
+			}
+		}
+		return nil
+	}
 	var (
 		out     bytes.Buffer
 		matched bool
