@@ -14,6 +14,11 @@ import (
 	"github.com/gitops-lint/gitops-lint/internal/render"
 )
 
+// ProvidesCRDsAnnotation on a HelmRelease lists the kinds its chart's CRDs
+// define ("group/Kind", comma-separated), so that the fresh-cluster order
+// check knows the Kustomization applying the HelmRelease provides them.
+const ProvidesCRDsAnnotation = "gitops-lint.io/provides-crds"
+
 // Checker runs the convergence checks.
 type Checker struct{}
 
@@ -345,6 +350,17 @@ func order(env *render.Environment, byID map[string]*node) []finding.Finding {
 				kind := str(nested(o.Content, "spec", "names", "kind"))
 				if _, seen := crdBy[group+"/"+kind]; !seen {
 					crdBy[group+"/"+kind] = k
+				}
+			case o.Kind() == "HelmRelease" && groupOf(o.APIVersion()) == "helm.toolkit.fluxcd.io":
+				// What a chart installs is not knowable offline; a
+				// HelmRelease may declare the CRDs it provides.
+				ann, _ := nested(o.Content, "metadata", "annotations").(map[string]any)
+				for _, gk := range strings.Split(str(ann[ProvidesCRDsAnnotation]), ",") {
+					if gk = strings.TrimSpace(gk); gk != "" {
+						if _, seen := crdBy[gk]; !seen {
+							crdBy[gk] = k
+						}
+					}
 				}
 			case o.Kind() == "Namespace" && o.APIVersion() == "v1":
 				if _, seen := nsBy[o.Name()]; !seen {
