@@ -182,6 +182,15 @@ func checkEnv(x *render.Index, env *render.Environment) []finding.Finding {
 			out = append(out, nodeFinding(env, n, finding.RuleSourceNotFound, fieldLine(n, "spec", "sourceRef"),
 				fmt.Sprintf("sourceRef %s is not created by any Kustomization of this environment: on a fresh cluster this Kustomization fails with \"source not found\"", src)))
 		}
+		for _, field := range [][]string{{"decryption", "secretRef"}, {"kubeConfig", "secretRef"}} {
+			name := str(nested(k.Spec, append(field, "name")...))
+			if name == "" || objects["Secret/"+k.Namespace+"/"+name] {
+				continue
+			}
+			n := byID["Kustomization/"+k.Namespace+"/"+k.Name]
+			out = append(out, nodeFinding(env, n, finding.RuleSourceNotFound, fieldLine(n, append([]string{"spec"}, field...)...),
+				fmt.Sprintf("spec.%s names Secret %s/%s, which no Kustomization of this environment creates: on a fresh cluster the Kustomization fails until something outside git creates it", strings.Join(field, "."), k.Namespace, name)))
+		}
 		refs, _ := nested(map[string]any{"spec": k.Spec}, "spec", "postBuild", "substituteFrom").([]any)
 		for i, r := range refs {
 			rm, _ := r.(map[string]any)
