@@ -480,12 +480,23 @@ func resolveOutput(in inputs, opts *Options) error {
 	case in.file.Has(config.KeyFormat):
 		specs, o, base = in.file.Format, origin{file: in.file, key: config.KeyFormat}, in.file.Dir
 	}
-	if len(specs) == 0 {
+	defaulted := len(specs) == 0
+	if defaulted {
 		specs = []string{string(report.FormatText)}
 	}
 	formats, err := parseFormats(specs, base)
 	if err != nil {
 		return o.errorf("%v", err)
+	}
+	// In CI with no --format: text plus the platform's annotations, both
+	// on stdout (the runner reads annotation lines from the log).
+	if defaulted {
+		switch {
+		case in.env["GITHUB_ACTIONS"] == "true":
+			formats = append(formats, FormatSpec{Format: report.FormatGitHub})
+		case strings.EqualFold(in.env["TF_BUILD"], "true"):
+			formats = append(formats, FormatSpec{Format: report.FormatAzure})
+		}
 	}
 	opts.Formats = formats
 	return nil

@@ -74,6 +74,36 @@ environments:
 			},
 		},
 		{
+			name: "GitHub Actions adds annotations to the default text",
+			env:  map[string]string{"GITHUB_ACTIONS": "true"},
+			check: func(t *testing.T, o Options) {
+				want := []FormatSpec{{Format: report.FormatText}, {Format: report.FormatGitHub}}
+				if !reflect.DeepEqual(o.Formats, want) {
+					t.Errorf("formats %+v, want %+v", o.Formats, want)
+				}
+			},
+		},
+		{
+			name: "Azure Pipelines adds logging commands to the default text",
+			env:  map[string]string{"TF_BUILD": "True"},
+			check: func(t *testing.T, o Options) {
+				want := []FormatSpec{{Format: report.FormatText}, {Format: report.FormatAzure}}
+				if !reflect.DeepEqual(o.Formats, want) {
+					t.Errorf("formats %+v, want %+v", o.Formats, want)
+				}
+			},
+		},
+		{
+			name:  "an explicit format is kept as is in CI",
+			env:   map[string]string{"GITHUB_ACTIONS": "true"},
+			flags: flagValues{formats: []string{"json"}}, set: set(flagFormat),
+			check: func(t *testing.T, o Options) {
+				if want := []FormatSpec{{Format: report.FormatJSON}}; !reflect.DeepEqual(o.Formats, want) {
+					t.Errorf("formats %+v, want %+v", o.Formats, want)
+				}
+			},
+		},
+		{
 			name: "file over default",
 			file: file,
 			check: func(t *testing.T, o Options) {
