@@ -162,6 +162,7 @@ like "gitops-lint lint PATH".
 		newRulesCommand(a),
 		newCanICommand(a),
 		newPolicyCommand(a),
+		newConfigCommand(a),
 		newVersionCommand(a),
 	)
 	return root

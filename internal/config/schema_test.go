@@ -1,0 +1,77 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"sigs.k8s.io/yaml"
+)
+
+// TestSchemaMatchesParser keeps docs/config.schema.json and Parse in step:
+// every sample either passes both or fails both.
+func TestSchemaMatchesParser(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "docs", "config.schema.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(string(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("config.schema.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile("config.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, yaml string
+		valid      bool
+	}{
+		{"every key", `format: [text, json=out/report.json]
+failOn: warning
+environments:
+  - {name: dev, path: clusters/dev, branch: dev}
+sources: {flux-system/apps: ../apps}
+platform: ../platform
+workers: 4
+kubernetesVersion: "1.36"
+crdDirs: [crds]
+rbacDirs: [rbac]
+promotion: dev,test,main
+rules:
+  policy/image-pinned: {severity: info}
+  schema/unknown-kind: {disabled: true}
+  policy/no-loadbalancer: {params: {allowedLoadBalancerNamespaces: [ingress]}}
+ignore:
+  - {rule: policy/resource-requests, path: "legacy/**", reason: old}
+`, true},
+		{"format as a string", "format: json\n", true},
+		{"unknown key", "fialOn: warning\n", false},
+		{"bad failOn", "failOn: sometimes\n", false},
+		{"bad severity", "rules:\n  policy/x: {severity: loud}\n", false},
+		{"negative workers", "workers: -1\n", false},
+		{"environment without path", "environments:\n  - {name: dev}\n", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, perr := Parse("/repo/.gitops-lint.yaml", "/repo", []byte(tc.yaml))
+			j, err := yaml.YAMLToJSON([]byte(tc.yaml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			inst, err := jsonschema.UnmarshalJSON(strings.NewReader(string(j)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			serr := sch.Validate(inst)
+			if (perr == nil) != tc.valid || (serr == nil) != tc.valid {
+				t.Errorf("valid=%v: Parse error %v, schema error %v", tc.valid, perr, serr)
+			}
+		})
+	}
+}
