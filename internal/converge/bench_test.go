@@ -2,20 +2,16 @@ package converge
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/gitops-lint/gitops-lint/internal/render"
+	"github.com/gitops-lint/gitops-lint/internal/testutil"
 )
 
 // BenchmarkConvergeOnedr0p measures the convergence checks on the largest
 // corpus repository (render excluded).
 func BenchmarkConvergeOnedr0p(b *testing.B) {
-	root := filepath.Join("..", "..", "..", "shared", "corpus", "onedr0p-home-ops")
-	if _, err := os.Stat(root); err != nil {
-		b.Skip("shared corpus absent")
-	}
+	root := testutil.Corpus(b, "onedr0p-home-ops")
 	res, err := render.Render(context.Background(), render.Options{Root: root})
 	if err != nil {
 		b.Fatal(err)

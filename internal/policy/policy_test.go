@@ -13,6 +13,7 @@ import (
 
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"github.com/gitops-lint/gitops-lint/internal/render"
+	"github.com/gitops-lint/gitops-lint/internal/testutil"
 	"github.com/gitops-lint/gitops-lint/policies"
 )
 
@@ -206,10 +207,7 @@ spec:
 }
 
 func BenchmarkPolicyOnedr0p(b *testing.B) {
-	root := filepath.Join("..", "..", "..", "shared", "corpus", "onedr0p-home-ops")
-	if _, err := os.Stat(root); err != nil {
-		b.Skip("shared corpus absent")
-	}
+	root := testutil.Corpus(b, "onedr0p-home-ops")
 	res, err := render.Render(context.Background(), render.Options{Root: root})
 	if err != nil {
 		b.Fatal(err)

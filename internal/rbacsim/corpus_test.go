@@ -12,14 +12,7 @@ import (
 	"github.com/gitops-lint/gitops-lint/internal/testutil"
 )
 
-func corpus(t testing.TB, repo string) string {
-	t.Helper()
-	p := filepath.Join("..", "..", "..", "shared", "corpus", repo)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("%s not found: the shared corpus is only present in the development workspace and CI", p)
-	}
-	return p
-}
+func corpus(t testing.TB, repo string) string { return testutil.Corpus(t, repo) }
 
 func rbacFindings(t *testing.T, tenant string) []finding.Finding {
 	t.Helper()

@@ -2,23 +2,15 @@ package schema
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"github.com/gitops-lint/gitops-lint/internal/render"
+	"github.com/gitops-lint/gitops-lint/internal/testutil"
 )
 
-func corpus(t testing.TB, repo string) string {
-	t.Helper()
-	p := filepath.Join("..", "..", "..", "shared", "corpus", repo)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("%s not found: the shared corpus is only present in the development workspace and CI", p)
-	}
-	return p
-}
+func corpus(t testing.TB, repo string) string { return testutil.Corpus(t, repo) }
 
 func renderCorpus(t testing.TB, repo string, sources map[string]string) *render.Result {
 	t.Helper()

@@ -356,3 +356,16 @@ func hashFile(path string) (string, error) {
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
+
+// Corpus returns ../shared/corpus/REPO (relative to the module root),
+// skipping the test where the shared corpus is absent, as in a user's fresh
+// clone.
+func Corpus(t TB, repo string) string {
+	t.Helper()
+	root := filepath.Dir(filepath.Dir(FixturePath(t, ".")))
+	p := filepath.Join(filepath.Dir(root), "shared", "corpus", repo)
+	if _, err := os.Stat(p); err != nil {
+		t.Skip("shared corpus absent (" + p + "): it is only present in the development workspace and CI")
+	}
+	return p
+}
