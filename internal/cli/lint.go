@@ -188,6 +188,9 @@ func (a *app) lint(cmd *cobra.Command, fv *flagValues, args []string) error {
 	}
 
 	all, suppressed := finding.Apply(append(slices.Clone(res.Findings), checked...), opts.Rules, opts.Ignore, ignoreAnnotations(res))
+	if opts.Shards > 1 {
+		all = slices.DeleteFunc(all, func(f finding.Finding) bool { return finding.ShardOf(f, opts.Shards) != opts.Shard })
+	}
 	findings := finding.Sort(all)
 	summary := summarize(res, findings, time.Since(start))
 	summary.Suppressed = suppressed

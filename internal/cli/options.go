@@ -37,6 +37,7 @@ const (
 	flagNamespace     = "namespace"
 	flagAllNamespaces = "all-namespaces"
 	flagPromotion     = "promotion"
+	flagShard         = "shard"
 )
 
 // envPrefix starts the environment variable of every flag.
@@ -89,6 +90,9 @@ type Options struct {
 	// where it came from.
 	Promotion     []string
 	PromotionFrom string
+	// Shard and Shards select this run's share of the Flux Kustomizations
+	// (--shard I/N); 0 means unsharded.
+	Shard, Shards int
 	// Rules and Ignore come from the config file.
 	Rules  map[string]finding.RuleSetting
 	Ignore []finding.IgnoreEntry
@@ -151,6 +155,7 @@ type flagValues struct {
 	allNamespaces bool
 	promotion     string
 	graph         string
+	shard         string
 }
 
 // addCommonFlags declares the flags that decide what is rendered.
@@ -172,6 +177,7 @@ func addLintFlags(fs *pflag.FlagSet, fv *flagValues) {
 	fs.StringArrayVar(&fv.crdDirs, flagCRDDir, nil, "also read CustomResourceDefinitions from `DIR`; repeatable")
 	fs.StringArrayVar(&fv.policyDirs, flagPolicy, nil, "also run the Rego policies in `DIR` (conftest conventions: package main, deny/violation/warn rules); repeatable")
 	fs.BoolVar(&fv.noBuiltin, flagNoBuiltin, false, "do not run the built-in policy library")
+	fs.StringVar(&fv.shard, flagShard, "", "report only shard `I/N` of the Flux Kustomizations (deterministic; the union of the N shards is the unsharded report), for CI matrices")
 	fs.StringVar(&fv.promotion, flagPromotion, "", "the branch chain `A,B,C`, upstream first (e.g. dev,test,main): each later branch must be fast-forwardable from the one before (default: from promotion: in the config, else derived from the environments' branches)")
 	fs.StringArrayVar(&fv.namespaces, flagNamespace, nil, "run the rules of the Rego package `PKG` of --policy directories (default main); repeatable")
 	fs.BoolVar(&fv.allNamespaces, flagAllNamespaces, false, "run the rules of every Rego package of --policy directories")
@@ -421,6 +427,17 @@ func resolveOutput(in inputs, opts *Options) error {
 		opts.PolicyDirs = slices.Clone(in.flags.policyDirs)
 	case ok:
 		opts.PolicyDirs = envList(v)
+	}
+	shard := in.flags.shard
+	if !in.set[flagShard] {
+		shard, _ = in.lookupEnv(flagShard)
+	}
+	if shard != "" {
+		var i, n int
+		if _, err := fmt.Sscanf(shard, "%d/%d", &i, &n); err != nil || n < 1 || i < 1 || i > n {
+			return origin{flag: flagShard}.errorf("want I/N with 1 <= I <= N, got %q", shard)
+		}
+		opts.Shard, opts.Shards = i, n
 	}
 	switch v, ok := in.lookupEnv(flagPromotion); {
 	case in.set[flagPromotion]:

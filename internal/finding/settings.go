@@ -1,6 +1,7 @@
 package finding
 
 import (
+	"hash/fnv"
 	"path"
 	"strings"
 )
@@ -111,4 +112,16 @@ func matchSegments(g, s []string) bool {
 		g, s = g[1:], s[1:]
 	}
 	return len(s) == 0
+}
+
+// ShardOf assigns a finding to one of n shards (1-based): by environment and
+// Kustomization, so that a Kustomization's findings stay together; findings
+// of no Kustomization (YAML syntax, promotion) go to shard 1.
+func ShardOf(f Finding, n int) int {
+	if f.Kustomization == "" || n <= 1 {
+		return 1
+	}
+	h := fnv.New32a()
+	h.Write([]byte(f.Environment + "\x00" + f.Kustomization))
+	return int(h.Sum32()%uint32(n)) + 1
 }
