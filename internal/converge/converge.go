@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/objects"
 	"github.com/gitops-lint/gitops-lint/internal/render"
 )
 
@@ -54,25 +55,6 @@ func (Checker) Check(ctx context.Context, res *render.Result) []finding.Finding 
 
 func str(v any) string { s, _ := v.(string); return s }
 
-func nested(m map[string]any, keys ...string) any {
-	var cur any = m
-	for _, k := range keys {
-		mm, ok := cur.(map[string]any)
-		if !ok {
-			return nil
-		}
-		cur = mm[k]
-	}
-	return cur
-}
-
-func groupOf(apiVersion string) string {
-	if i := strings.LastIndex(apiVersion, "/"); i >= 0 {
-		return apiVersion[:i]
-	}
-	return ""
-}
-
 func deps(spec map[string]any, ns string) []dep {
 	list, _ := spec["dependsOn"].([]any)
 	var out []dep
@@ -89,7 +71,7 @@ func deps(spec map[string]any, ns string) []dep {
 
 func checkEnv(x *render.Index, env *render.Environment) []finding.Finding {
 	var out []finding.Finding
-	objects := map[string]bool{} // Kind/ns/name of everything the environment creates
+	created := map[string]bool{} // Kind/ns/name of everything the environment creates
 	type applied struct {
 		k *render.Kustomization
 		o *render.Object
@@ -102,10 +84,10 @@ func checkEnv(x *render.Index, env *render.Environment) []finding.Finding {
 		nodes = append(nodes, n)
 		for _, o := range k.Objects {
 			ns := o.Namespace()
-			objects[o.Kind()+"/"+ns+"/"+o.Name()] = true
-			key := groupOf(o.APIVersion()) + "/" + o.Kind() + "/" + ns + "/" + o.Name()
+			created[o.Kind()+"/"+ns+"/"+o.Name()] = true
+			key := objects.Group(o.APIVersion()) + "/" + o.Kind() + "/" + ns + "/" + o.Name()
 			byIdentity[key] = append(byIdentity[key], applied{k, o})
-			if o.Kind() == "HelmRelease" && groupOf(o.APIVersion()) == "helm.toolkit.fluxcd.io" {
+			if o.Kind() == "HelmRelease" && objects.Group(o.APIVersion()) == "helm.toolkit.fluxcd.io" {
 				spec, _ := o.Content["spec"].(map[string]any)
 				hn := &node{kind: "HelmRelease", ns: ns, name: o.Name(), deps: deps(spec, ns), file: o.File, line: o.Line, k: k, obj: o}
 				hn.doc = x.DocAt(o.File, o.Line)
@@ -177,28 +159,28 @@ func checkEnv(x *render.Index, env *render.Environment) []finding.Finding {
 		src := k.SourceKind + "/" + k.SourceNamespace + "/" + k.SourceName
 		// A source resolved locally (the repository itself, --source, an
 		// ExternalArtifact assembled from its ArtifactGenerator) exists.
-		if !objects[src] && !k.Rendered {
+		if !created[src] && !k.Rendered {
 			n := byID["Kustomization/"+k.Namespace+"/"+k.Name]
 			out = append(out, nodeFinding(env, n, finding.RuleSourceNotFound, fieldLine(n, "spec", "sourceRef"),
 				fmt.Sprintf("sourceRef %s is not created by any Kustomization of this environment: on a fresh cluster this Kustomization fails with \"source not found\"", src)))
 		}
 		for _, field := range [][]string{{"decryption", "secretRef"}, {"kubeConfig", "secretRef"}} {
-			name := str(nested(k.Spec, append(field, "name")...))
-			if name == "" || objects["Secret/"+k.Namespace+"/"+name] {
+			name := objects.NestedString(k.Spec, append(field, "name")...)
+			if name == "" || created["Secret/"+k.Namespace+"/"+name] {
 				continue
 			}
 			n := byID["Kustomization/"+k.Namespace+"/"+k.Name]
 			out = append(out, nodeFinding(env, n, finding.RuleSourceNotFound, fieldLine(n, append([]string{"spec"}, field...)...),
 				fmt.Sprintf("spec.%s names Secret %s/%s, which no Kustomization of this environment creates: on a fresh cluster the Kustomization fails until something outside git creates it", strings.Join(field, "."), k.Namespace, name)))
 		}
-		refs, _ := nested(map[string]any{"spec": k.Spec}, "spec", "postBuild", "substituteFrom").([]any)
+		refs, _ := objects.Nested(map[string]any{"spec": k.Spec}, "spec", "postBuild", "substituteFrom").([]any)
 		for i, r := range refs {
 			rm, _ := r.(map[string]any)
 			if opt, _ := rm["optional"].(bool); opt {
 				continue
 			}
 			ref := str(rm["kind"]) + "/" + k.Namespace + "/" + str(rm["name"])
-			if objects[ref] {
+			if created[ref] {
 				continue
 			}
 			n := byID["Kustomization/"+k.Namespace+"/"+k.Name]
@@ -212,7 +194,7 @@ func checkEnv(x *render.Index, env *render.Environment) []finding.Finding {
 		}
 		spec, _ := n.obj.Content["spec"].(map[string]any)
 		var refs [][2]string // kind/ns/name, path
-		if sr, ok := nested(spec, "chart", "spec", "sourceRef").(map[string]any); ok {
+		if sr, ok := objects.Nested(spec, "chart", "spec", "sourceRef").(map[string]any); ok {
 			refs = append(refs, [2]string{str(sr["kind"]) + "/" + nsOr(str(sr["namespace"]), n.ns) + "/" + str(sr["name"]), "spec.chart.spec.sourceRef"})
 		}
 		if cr, ok := spec["chartRef"].(map[string]any); ok {
@@ -227,7 +209,7 @@ func checkEnv(x *render.Index, env *render.Environment) []finding.Finding {
 			refs = append(refs, [2]string{str(vm["kind"]) + "/" + n.ns + "/" + str(vm["name"]), fmt.Sprintf("spec.valuesFrom.%d", i)})
 		}
 		for _, r := range refs {
-			if objects[r[0]] {
+			if created[r[0]] {
 				continue
 			}
 			path := strings.Split(r[1], ".")
@@ -354,16 +336,16 @@ func order(env *render.Environment, byID map[string]*node) []finding.Finding {
 		ks[k.ID()] = k
 		for _, o := range k.Objects {
 			switch {
-			case o.Kind() == "CustomResourceDefinition" && groupOf(o.APIVersion()) == "apiextensions.k8s.io":
-				group := str(nested(o.Content, "spec", "group"))
-				kind := str(nested(o.Content, "spec", "names", "kind"))
+			case o.Kind() == "CustomResourceDefinition" && objects.Group(o.APIVersion()) == "apiextensions.k8s.io":
+				group := objects.NestedString(o.Content, "spec", "group")
+				kind := objects.NestedString(o.Content, "spec", "names", "kind")
 				if _, seen := crdBy[group+"/"+kind]; !seen {
 					crdBy[group+"/"+kind] = k
 				}
-			case o.Kind() == "HelmRelease" && groupOf(o.APIVersion()) == "helm.toolkit.fluxcd.io":
+			case o.Kind() == "HelmRelease" && objects.Group(o.APIVersion()) == "helm.toolkit.fluxcd.io":
 				// What a chart installs is not knowable offline; a
 				// HelmRelease may declare the CRDs it provides.
-				ann, _ := nested(o.Content, "metadata", "annotations").(map[string]any)
+				ann, _ := objects.Nested(o.Content, "metadata", "annotations").(map[string]any)
 				for _, gk := range strings.Split(str(ann[ProvidesCRDsAnnotation]), ",") {
 					if gk = strings.TrimSpace(gk); gk != "" {
 						if _, seen := crdBy[gk]; !seen {
@@ -416,7 +398,7 @@ func order(env *render.Environment, byID map[string]*node) []finding.Finding {
 	for _, k := range env.Kustomizations {
 		var have map[string]bool
 		for _, o := range k.Objects {
-			gk := groupOf(o.APIVersion()) + "/" + o.Kind()
+			gk := objects.Group(o.APIVersion()) + "/" + o.Kind()
 			if p, ok := crdBy[gk]; ok && p != k {
 				if have == nil {
 					have = ready(k)

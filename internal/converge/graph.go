@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gitops-lint/gitops-lint/internal/objects"
 	"github.com/gitops-lint/gitops-lint/internal/render"
 )
 
@@ -40,7 +41,7 @@ func BuildGraph(env *render.Environment) *Graph {
 	for _, k := range env.Kustomizations {
 		add("Kustomization", k.Namespace, k.Name, k.Spec)
 		for _, o := range k.Objects {
-			if o.Kind() == "HelmRelease" && groupOf(o.APIVersion()) == "helm.toolkit.fluxcd.io" {
+			if o.Kind() == "HelmRelease" && objects.Group(o.APIVersion()) == "helm.toolkit.fluxcd.io" {
 				spec, _ := o.Content["spec"].(map[string]any)
 				add("HelmRelease", o.Namespace(), o.Name(), spec)
 			}

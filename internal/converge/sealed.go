@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/objects"
 	"github.com/gitops-lint/gitops-lint/internal/render"
 )
 
@@ -15,14 +16,14 @@ func sealedScope(x *render.Index, env *render.Environment) []finding.Finding {
 	var out []finding.Finding
 	for _, k := range env.Kustomizations {
 		for _, o := range k.Objects {
-			if o.Kind() != "SealedSecret" || groupOf(o.APIVersion()) != "bitnami.com" {
+			if o.Kind() != "SealedSecret" || objects.Group(o.APIVersion()) != "bitnami.com" {
 				continue
 			}
 			doc := x.DocAt(o.File, o.Line)
 			if doc == nil {
 				continue // from another source: the sealed document is not ours to compare
 			}
-			ann, _ := nested(o.Content, "metadata", "annotations").(map[string]any)
+			ann, _ := objects.Nested(o.Content, "metadata", "annotations").(map[string]any)
 			if str(ann["sealedsecrets.bitnami.com/cluster-wide"]) == "true" {
 				continue
 			}

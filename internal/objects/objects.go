@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -84,4 +85,32 @@ func ReadDir(dir string) ([]map[string]any, error) {
 		return nil
 	})
 	return out, err
+}
+
+// Nested walks m along keys and returns the value found there, or nil when a
+// step is missing or is not a map.
+func Nested(m map[string]any, keys ...string) any {
+	var cur any = m
+	for _, k := range keys {
+		mm, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = mm[k]
+	}
+	return cur
+}
+
+// NestedString is Nested for a string value; "" when absent or not a string.
+func NestedString(m map[string]any, keys ...string) string {
+	s, _ := Nested(m, keys...).(string)
+	return s
+}
+
+// Group is the API group of an apiVersion ("apps/v1" → "apps", "v1" → "").
+func Group(apiVersion string) string {
+	if i := strings.LastIndex(apiVersion, "/"); i >= 0 {
+		return apiVersion[:i]
+	}
+	return ""
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/objects"
 )
 
 // TestCorpusNoFalseErrors renders the real repositories of ../shared/corpus,
@@ -89,7 +90,7 @@ func TestParentPatchesReachChildren(t *testing.T) {
 				continue
 			}
 			helmReleases++
-			if got := nestedStr(o.Content, "spec", "install", "crds"); got != "CreateReplace" {
+			if got := objects.NestedString(o.Content, "spec", "install", "crds"); got != "CreateReplace" {
 				t.Errorf("%s in %s: spec.install.crds=%q, want the parent's patch CreateReplace", o.Ref(), k.ID(), got)
 			}
 		}

@@ -9,6 +9,8 @@ import (
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 	kustypes "sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/yaml"
+
+	"github.com/gitops-lint/gitops-lint/internal/objects"
 )
 
 // Flux API groups and kinds.
@@ -26,7 +28,7 @@ const (
 // isFluxKustomization reports whether apiVersion/kind is a Flux Kustomization
 // (and not kustomize's own kustomize.config.k8s.io Kustomization).
 func isFluxKustomization(apiVersion, kind string) bool {
-	return kind == kindKustomize && groupOf(apiVersion) == kustomizeGroup
+	return kind == kindKustomize && objects.Group(apiVersion) == kustomizeGroup
 }
 
 // entry is where an environment starts: a Flux Kustomization to build first.
@@ -109,28 +111,11 @@ func docSpec(d *Doc) map[string]any {
 	return m
 }
 
-func nested(m map[string]any, keys ...string) any {
-	var cur any = m
-	for _, k := range keys {
-		mm, ok := cur.(map[string]any)
-		if !ok {
-			return nil
-		}
-		cur = mm[k]
-	}
-	return cur
-}
-
-func nestedStr(m map[string]any, keys ...string) string {
-	s, _ := nested(m, keys...).(string)
-	return s
-}
-
 // sourceRefOf returns Kind/namespace/name of a Kustomization's sourceRef.
 func sourceRefOf(ks map[string]any, ns string) (kind, namespace, name string) {
-	kind = cmpOr(nestedStr(ks, "spec", "sourceRef", "kind"), kindGitRepo)
-	namespace = cmpOr(nestedStr(ks, "spec", "sourceRef", "namespace"), ns)
-	name = nestedStr(ks, "spec", "sourceRef", "name")
+	kind = cmpOr(objects.NestedString(ks, "spec", "sourceRef", "kind"), kindGitRepo)
+	namespace = cmpOr(objects.NestedString(ks, "spec", "sourceRef", "namespace"), ns)
+	name = objects.NestedString(ks, "spec", "sourceRef", "name")
 	return
 }
 
@@ -150,7 +135,7 @@ func bootstrapEntries(x *Index) []entry {
 		if kind != kindGitRepo {
 			continue
 		}
-		p := nestedStr(ks, "spec", "path")
+		p := objects.NestedString(ks, "spec", "path")
 		// A sync reconciles itself: its path holds its own file. A tenant's
 		// sync at the root of its repo ("./") is not a cluster entry point.
 		if strings.Contains(p, "${") || !under(d.File, cleanPath(p)) || (cleanPath(p) == "" && d.Name != defaultNS) {
@@ -161,7 +146,7 @@ func bootstrapEntries(x *Index) []entry {
 		var repo *Doc
 		best := 0
 		for _, g := range x.Docs() {
-			if g.Kind != kindGitRepo || groupOf(g.APIVersion) != sourceGroup || g.Name != name || nsOf(g) != ns {
+			if g.Kind != kindGitRepo || objects.Group(g.APIVersion) != sourceGroup || g.Name != name || nsOf(g) != ns {
 				continue
 			}
 			score := 1
@@ -182,7 +167,7 @@ func bootstrapEntries(x *Index) []entry {
 		}
 		gr := docSpec(repo)
 		out = append(out, entry{
-			env:  EnvironmentSpec{Path: cleanPath(p), Branch: nestedStr(gr, "spec", "ref", "branch")},
+			env:  EnvironmentSpec{Path: cleanPath(p), Branch: objects.NestedString(gr, "spec", "ref", "branch")},
 			ks:   ks,
 			file: d.File, line: d.Line,
 			self:       []string{kindGitRepo + "/" + ns + "/" + name},
@@ -232,7 +217,7 @@ func orphanEntries(x *Index) []entry {
 	for _, d := range x.Docs() {
 		if isFluxKustomization(d.APIVersion, d.Kind) {
 			kss = append(kss, d)
-			if p := nestedStr(docSpec(d), "spec", "path"); !strings.Contains(p, "${") {
+			if p := objects.NestedString(docSpec(d), "spec", "path"); !strings.Contains(p, "${") {
 				paths = append(paths, cleanPath(p))
 			}
 		}

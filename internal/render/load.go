@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/objects"
 )
 
 // MaxFileSize is the largest YAML file gitops-lint indexes. Larger files are
@@ -38,14 +39,7 @@ type Doc struct {
 func (d *Doc) IsObject() bool { return d.APIVersion != "" && d.Kind != "" }
 
 // Group is the API group of the document's apiVersion.
-func (d *Doc) Group() string { return groupOf(d.APIVersion) }
-
-func groupOf(apiVersion string) string {
-	if i := strings.LastIndex(apiVersion, "/"); i >= 0 {
-		return apiVersion[:i]
-	}
-	return ""
-}
+func (d *Doc) Group() string { return objects.Group(d.APIVersion) }
 
 // Index is every YAML document of a repository, read once.
 type Index struct {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/objects"
 	"github.com/gitops-lint/gitops-lint/internal/testutil"
 )
 
@@ -93,7 +94,7 @@ func TestPlatformFixture(t *testing.T) {
 		}
 		for _, k := range env.Kustomizations {
 			for _, o := range k.Objects {
-				if ann, _ := nested(o.Content, "metadata", "annotations").(map[string]any); ann[originAnnotation] != nil {
+				if ann, _ := objects.Nested(o.Content, "metadata", "annotations").(map[string]any); ann[originAnnotation] != nil {
 					t.Errorf("%s keeps the origin annotation", o.Ref())
 				}
 			}
@@ -306,10 +307,10 @@ spec:
 	if fmt.Sprint(out.Content["data"]) != fmt.Sprint(want) {
 		t.Errorf("data %v, want %v", out.Content["data"], want)
 	}
-	if nestedStr(out.Content, "metadata", "labels", "team") != "platform" {
+	if objects.NestedString(out.Content, "metadata", "labels", "team") != "platform" {
 		t.Errorf("commonMetadata not applied: %v", out.Content["metadata"])
 	}
-	if x := nestedStr(findObj(t, k, "ConfigMap", "off").Content, "data", "x"); x != "${UNSET}" {
+	if x := objects.NestedString(findObj(t, k, "ConfigMap", "off").Content, "data", "x"); x != "${UNSET}" {
 		t.Errorf("substitution not disabled: %q", x)
 	}
 }

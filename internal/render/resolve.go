@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/gitops-lint/gitops-lint/internal/objects"
 )
 
 // sourceMissing is a Flux source with no local content.
@@ -28,8 +30,8 @@ func (run *envRun) resolve(kind, ns, name string, depth int) (*artifact, error) 
 	run.mu.Lock()
 	obj := run.objs[id]
 	run.mu.Unlock()
-	ignore := nestedStr(obj, "spec", "ignore")
-	url := nestedStr(obj, "spec", "url")
+	ignore := objects.NestedString(obj, "spec", "ignore")
+	url := objects.NestedString(obj, "spec", "url")
 
 	if slices.Contains(run.entry.self, id) {
 		return r.dirArtifact(r.tree.Root, ignore)
@@ -87,7 +89,7 @@ func (run *envRun) fromGenerator(ns, name string, depth int) (*artifact, error, 
 		if !strings.HasPrefix(id, kindArtifactGen+"/"+ns+"/") {
 			continue
 		}
-		arts, _ := nested(o, "spec", "artifacts").([]any)
+		arts, _ := objects.Nested(o, "spec", "artifacts").([]any)
 		for _, a := range arts {
 			if am, _ := a.(map[string]any); str(am["name"]) == name {
 				gen, genID = o, id
@@ -99,7 +101,7 @@ func (run *envRun) fromGenerator(ns, name string, depth int) (*artifact, error, 
 		return nil, nil, false
 	}
 	srcs := map[string]*artifact{}
-	list, _ := nested(gen, "spec", "sources").([]any)
+	list, _ := objects.Nested(gen, "spec", "sources").([]any)
 	for _, s := range list {
 		sm, _ := s.(map[string]any)
 		a, err := run.resolve(str(sm["kind"]), cmpOr(str(sm["namespace"]), ns), str(sm["name"]), depth+1)
@@ -109,7 +111,7 @@ func (run *envRun) fromGenerator(ns, name string, depth int) (*artifact, error, 
 		srcs[str(sm["alias"])] = a
 	}
 	var rules []copyRule
-	arts, _ := nested(gen, "spec", "artifacts").([]any)
+	arts, _ := objects.Nested(gen, "spec", "artifacts").([]any)
 	for _, a := range arts {
 		am, _ := a.(map[string]any)
 		if str(am["name"]) != name {

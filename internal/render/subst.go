@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/objects"
 )
 
 // substituter runs kustomize-controller's post-build substitution for one
@@ -42,12 +43,12 @@ type substituter struct {
 
 func (run *envRun) newSubstituter(k *Kustomization, ks map[string]any) *substituter {
 	s := &substituter{run: run, k: k, ks: ks, complete: true}
-	if _, ok := nested(ks, "spec", "postBuild").(map[string]any); !ok {
+	if _, ok := objects.Nested(ks, "spec", "postBuild").(map[string]any); !ok {
 		return s
 	}
 	s.active = true
 	s.strict = run.env.Lockdown.StrictSubstitution
-	s.always = nestedStr(ks, "spec", "postBuild", "substituteStrategy") == "Always"
+	s.always = objects.NestedString(ks, "spec", "postBuild", "substituteStrategy") == "Always"
 	s.vars = map[string]string{}
 	for _, ref := range substituteFrom(ks) {
 		data, ok := run.lookupVars(ref.Kind, k.Namespace, ref.Name)
@@ -61,7 +62,7 @@ func (run *envRun) newSubstituter(k *Kustomization, ks map[string]any) *substitu
 			s.vars[kk] = strings.ReplaceAll(v, "\n", "")
 		}
 	}
-	if sub, ok := nested(ks, "spec", "postBuild", "substitute").(map[string]any); ok {
+	if sub, ok := objects.Nested(ks, "spec", "postBuild", "substitute").(map[string]any); ok {
 		for kk, v := range sub {
 			s.vars[kk] = strings.ReplaceAll(str(v), "\n", "")
 		}

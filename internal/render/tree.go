@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/objects"
 )
 
 // envRun renders one environment: the entry Kustomization, then every
@@ -111,11 +112,11 @@ func (run *envRun) newJob(ks map[string]any, file string, parent *Kustomization)
 	spec, _ := ks["spec"].(map[string]any)
 	k.Spec = spec
 	k.SourceKind, k.SourceNamespace, k.SourceName = sourceRefOf(ks, k.Namespace)
-	k.Path = nestedStr(ks, "spec", "path")
-	k.ServiceAccountName = nestedStr(ks, "spec", "serviceAccountName")
-	k.TargetNamespace = nestedStr(ks, "spec", "targetNamespace")
-	k.Prune, _ = nested(ks, "spec", "prune").(bool)
-	k.Force, _ = nested(ks, "spec", "force").(bool)
+	k.Path = objects.NestedString(ks, "spec", "path")
+	k.ServiceAccountName = objects.NestedString(ks, "spec", "serviceAccountName")
+	k.TargetNamespace = objects.NestedString(ks, "spec", "targetNamespace")
+	k.Prune, _ = objects.Nested(ks, "spec", "prune").(bool)
+	k.Force, _ = objects.Nested(ks, "spec", "force").(bool)
 	run.mu.Lock()
 	run.seen[k.ID()] = true
 	run.env.Kustomizations = append(run.env.Kustomizations, k)
@@ -130,7 +131,7 @@ type substRef struct {
 }
 
 func substituteFrom(ks map[string]any) []substRef {
-	raw, _ := nested(ks, "spec", "postBuild", "substituteFrom").([]any)
+	raw, _ := objects.Nested(ks, "spec", "postBuild", "substituteFrom").([]any)
 	var out []substRef
 	for _, r := range raw {
 		m, _ := r.(map[string]any)
@@ -220,7 +221,7 @@ func (run *envRun) build(ctx context.Context, j *job) []*job {
 			}
 		}
 	}
-	if cm, ok := nested(j.ks, "spec", "commonMetadata").(map[string]any); ok {
+	if cm, ok := objects.Nested(j.ks, "spec", "commonMetadata").(map[string]any); ok {
 		setCommonMetadata(k.Objects, cm)
 	}
 	k.Rendered = true
@@ -283,7 +284,7 @@ func findValueLine(x *Index, file, value string) int {
 // register records objects later builds may read.
 func (run *envRun) register(o *Object) {
 	kind := o.Kind()
-	g := groupOf(o.APIVersion())
+	g := objects.Group(o.APIVersion())
 	keep := (g == "" && (kind == "ConfigMap" || kind == "Secret")) || g == sourceGroup || g == sourceExtGroup
 	if !keep {
 		return
@@ -406,7 +407,7 @@ func lockdownFrom(objs []*Object) (Lockdown, bool) {
 			continue
 		}
 		found = true
-		cs, _ := nested(o.Content, "spec", "template", "spec", "containers").([]any)
+		cs, _ := objects.Nested(o.Content, "spec", "template", "spec", "containers").([]any)
 		for _, c := range cs {
 			cm, _ := c.(map[string]any)
 			args, _ := cm["args"].([]any)
@@ -464,13 +465,13 @@ func bootstrapPatches(x *Index, envPath, kind, name string) []string {
 		if len(docs) == 0 {
 			continue
 		}
-		patches, _ := nested(docSpec(docs[0]), "patches").([]any)
+		patches, _ := objects.Nested(docSpec(docs[0]), "patches").([]any)
 		for _, p := range patches {
 			pm, _ := p.(map[string]any)
-			if k := nestedStr(pm, "target", "kind"); k != "" && k != kind {
+			if k := objects.NestedString(pm, "target", "kind"); k != "" && k != kind {
 				continue
 			}
-			if n := nestedStr(pm, "target", "name"); n != "" {
+			if n := objects.NestedString(pm, "target", "name"); n != "" {
 				re, err := regexp.Compile("^(?:" + n + ")$")
 				if err != nil || !re.MatchString(name) {
 					continue
@@ -490,7 +491,7 @@ func bootstrapPatches(x *Index, envPath, kind, name string) []string {
 func adoptSelf(root *Kustomization, x *Index, e entry) {
 	for _, o := range root.Objects {
 		if isFluxKustomization(o.APIVersion(), o.Kind()) && o.Name() == root.Name && cmpOr(o.Namespace(), "default") == root.Namespace {
-			if sa := nestedStr(o.Content, "spec", "serviceAccountName"); sa != "" {
+			if sa := objects.NestedString(o.Content, "spec", "serviceAccountName"); sa != "" {
 				root.ServiceAccountName = sa
 			}
 			return
