@@ -227,13 +227,9 @@ func parseFS(fsys fs.FS, root, label string) ([]*ast.Module, error) {
 			return err
 		}
 		name := filepath.ToSlash(filepath.Join(label, p))
-		m, err := ast.ParseModuleWithOpts(name, string(data), ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV1})
+		m, err := parseModule(name, data)
 		if err != nil {
-			m0, err0 := ast.ParseModuleWithOpts(name, string(data), ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV0})
-			if err0 != nil {
-				return err
-			}
-			m = m0
+			return err
 		}
 		out = append(out, m)
 		return nil
@@ -451,13 +447,9 @@ func RunTests(ctx context.Context, dir string) ([]TestResult, error) {
 				return err
 			}
 			name := label + "/" + p
-			m, err := ast.ParseModuleWithOpts(name, string(data), ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV1})
+			m, err := parseModule(name, data)
 			if err != nil {
-				m0, err0 := ast.ParseModuleWithOpts(name, string(data), ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV0})
-				if err0 != nil {
-					return err
-				}
-				m = m0
+				return err
 			}
 			modules[name] = m
 			return nil
@@ -485,4 +477,18 @@ func RunTests(ctx context.Context, dir string) ([]TestResult, error) {
 		out = append(out, tr)
 	}
 	return out, nil
+}
+
+// parseModule parses a Rego module as Rego v1 and, failing that, as v0 (the
+// syntax conftest policies written before OPA 1.0 use); the v1 error is the
+// one reported when neither parses.
+func parseModule(name string, data []byte) (*ast.Module, error) {
+	m, err := ast.ParseModuleWithOpts(name, string(data), ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV1})
+	if err == nil {
+		return m, nil
+	}
+	if m0, err0 := ast.ParseModuleWithOpts(name, string(data), ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV0}); err0 == nil {
+		return m0, nil
+	}
+	return nil, err
 }
