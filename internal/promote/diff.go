@@ -10,6 +10,7 @@ import (
 	udiff "github.com/aymanbagabas/go-udiff"
 	"sigs.k8s.io/yaml"
 
+	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"github.com/gitops-lint/gitops-lint/internal/render"
 )
 
@@ -107,21 +108,9 @@ type Change struct {
 	Diff string `json:"diff"`
 }
 
-// ObjectRef identifies an object.
-type ObjectRef struct {
-	APIVersion string `json:"apiVersion"`
-	Kind       string `json:"kind"`
-	Namespace  string `json:"namespace,omitempty"`
-	Name       string `json:"name"`
-}
-
-// String is Kind/namespace/name (Kind/name when cluster-scoped).
-func (r ObjectRef) String() string {
-	if r.Namespace == "" {
-		return r.Kind + "/" + r.Name
-	}
-	return r.Kind + "/" + r.Namespace + "/" + r.Name
-}
+// ObjectRef identifies an object; it is the finding package's Object, so a
+// diff entry and a finding name an object the same way, in JSON and text.
+type ObjectRef = finding.Object
 
 // Diff compares two render results: environments paired by name,
 // Kustomizations by namespace/name, objects by API group, kind, namespace
