@@ -158,6 +158,9 @@ func (a *app) lint(cmd *cobra.Command, fv *flagValues, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := a.changedScope(ctx, &opts); err != nil {
+		return err
+	}
 	// Checkers load their data (schema catalogs, CRDs) while the
 	// repository renders.
 	type prepared struct {
@@ -188,12 +191,14 @@ func (a *app) lint(cmd *cobra.Command, fv *flagValues, args []string) error {
 	}
 
 	all, suppressed := finding.Apply(append(slices.Clone(res.Findings), checked...), opts.Rules, opts.Ignore, ignoreAnnotations(res))
+	all, unchanged := keepChanged(res, all, opts.Changed)
 	if opts.Shards > 1 {
 		all = slices.DeleteFunc(all, func(f finding.Finding) bool { return finding.ShardOf(f, opts.Shards) != opts.Shard })
 	}
 	findings := finding.Sort(all)
 	summary := summarize(res, findings, time.Since(start))
 	summary.Suppressed = suppressed
+	summary.Unchanged = unchanged
 	a.exitCode = finding.ExitCode(findings, opts.FailOn)
 	rules := finding.Rules()
 	for _, c := range p.checkers {

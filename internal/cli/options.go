@@ -38,6 +38,7 @@ const (
 	flagAllNamespaces = "all-namespaces"
 	flagPromotion     = "promotion"
 	flagShard         = "shard"
+	flagChangedSince  = "changed-since"
 )
 
 // envPrefix starts the environment variable of every flag.
@@ -96,6 +97,12 @@ type Options struct {
 	// Rules and Ignore come from the config file.
 	Rules  map[string]finding.RuleSetting
 	Ignore []finding.IgnoreEntry
+	// ChangedSince is the --changed-since revision ("" lints everything).
+	ChangedSince string
+	// Changed lists the files of Root changed since ChangedSince
+	// (ChangedOnly: the run lints only what they affect).
+	ChangedOnly bool
+	Changed     []string
 }
 
 // PolicyParams merges the params of every configured rule into the one
@@ -125,6 +132,8 @@ func (o Options) RenderOptions() render.Options {
 		Platform:             o.Platform,
 		ExplicitEnvironments: o.ExplicitEnvironments,
 		Workers:              o.Workers,
+		ChangedOnly:          o.ChangedOnly,
+		Changed:              o.Changed,
 	}
 }
 
@@ -156,6 +165,7 @@ type flagValues struct {
 	promotion     string
 	graph         string
 	shard         string
+	changedSince  string
 }
 
 // addCommonFlags declares the flags that decide what is rendered.
@@ -178,6 +188,7 @@ func addLintFlags(fs *pflag.FlagSet, fv *flagValues) {
 	fs.StringArrayVar(&fv.policyDirs, flagPolicy, nil, "also run the Rego policies in `DIR` (conftest conventions: package main, deny/violation/warn rules); repeatable")
 	fs.BoolVar(&fv.noBuiltin, flagNoBuiltin, false, "do not run the built-in policy library")
 	fs.StringVar(&fv.shard, flagShard, "", "report only shard `I/N` of the Flux Kustomizations (deterministic; the union of the N shards is the unsharded report), for CI matrices")
+	fs.StringVar(&fv.changedSince, flagChangedSince, "", "lint only the environments and Flux Kustomizations whose rendered output can differ from what it was at git revision `REF` (compared from the merge base of REF and HEAD, uncommitted and untracked files included), plus promotion checks")
 	fs.StringVar(&fv.promotion, flagPromotion, "", "the branch chain `A,B,C`, upstream first (e.g. dev,test,main): each later branch must be fast-forwardable from the one before (default: from promotion: in the config, else derived from the environments' branches)")
 	fs.StringArrayVar(&fv.namespaces, flagNamespace, nil, "run the rules of the Rego package `PKG` of --policy directories (default main); repeatable")
 	fs.BoolVar(&fv.allNamespaces, flagAllNamespaces, false, "run the rules of every Rego package of --policy directories")
@@ -427,6 +438,10 @@ func resolveOutput(in inputs, opts *Options) error {
 		opts.PolicyDirs = slices.Clone(in.flags.policyDirs)
 	case ok:
 		opts.PolicyDirs = envList(v)
+	}
+	opts.ChangedSince = in.flags.changedSince
+	if !in.set[flagChangedSince] {
+		opts.ChangedSince, _ = in.lookupEnv(flagChangedSince)
 	}
 	shard := in.flags.shard
 	if !in.set[flagShard] {

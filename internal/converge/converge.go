@@ -18,7 +18,7 @@ import (
 // ProvidesCRDsAnnotation on a HelmRelease lists the kinds its chart's CRDs
 // define ("group/Kind", comma-separated), so that the fresh-cluster order
 // check knows the Kustomization applying the HelmRelease provides them.
-const ProvidesCRDsAnnotation = "gitops-lint.io/provides-crds"
+const ProvidesCRDsAnnotation = render.ProvidesCRDsAnnotation
 
 // Checker runs the convergence checks.
 type Checker struct{}

@@ -107,14 +107,17 @@ func Sort(fs []Finding) []Finding {
 
 // Summary is computed once per run and shared by every reporter.
 type Summary struct {
-	Environments   int   `json:"environments"`
-	Kustomizations int   `json:"kustomizations"`
-	Objects        int   `json:"objects"`
-	Errors         int   `json:"errors"`
-	Warnings       int   `json:"warnings"`
-	Infos          int   `json:"infos"`
-	Suppressed     int   `json:"suppressed"`
-	DurationMs     int64 `json:"durationMs"`
+	Environments   int `json:"environments"`
+	Kustomizations int `json:"kustomizations"`
+	Objects        int `json:"objects"`
+	Errors         int `json:"errors"`
+	Warnings       int `json:"warnings"`
+	Infos          int `json:"infos"`
+	Suppressed     int `json:"suppressed"`
+	// Unchanged counts the Flux Kustomizations --changed-since left out
+	// (their rendered output cannot have changed).
+	Unchanged  int   `json:"unchanged,omitempty"`
+	DurationMs int64 `json:"durationMs"`
 }
 
 // Count fills the severity counters of s from fs.

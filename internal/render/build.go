@@ -37,13 +37,16 @@ var openapiWarm sync.Once
 
 // warmOpenAPI parses kustomize's built-in schema (as Flux does before each
 // build) in the background, once per process: it takes a good 100 ms that
-// discovery and source loading can overlap. Builds wait for it through
-// openapiLock.
+// discovery, source loading and the builds that never consult the schema
+// (kyaml answers namespace scope of built-in kinds from a precomputed
+// table) overlap. A build that does consult it waits on kyaml's own lock
+// while the parse runs; one that resets it (openapi:) waits for the read
+// lock held here.
 func warmOpenAPI() {
 	openapiWarm.Do(func() {
-		openapiLock.Lock()
+		openapiLock.RLock()
 		go func() {
-			defer openapiLock.Unlock()
+			defer openapiLock.RUnlock()
 			_ = openapi.Schema()
 		}()
 	})

@@ -28,6 +28,12 @@ type Options struct {
 	ExplicitEnvironments []EnvironmentSpec
 	// Workers is the build parallelism (<= 0: number of CPUs).
 	Workers int
+	// ChangedOnly renders for --changed-since: Changed lists the files of
+	// Root changed since the base revision ('/'-separated, relative to
+	// Root). Kustomizations whose output cannot have changed are marked
+	// Unchanged and built only when others need their objects.
+	ChangedOnly bool
+	Changed     []string
 }
 
 // EnvironmentSpec declares an environment explicitly.
@@ -49,6 +55,8 @@ type Result struct {
 	Tenant bool
 	// Index holds the linted repository's documents, for field positions.
 	Index *Index
+	// ChangedOnly is set for a --changed-since render (see Kustomization.Unchanged).
+	ChangedOnly bool
 }
 
 // Lockdown holds the kustomize-controller flags an environment's bootstrap
@@ -112,6 +120,11 @@ type Kustomization struct {
 	// Linted is true when the Kustomization builds from the linted
 	// repository (in tenant mode: the tenant's Kustomizations).
 	Linted bool
+	// Unchanged is set in a --changed-since render when nothing the
+	// Kustomization's output depends on changed. It is then rendered only
+	// if other Kustomizations need its objects (Rendered says whether), and
+	// its findings are not to be reported.
+	Unchanged bool
 }
 
 // ID is "namespace/name".
@@ -130,6 +143,8 @@ type Object struct {
 	// OriginPath is the path of the source file within its source (even
 	// when it is not part of the linted repo).
 	OriginPath string
+	// artRel is the source file's path within the artifact built.
+	artRel string
 }
 
 // APIVersion, Kind, Namespace and Name read the object's identity.

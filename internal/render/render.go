@@ -31,6 +31,8 @@ type renderer struct {
 	// tenantURL is the normalised git remote URL of the linted repository
 	// in tenant mode.
 	tenantURL string
+	// changes is the --changed-since input (nil: render everything).
+	changes *changeSet
 }
 
 // UsageError is a problem with what the user asked for (exit code 2).
@@ -69,6 +71,11 @@ func newRenderer(opts Options) (*renderer, error) {
 		workers = runtime.NumCPU()
 	}
 	r.sem = make(chan struct{}, workers)
+	if opts.ChangedOnly {
+		r.opts.Changed = slices.Clone(opts.Changed)
+		slices.Sort(r.opts.Changed)
+		r.changes = newChangeSet(lint.Root, r.opts.Changed)
+	}
 	if r.tmp, err = os.MkdirTemp(tempRoot(), "gitops-lint-"); err != nil {
 		return nil, fmt.Errorf("create temporary directory: %w", err)
 	}
@@ -144,7 +151,7 @@ func (r *renderer) render(ctx context.Context) (*Result, error) {
 		entries = keep
 	}
 
-	res := &Result{Files: len(lint.Files) + len(r.tree.Files)*boolInt(r.tree != lint), Tenant: opts.Platform != "", Index: lint}
+	res := &Result{Files: len(lint.Files) + len(r.tree.Files)*boolInt(r.tree != lint), Tenant: opts.Platform != "", Index: lint, ChangedOnly: opts.ChangedOnly}
 	res.Environments = make([]*Environment, len(entries))
 	var wg sync.WaitGroup
 	for i, e := range entries {
@@ -210,6 +217,8 @@ func (r *renderer) index(originRoot string) *Index {
 // position maps an absolute origin path to (file relative to the linted
 // repo or "", the index and relative path within the origin checkout).
 func (r *renderer) position(originAbs string) (lintRel string, x *Index, rel string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	for root, ix := range r.indexes {
 		if strings.HasPrefix(originAbs, root+string(filepath.Separator)) {
 			x, rel = ix, filepath.ToSlash(strings.TrimPrefix(originAbs, root+string(filepath.Separator)))

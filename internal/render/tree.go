@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 
@@ -29,11 +30,19 @@ type envRun struct {
 	// Secrets (substituteFrom) and Flux sources, by "Kind/namespace/name".
 	objs map[string]map[string]any
 	seen map[string]bool
+
+	// --changed-since: every job of the environment (discovery order), and
+	// whether a change affects all of them.
+	jobs   []*job
+	envAll bool
+	// first is true until the entry Kustomization is built.
+	first bool
 }
 
 type job struct {
 	k  *Kustomization
 	ks map[string]any
+	ch changedState
 }
 
 func objKey(kind, ns, name string) string { return kind + "/" + ns + "/" + name }
@@ -47,15 +56,44 @@ func (r *renderer) renderEnv(ctx context.Context, e entry) *Environment {
 	if env.BranchFile != "" {
 		env.BranchFile, _, _ = r.position(filepath.Join(r.tree.Root, filepath.FromSlash(env.BranchFile)))
 	}
-	run := &envRun{r: r, entry: e, env: env, objs: map[string]map[string]any{}, seen: map[string]bool{}}
+	run := &envRun{r: r, entry: e, env: env, objs: map[string]map[string]any{}, seen: map[string]bool{}, first: true}
 	root := run.newJob(e.ks, "", nil)
 	if e.file != "" {
 		root.k.File, _, _ = r.position(filepath.Join(r.tree.Root, filepath.FromSlash(e.file)))
 		root.k.Line = e.line
 	}
+	root.ch.sched = true // lockdown flags, self-adoption: always built
 	pending := []*job{root}
-	first := true
+	for ctx.Err() == nil {
+		run.waves(ctx, pending)
+		if r.changes == nil {
+			break
+		}
+		if pending = run.settle(); len(pending) == 0 {
+			break
+		}
+	}
+	if r.changes != nil {
+		for _, j := range run.jobs {
+			j.k.Unchanged = !j.ch.affected
+		}
+	}
+	return env
+}
+
+// waves builds pending jobs and the children they render, wave by wave:
+// a job waits while a substituteFrom object it needs may still be rendered.
+// With --changed-since, jobs nothing needs yet are left for settle.
+func (run *envRun) waves(ctx context.Context, pending []*job) {
+	r, env := run.r, run.env
 	for len(pending) > 0 && ctx.Err() == nil {
+		if r.changes != nil {
+			pending = slices.DeleteFunc(pending, func(j *job) bool {
+				keep := run.prepare(j)
+				j.ch.sched = j.ch.sched || keep
+				return !keep
+			})
+		}
 		var ready, blocked []*job
 		for _, j := range pending {
 			if run.varsReady(j) {
@@ -64,12 +102,20 @@ func (r *renderer) renderEnv(ctx context.Context, e entry) *Environment {
 				blocked = append(blocked, j)
 			}
 		}
+		if len(ready) == 0 && r.changes != nil {
+			// Build the producers of what they wait for first.
+			if more := run.settle(); len(more) > 0 {
+				pending = append(blocked, more...)
+				continue
+			}
+		}
 		if len(ready) == 0 { // nothing else will provide them: build with what exists
 			ready, blocked = blocked, nil
 		}
 		children := make([][]*job, len(ready))
 		var wg sync.WaitGroup
 		for i, j := range ready {
+			j.ch.built = true
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -79,23 +125,23 @@ func (r *renderer) renderEnv(ctx context.Context, e entry) *Environment {
 			}()
 		}
 		wg.Wait()
-		if first {
+		if run.first {
+			root := run.jobs[0]
 			var found bool
 			if env.Lockdown, found = lockdownFrom(root.k.Objects); !found {
 				// `flux bootstrap` layouts often commit only the patches and
 				// generate gotk-components.yaml at install: read the flags
 				// from the patches aimed at kustomize-controller.
-				env.Lockdown = lockdownFromPatches(r.tree, e.env.Path)
+				env.Lockdown = lockdownFromPatches(r.tree, run.entry.env.Path)
 			}
-			adoptSelf(root.k, r.tree, e)
-			first = false
+			adoptSelf(root.k, r.tree, run.entry)
+			run.first = false
 		}
 		pending = blocked
 		for _, cs := range children {
 			pending = append(pending, cs...)
 		}
 	}
-	return env
 }
 
 // newJob registers a Kustomization of the environment.
@@ -120,8 +166,10 @@ func (run *envRun) newJob(ks map[string]any, file string, parent *Kustomization)
 	run.mu.Lock()
 	run.seen[k.ID()] = true
 	run.env.Kustomizations = append(run.env.Kustomizations, k)
+	j := &job{k: k, ks: ks}
+	run.jobs = append(run.jobs, j)
 	run.mu.Unlock()
-	return &job{k: k, ks: ks}
+	return j
 }
 
 type substRef struct {
@@ -217,6 +265,9 @@ func (run *envRun) build(ctx context.Context, j *job) []*job {
 			if !dup {
 				cj := run.newJob(obj.Content, obj.File, k)
 				cj.k.Line = obj.Line
+				cj.ch.parent = j
+				cj.ch.declared = run.r.changedFile(obj.File)
+				cj.ch.declRel = obj.artRel
 				children = append(children, cj)
 			}
 		}
@@ -343,6 +394,7 @@ func (run *envRun) locate(k *Kustomization, art *artifact, res *resource.Resourc
 	}
 	file, x, rel := run.r.position(src)
 	obj.File, obj.OriginPath, obj.Line = file, rel, 1
+	obj.artRel = art.rel(abs)
 	if x == nil {
 		return
 	}

@@ -167,10 +167,14 @@ func (t *textWriter) summary(s finding.Summary) string {
 	if s.Suppressed > 0 {
 		counts = append(counts, strconv.Itoa(s.Suppressed)+" suppressed")
 	}
+	ks := plural(s.Kustomizations, "kustomization", "kustomizations")
+	if s.Unchanged > 0 {
+		ks += fmt.Sprintf(" (%d unchanged skipped)", s.Unchanged)
+	}
 	line := fmt.Sprintf("%s %s in %s, %s, %s (%.2fs)",
 		mark, strings.Join(counts, ", "),
 		plural(s.Environments, "environment", "environments"),
-		plural(s.Kustomizations, "kustomization", "kustomizations"),
+		ks,
 		plural(s.Objects, "object", "objects"),
 		float64(s.DurationMs)/1000)
 	return t.paint(line, ansiBold, markColor)

@@ -1,0 +1,64 @@
+package promote
+
+import (
+	"bytes"
+	"context"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/gitops-lint/gitops-lint/internal/finding"
+)
+
+// Changes is what changed in the checkout at a directory since a revision.
+type Changes struct {
+	// Base is the commit the working tree was compared with: the merge base
+	// of the revision and HEAD.
+	Base string
+	// Files are the changed paths, relative to the directory and
+	// '/'-separated: modified, added, deleted (both sides of a rename),
+	// staged or not, and untracked files that are not ignored. Sorted.
+	Files []string
+}
+
+// ChangedSince lists what changed in the checkout holding dir since rev,
+// as a pull request from the current branch into rev would change it: the
+// working tree (uncommitted and untracked files included) is compared with
+// the merge base of rev and HEAD. Paths outside dir are left out. It only
+// reads the repository (optional locks off, no index refresh written).
+func ChangedSince(ctx context.Context, dir, rev string) (*Changes, error) {
+	commit, err := ResolveRevision(ctx, dir, rev)
+	if err != nil {
+		return nil, err
+	}
+	base := commit
+	if _, err := ResolveRevision(ctx, dir, "HEAD"); err == nil {
+		out, err := git(ctx, dir, "merge-base", commit, "HEAD")
+		if err != nil {
+			hint := ""
+			if isShallow(ctx, dir) {
+				hint = "; the clone is shallow: fetch more history (actions/checkout fetch-depth: 0, Azure fetchDepth: 0)"
+			}
+			return nil, finding.Usagef("--changed-since %s: no common ancestor with HEAD%s", rev, hint)
+		}
+		base = strings.TrimSpace(string(out))
+	}
+	// --relative limits the diff to dir and prints paths relative to it;
+	// ls-files does both by default.
+	diff, err := git(ctx, dir, "-c", "core.quotepath=off", "diff", "--name-only", "--no-renames", "--no-ext-diff", "--relative", "-z", base, "--")
+	if err != nil {
+		return nil, err
+	}
+	untracked, err := git(ctx, dir, "ls-files", "--others", "--exclude-standard", "-z", "--", ".")
+	if err != nil {
+		return nil, err
+	}
+	var files []string
+	for _, rec := range bytes.Split(append(diff, untracked...), []byte{0}) {
+		if p := path.Clean(string(rec)); len(rec) > 0 && p != "." && !strings.HasPrefix(p, "../") {
+			files = append(files, p)
+		}
+	}
+	slices.Sort(files)
+	return &Changes{Base: base, Files: slices.Compact(files)}, nil
+}

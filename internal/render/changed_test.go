@@ -1,0 +1,287 @@
+package render
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/gitops-lint/gitops-lint/internal/testutil"
+)
+
+// outputs maps "env|namespace/name" of every rendered Kustomization to its
+// objects, serialised (with their source positions).
+func outputs(t *testing.T, res *Result) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, env := range res.Environments {
+		for _, k := range env.Kustomizations {
+			var objs []string
+			for _, o := range k.Objects {
+				b, err := json.Marshal(o.Content)
+				if err != nil {
+					t.Fatal(err)
+				}
+				objs = append(objs, fmt.Sprintf("%s:%d %s", o.File, o.Line, b))
+			}
+			out[env.Name+"|"+k.ID()] = fmt.Sprintf("rendered=%v spec=%v\n%s", k.Rendered, mustJSON(t, k.Spec), strings.Join(objs, "\n"))
+		}
+	}
+	return out
+}
+
+func mustJSON(t *testing.T, v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// checkChangedOnly renders root in full and with --changed-since changed,
+// and checks the --changed-since promise against before (the full render
+// of the base): every Kustomization whose output differs from the base is
+// selected (not Unchanged), and every selected one renders exactly what
+// the full render does. It returns the selected Kustomizations.
+func checkChangedOnly(t *testing.T, root string, opts Options, before map[string]string, changed ...string) []string {
+	t.Helper()
+	opts.Root = root
+	full, err := Render(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := outputs(t, full)
+	opts.ChangedOnly, opts.Changed = true, changed
+	part, err := Render(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := outputs(t, part)
+	var selected []string
+	for _, env := range part.Environments {
+		for _, k := range env.Kustomizations {
+			id := env.Name + "|" + k.ID()
+			if k.Unchanged {
+				if before[id] != after[id] {
+					t.Errorf("%v changed %s's output but it was skipped:\nbefore: %.400s\nafter:  %.400s", changed, id, before[id], after[id])
+				}
+				continue
+			}
+			selected = append(selected, id)
+			if got[id] != after[id] {
+				t.Errorf("%v: selected %s renders differently than in a full run:\nfull:    %.600s\npartial: %.600s", changed, id, after[id], got[id])
+			}
+		}
+	}
+	for id := range after {
+		if _, ok := got[id]; !ok {
+			t.Errorf("%v: %s is missing from the --changed-since render", changed, id)
+		}
+	}
+	sort.Strings(selected)
+	return selected
+}
+
+func write(t *testing.T, root, rel, content string) {
+	t.Helper()
+	p := filepath.Join(root, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestChangedSharedBase: a base shared by three overlays changes, and all
+// three environments are re-rendered; an overlay's own change selects
+// only that overlay.
+func TestChangedSharedBase(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, "deploy/base/kustomization.yaml", "resources: [deployment.yaml]\n")
+	write(t, root, "deploy/base/deployment.yaml", `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: "nginx:1.27"}]}
+`)
+	for _, env := range []string{"dev", "test", "prod"} {
+		write(t, root, "deploy/"+env+"/kustomization.yaml", "resources: [../base]\nnamespace: web-"+env+"\n")
+	}
+	write(t, root, "README.md", "docs\n")
+	opts := Options{}
+	before := func() map[string]string {
+		res, err := Render(context.Background(), Options{Root: root})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Environments) != 3 {
+			t.Fatalf("want 3 overlay environments, got %d", len(res.Environments))
+		}
+		return outputs(t, res)
+	}
+	base := before()
+
+	write(t, root, "deploy/base/deployment.yaml", strings.Replace(readFile(t, root, "deploy/base/deployment.yaml"), "nginx:1.27", "nginx:1.28", 1))
+	got := checkChangedOnly(t, root, opts, base, "deploy/base/deployment.yaml")
+	if len(got) != 3 {
+		t.Errorf("a change to the shared base selected %v, want all three overlays", got)
+	}
+	base = before()
+
+	write(t, root, "deploy/prod/kustomization.yaml", "resources: [../base]\nnamespace: web-production\n")
+	got = checkChangedOnly(t, root, opts, base, "deploy/prod/kustomization.yaml")
+	if len(got) != 1 || !strings.HasPrefix(got[0], "prod|") {
+		t.Errorf("a change to the prod overlay selected %v, want prod only", got)
+	}
+	base = before()
+
+	got = checkChangedOnly(t, root, opts, base, "README.md")
+	if len(got) != 0 {
+		t.Errorf("a README change selected %v, want nothing", got)
+	}
+
+	// The base's file disappears: every overlay's build now fails.
+	os.Remove(filepath.Join(root, "deploy/base/deployment.yaml"))
+	got = checkChangedOnly(t, root, opts, base, "deploy/base/deployment.yaml")
+	if len(got) != 3 {
+		t.Errorf("deleting the base's manifest selected %v, want all three overlays", got)
+	}
+}
+
+func readFile(t *testing.T, root, rel string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(rel)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// mutate changes rel so that what it renders changes: a kustomization
+// file gains an annotation, a file with an interval gets another one, any
+// other manifest file gains a ConfigMap.
+func mutate(t *testing.T, root, rel string, i int) {
+	t.Helper()
+	s := readFile(t, root, rel)
+	switch {
+	case slices.Contains(kustFileNames, filepath.Base(rel)) && !strings.Contains(s, "commonAnnotations"):
+		s += fmt.Sprintf("\ncommonAnnotations:\n  gitops-lint.io/test: \"%d\"\n", i)
+	case strings.Contains(s, "\n  interval: "):
+		s = strings.Replace(s, "\n  interval: ", "\n  interval: 7m\n  x-was: ", 1)
+		s = strings.Replace(s, "\n  x-was: ", "\n  #", 1)
+	default:
+		s += fmt.Sprintf("\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: zz-changed-%d\n  namespace: default\n", i)
+	}
+	write(t, root, rel, s)
+}
+
+// TestChangedCorpus checks the --changed-since promise on the largest
+// corpus repository for changes of each kind of file: an app's manifest,
+// its kustomization, its Flux Kustomization (ks.yaml), a namespace's
+// kustomization, a shared component, the cluster entry, a deleted file.
+func TestChangedCorpus(t *testing.T) {
+	src := sharedDir(t, "corpus/onedr0p-home-ops")
+	if testing.Short() {
+		t.Skip("renders the corpus repository many times")
+	}
+	root := testutil.CopyTree(t, src)
+	res, err := Render(context.Background(), Options{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := outputs(t, res)
+	cases := []struct {
+		file    string
+		delete  bool
+		maxSize int // most Kustomizations it may select (precision)
+	}{
+		// cloudflare-tunnel substitutes from a Secret that nothing in git
+		// creates: any affected Kustomization may have been its producer,
+		// so it is selected with every change.
+		{file: "kubernetes/apps/default/plex/app/helmrelease.yaml", maxSize: 2},
+		{file: "kubernetes/apps/default/plex/app/kustomization.yaml", maxSize: 2},
+		{file: "kubernetes/apps/default/plex/ks.yaml", maxSize: 4},        // declares plex and plex-tools; cluster-apps renders it
+		{file: "kubernetes/apps/default/kustomization.yaml", maxSize: 28}, // the namespace's apps
+		{file: "kubernetes/apps/network/cloudflare-tunnel/app/helmrelease.yaml", maxSize: 1},
+		{file: "kubernetes/components/alerts/alertmanager/alert.yaml", maxSize: 2}, // a component of cluster-apps's namespaces
+		{file: "kubernetes/apps/kube-system/coredns/app/helmrelease.yaml", delete: true, maxSize: 2},
+		{file: "kubernetes/flux/cluster/ks.yaml", maxSize: 1000},
+	}
+	for i, c := range cases {
+		t.Run(filepath.Base(filepath.Dir(c.file))+"/"+filepath.Base(c.file), func(t *testing.T) {
+			p := filepath.Join(root, filepath.FromSlash(c.file))
+			orig, err := os.ReadFile(p)
+			if err != nil {
+				t.Skipf("corpus layout changed: %v", err)
+			}
+			defer os.WriteFile(p, orig, 0o644)
+			if c.delete {
+				os.Remove(p)
+			} else {
+				mutate(t, root, c.file, i)
+			}
+			got := checkChangedOnly(t, root, Options{}, base, c.file)
+			t.Logf("%s: %d selected: %v", c.file, len(got), got)
+			if len(got) == 0 || len(got) > c.maxSize {
+				t.Errorf("selected %d Kustomizations, want 1..%d", len(got), c.maxSize)
+			}
+		})
+	}
+}
+
+// TestChangedEveryFile checks the --changed-since promise for a change to
+// each file of the fixture repositories, one at a time, in the platform
+// repository (with the teams' repositories as sources) and in each team's
+// repository in tenant mode.
+func TestChangedEveryFile(t *testing.T) {
+	for _, name := range []string{"platform", "team-a"} {
+		t.Run(name, func(t *testing.T) {
+			root := testutil.CopyTree(t, testutil.FixturePath(t, name))
+			opts := Options{}
+			if name == "platform" {
+				opts.Sources = platformSources(t)
+			} else {
+				opts.Platform = testutil.FixturePath(t, "platform")
+				opts.Sources = map[string]string{"team-a/team-a": root}
+			}
+			opts.Root = root
+			res, err := Render(context.Background(), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			base := outputs(t, res)
+			var files []string
+			filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+				if err == nil && !d.IsDir() && isYAMLName(d.Name()) {
+					rel, _ := filepath.Rel(root, p)
+					files = append(files, filepath.ToSlash(rel))
+				}
+				return nil
+			})
+			selectedAny := false
+			for i, f := range files {
+				p := filepath.Join(root, filepath.FromSlash(f))
+				orig, _ := os.ReadFile(p)
+				mutate(t, root, f, i)
+				got := checkChangedOnly(t, root, opts, base, f)
+				selectedAny = selectedAny || len(got) > 0
+				os.WriteFile(p, orig, 0o644)
+				os.Remove(p)
+				checkChangedOnly(t, root, opts, base, f)
+				os.WriteFile(p, orig, 0o644)
+			}
+			if !selectedAny {
+				t.Errorf("no change to any of %d files selected anything", len(files))
+			}
+		})
+	}
+}
