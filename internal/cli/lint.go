@@ -158,20 +158,20 @@ func (a *app) lint(cmd *cobra.Command, fv *flagValues, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := a.changedScope(ctx, &opts); err != nil {
-		return err
-	}
-	// Checkers load their data (schema catalogs, CRDs) while the
-	// repository renders.
+	// Checkers load their data (schema catalogs, CRDs) while git lists
+	// the changes and the repository renders.
 	type prepared struct {
 		checkers []Checker
 		err      error
 	}
 	ready := make(chan prepared, 1)
-	go func() {
+	go func(opts Options) {
 		cs, err := a.checkers(opts)
 		ready <- prepared{cs, err}
-	}()
+	}(opts)
+	if err := a.changedScope(ctx, &opts); err != nil {
+		return err
+	}
 
 	stop := a.progress("linting " + displayPath(opts.Root))
 	res, err := a.renderRepo(ctx, opts)

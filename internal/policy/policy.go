@@ -304,7 +304,9 @@ func (e *Engine) Check(ctx context.Context, res *render.Result) []finding.Findin
 		for _, k := range env.Kustomizations {
 			for _, o := range k.Objects {
 				it := item{env, k, o, e.objectContext(env, k, o)}
-				items = append(items, it)
+				if !k.Unchanged { // --changed-since: judged only for the others' sake
+					items = append(items, it)
+				}
 				perEnv[env] = append(perEnv[env], it)
 			}
 		}

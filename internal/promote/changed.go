@@ -27,31 +27,43 @@ type Changes struct {
 // the merge base of rev and HEAD. Paths outside dir are left out. It only
 // reads the repository (optional locks off, no index refresh written).
 func ChangedSince(ctx context.Context, dir, rev string) (*Changes, error) {
-	commit, err := ResolveRevision(ctx, dir, rev)
+	if rev == "" || strings.HasPrefix(rev, "-") {
+		return nil, finding.Usagef("unknown revision %q", rev)
+	}
+	out, err := git(ctx, dir, "rev-parse", "--verify", "--quiet", "--end-of-options", rev+"^{commit}")
 	if err != nil {
+		if _, err := ResolveRevision(ctx, dir, rev); err != nil {
+			return nil, err // not a repository, or the revision is unknown: say which
+		}
 		return nil, err
 	}
+	commit := strings.TrimSpace(string(out))
 	base := commit
-	if _, err := ResolveRevision(ctx, dir, "HEAD"); err == nil {
-		out, err := git(ctx, dir, "merge-base", commit, "HEAD")
-		if err != nil {
-			hint := ""
-			if isShallow(ctx, dir) {
-				hint = "; the clone is shallow: fetch more history (actions/checkout fetch-depth: 0, Azure fetchDepth: 0)"
-			}
-			return nil, finding.Usagef("--changed-since %s: no common ancestor with HEAD%s", rev, hint)
-		}
+	if out, err := git(ctx, dir, "merge-base", commit, "HEAD"); err == nil {
 		base = strings.TrimSpace(string(out))
+	} else if _, headErr := git(ctx, dir, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"); headErr == nil {
+		hint := ""
+		if isShallow(ctx, dir) {
+			hint = "; the clone is shallow: fetch more history (actions/checkout fetch-depth: 0, Azure fetchDepth: 0)"
+		}
+		return nil, finding.Usagef("--changed-since %s: no common ancestor with HEAD%s", rev, hint)
 	}
 	// --relative limits the diff to dir and prints paths relative to it;
-	// ls-files does both by default.
+	// ls-files does both by default. The two run side by side.
+	var untracked []byte
+	var untrackedErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		untracked, untrackedErr = git(ctx, dir, "ls-files", "--others", "--exclude-standard", "-z", "--", ".")
+	}()
 	diff, err := git(ctx, dir, "-c", "core.quotepath=off", "diff", "--name-only", "--no-renames", "--no-ext-diff", "--relative", "-z", base, "--")
+	<-done
 	if err != nil {
 		return nil, err
 	}
-	untracked, err := git(ctx, dir, "ls-files", "--others", "--exclude-standard", "-z", "--", ".")
-	if err != nil {
-		return nil, err
+	if untrackedErr != nil {
+		return nil, untrackedErr
 	}
 	var files []string
 	for _, rec := range bytes.Split(append(diff, untracked...), []byte{0}) {

@@ -187,6 +187,9 @@ func (c *Checker) Check(ctx context.Context, res *render.Result) []finding.Findi
 		}
 		st := c.envState(e)
 		for _, k := range e.Kustomizations {
+			if k.Unchanged {
+				continue // --changed-since: rendered for the others' sake only
+			}
 			out = append(out, crossNamespace(res.Index, e, k)...)
 			id, ok := IdentityOf(e, k)
 			if !ok {

@@ -168,6 +168,9 @@ func (c *Checker) Check(ctx context.Context, res *render.Result) []finding.Findi
 		es, fs := c.forEnv(env)
 		out = append(out, fs...)
 		for _, k := range env.Kustomizations {
+			if k.Unchanged {
+				continue // --changed-since: rendered for the others' sake only
+			}
 			for _, o := range k.Objects {
 				jobs = append(jobs, job{env, k, o, es})
 			}
