@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 
+	"go.yaml.in/yaml/v3"
+
 	syaml "sigs.k8s.io/yaml"
 
 	"github.com/gitops-lint/gitops-lint/internal/objects"
@@ -55,6 +57,9 @@ type changeSet struct {
 	// byArtifact caches what changed inside each artifact.
 	byArtifact map[*artifact]*artifactChanges
 	kusts      map[string]map[string]any // parsed kustomization files, by absolute artifact path
+	// relevant is false when no changed file can reach a build (see
+	// anyRelevant): then nothing is rendered at all.
+	relevant bool
 }
 
 type artifactChanges struct {
@@ -743,6 +748,70 @@ func (in *inputs) satisfiesAny(ns []need) bool {
 		}
 	}
 	return false
+}
+
+// anyRelevant reports whether a changed file of the linted repository can
+// reach a build: kustomize and Flux's generator read YAML files, the
+// files a kustomization names (generator inputs, patches…, or anything
+// below a directory it names), and source-controller reads .sourceignore.
+// Anything else (documentation, scripts, images) is never read, so a run
+// whose changes are all such files renders nothing.
+func anyRelevant(x *Index, changed []string) bool {
+	var named map[string]bool
+	for _, c := range changed {
+		base := path.Base(c)
+		if isYAMLName(base) || base == ".sourceignore" {
+			return true
+		}
+		if named == nil {
+			named = kustomizationNames(x)
+		}
+		if named["\x00"+base] {
+			return true
+		}
+		for p := c; p != "." && p != "/"; p = path.Dir(p) {
+			if named[p] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// kustomizationNames collects every path the kustomization files of x
+// name (resolved against their directory), and "\x00"+base name of each.
+func kustomizationNames(x *Index) map[string]bool {
+	named := map[string]bool{}
+	for file, docs := range x.Files {
+		if !slices.Contains(kustFileNames, path.Base(file)) {
+			continue
+		}
+		dir := path.Dir(file)
+		for _, d := range docs {
+			scalars(d.Node, func(s string) {
+				for _, part := range []string{s, s[strings.Index(s, "=")+1:]} {
+					part = strings.TrimSpace(part)
+					named[path.Clean(path.Join(dir, part))] = true
+					named["\x00"+path.Base(part)] = true
+				}
+			})
+		}
+	}
+	return named
+}
+
+// scalars calls fn with every scalar value below n.
+func scalars(n *yaml.Node, fn func(string)) {
+	if n == nil {
+		return
+	}
+	if n.Kind == yaml.ScalarNode {
+		fn(n.Value)
+		return
+	}
+	for _, c := range n.Content {
+		scalars(c, fn)
+	}
 }
 
 // changedFile reports whether the linted-repo file rel changed.

@@ -79,8 +79,14 @@ func checkChangedOnly(t *testing.T, root string, opts Options, before map[string
 		}
 	}
 	for id := range after {
-		if _, ok := got[id]; !ok {
+		if _, ok := got[id]; ok {
+			continue
+		}
+		if len(got) > 0 {
 			t.Errorf("%v: %s is missing from the --changed-since render", changed, id)
+		} else if before[id] != after[id] {
+			// Nothing rendered: no change was to reach a build.
+			t.Errorf("%v changed %s's output but nothing was rendered", changed, id)
 		}
 	}
 	sort.Strings(selected)
@@ -103,7 +109,8 @@ func write(t *testing.T, root, rel, content string) {
 // only that overlay.
 func TestChangedSharedBase(t *testing.T) {
 	root := t.TempDir()
-	write(t, root, "deploy/base/kustomization.yaml", "resources: [deployment.yaml]\n")
+	write(t, root, "deploy/base/kustomization.yaml", "resources: [deployment.yaml]\nconfigMapGenerator:\n  - name: web\n    files: [config/app.properties]\n")
+	write(t, root, "deploy/base/config/app.properties", "color=blue\n")
 	write(t, root, "deploy/base/deployment.yaml", `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web}
@@ -148,6 +155,20 @@ spec:
 	if len(got) != 0 {
 		t.Errorf("a README change selected %v, want nothing", got)
 	}
+	// Nothing is rendered, but the environments are still listed (their
+	// branches drive the promotion checks).
+	res, err := Render(context.Background(), Options{Root: root, ChangedOnly: true, Changed: []string{"README.md"}})
+	if err != nil || len(res.Environments) != 3 {
+		t.Fatalf("README-only run: %v, %d environments, want 3", err, len(res.Environments))
+	}
+
+	// A non-YAML file a generator reads is an input.
+	write(t, root, "deploy/base/config/app.properties", "color=green\n")
+	got = checkChangedOnly(t, root, opts, base, "deploy/base/config/app.properties")
+	if len(got) != 3 {
+		t.Errorf("a change to the generator's file selected %v, want all three overlays", got)
+	}
+	base = before()
 
 	// The base's file disappears: every overlay's build now fails.
 	os.Remove(filepath.Join(root, "deploy/base/deployment.yaml"))

@@ -75,6 +75,7 @@ func newRenderer(opts Options) (*renderer, error) {
 		r.opts.Changed = slices.Clone(opts.Changed)
 		slices.Sort(r.opts.Changed)
 		r.changes = newChangeSet(lint.Root, r.opts.Changed)
+		r.changes.relevant = anyRelevant(lint, r.opts.Changed)
 	}
 	if r.tmp, err = os.MkdirTemp(tempRoot(), "gitops-lint-"); err != nil {
 		return nil, fmt.Errorf("create temporary directory: %w", err)

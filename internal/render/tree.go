@@ -47,7 +47,8 @@ type job struct {
 
 func objKey(kind, ns, name string) string { return kind + "/" + ns + "/" + name }
 
-func (r *renderer) renderEnv(ctx context.Context, e entry) *Environment {
+// newEnvironment is the environment of entry e, before rendering.
+func (r *renderer) newEnvironment(e entry) *Environment {
 	env := &Environment{
 		Name: e.env.Name, Path: e.env.Path, Branch: e.env.Branch,
 		BranchFile: e.branchFile, BranchLine: e.branchLine,
@@ -55,6 +56,14 @@ func (r *renderer) renderEnv(ctx context.Context, e entry) *Environment {
 	}
 	if env.BranchFile != "" {
 		env.BranchFile, _, _ = r.position(filepath.Join(r.tree.Root, filepath.FromSlash(env.BranchFile)))
+	}
+	return env
+}
+
+func (r *renderer) renderEnv(ctx context.Context, e entry) *Environment {
+	env := r.newEnvironment(e)
+	if r.changes != nil && !r.changes.relevant {
+		return env // --changed-since: nothing changed reaches a build
 	}
 	run := &envRun{r: r, entry: e, env: env, objs: map[string]map[string]any{}, seen: map[string]bool{}, first: true}
 	root := run.newJob(e.ks, "", nil)
