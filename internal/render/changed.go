@@ -204,8 +204,9 @@ type visitor struct {
 	a     *artifact
 	seen  map[string]bool
 	stack []string
-	// asConfig is set while following a reference that is configuration.
-	asConfig bool
+	// asConfig is set while following a reference that is configuration;
+	// component while following a components: entry.
+	asConfig, component bool
 }
 
 func (v *visitor) readFile(p string) {
@@ -228,7 +229,7 @@ func (v *visitor) readFile(p string) {
 // visit adds what a build of dir reads: its kustomization file and what it
 // references, or (with none) the manifests Flux's generator lists below it.
 func (v *visitor) visit(dir string) {
-	key := fmt.Sprintf("%s\x00%v\x00%s", dir, v.asConfig, strings.Join(v.stack, "\x00"))
+	key := fmt.Sprintf("%s\x00%v\x00%v\x00%s", dir, v.asConfig, v.component, strings.Join(v.stack, "\x00"))
 	if v.seen[key] || len(v.stack) > 64 {
 		return
 	}
@@ -236,6 +237,7 @@ func (v *visitor) visit(dir string) {
 	a, in := v.a, v.in
 	kf := a.kustFile(dir)
 	if kf == "" {
+		v.component = false
 		in.listed[dir] = true
 		for _, e := range a.mem.dirs[a.absOf(dir)] {
 			p := path.Join(dir, e)
@@ -250,7 +252,15 @@ func (v *visitor) visit(dir string) {
 	}
 	in.kdirs[dir] = true
 	outer := v.asConfig
-	v.stack = append(v.stack, dir)
+	// A component acts on the resources of the kustomization including
+	// it: its configuration joins that kustomization's scope. Anything
+	// else is a scope of its own.
+	scope := dir
+	if v.component {
+		scope = v.stack[len(v.stack)-1]
+		v.component = false // what the component names is not a component
+	}
+	v.stack = append(v.stack, scope)
 	defer func() { v.stack, v.asConfig = v.stack[:len(v.stack)-1], outer }()
 	v.asConfig = true
 	v.readFile(kf)
@@ -264,11 +274,13 @@ func (v *visitor) visit(dir string) {
 			v.asConfig = outer
 			list, _ := val.([]any)
 			for _, s := range list {
+				v.component = key == "components"
 				v.ref(dir, str(s))
+				v.component = false
 			}
 		default:
 			if slices.Contains(crossKeys, key) {
-				in.cross[dir] = true
+				in.cross[scope] = true
 			}
 			// Every other field may name files (patches, generator
 			// inputs, configurations…): follow each string that

@@ -306,3 +306,69 @@ func TestChangedEveryFile(t *testing.T) {
 		})
 	}
 }
+
+// TestChangedComponentPatch: a component's patch acts on every resource
+// of the kustomization including it, so changing it changes the specs of
+// the Flux Kustomizations declared beside it.
+func TestChangedComponentPatch(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, "clusters/dev/flux-system/gotk-sync.yaml", `apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: flux-system, namespace: flux-system}
+spec:
+  interval: 1m
+  url: https://example.com/repo.git
+  ref: {branch: main}
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: flux-system, namespace: flux-system}
+spec:
+  interval: 10m
+  path: ./clusters/dev
+  prune: true
+  sourceRef: {kind: GitRepository, name: flux-system}
+`)
+	write(t, root, "clusters/dev/apps.yaml", `apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: apps, namespace: flux-system}
+spec:
+  interval: 10m
+  path: ./apps
+  prune: true
+  sourceRef: {kind: GitRepository, name: flux-system}
+`)
+	write(t, root, "apps/kustomization.yaml", "resources: [a.yaml, b.yaml]\ncomponents: [../components/defaults]\n")
+	for _, n := range []string{"a", "b"} {
+		write(t, root, "apps/"+n+".yaml", `apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: `+n+`, namespace: flux-system}
+spec:
+  interval: 10m
+  path: ./apps/`+n+`
+  prune: true
+  sourceRef: {kind: GitRepository, name: flux-system}
+`)
+		write(t, root, "apps/"+n+"/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: "+n+", namespace: default}\ndata: {color: \"${COLOR:=blue}\"}\n")
+	}
+	write(t, root, "components/defaults/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\npatches:\n  - path: substitute.yaml\n    target: {kind: Kustomization}\n")
+	patch := `apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: _}
+spec:
+  postBuild:
+    substitute: {COLOR: red}
+`
+	write(t, root, "components/defaults/substitute.yaml", patch)
+	res, err := Render(context.Background(), Options{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := outputs(t, res)
+	write(t, root, "components/defaults/substitute.yaml", strings.Replace(patch, "red", "green", 1))
+	got := checkChangedOnly(t, root, Options{}, base, "components/defaults/substitute.yaml")
+	want := []string{"dev|flux-system/a", "dev|flux-system/apps", "dev|flux-system/b"}
+	if !slices.Equal(got, want) {
+		t.Errorf("selected %v, want %v", got, want)
+	}
+}
