@@ -147,6 +147,15 @@ type inputs struct {
 	config map[string][]string
 	scope  map[string][]string
 	cross  map[string]bool
+	// chain maps a resource file to its scope stack ("\x00"-joined,
+	// outermost first); multi holds the other chains of a file
+	// accumulated through several (a component's, say). ns is the namespace: field of each
+	// kustomization scope; renames is set when one renames objects
+	// (namePrefix, nameSuffix).
+	chain   map[string]string
+	multi   map[string][]string
+	ns      map[string]string
+	renames bool
 	// provides are the objects the read files declare or generate.
 	provides []provided
 }
@@ -159,7 +168,8 @@ var crossKeys = []string{"replacements", "vars", "configurations", "transformers
 // with the given spec.components.
 func (c *changeSet) inputsOf(r *renderer, a *artifact, dir string, components []string) *inputs {
 	in := &inputs{read: map[string]bool{}, listed: map[string]bool{}, kdirs: map[string]bool{},
-		config: map[string][]string{}, scope: map[string][]string{}, cross: map[string]bool{}}
+		config: map[string][]string{}, scope: map[string][]string{}, cross: map[string]bool{},
+		chain: map[string]string{}, ns: map[string]string{}, multi: map[string][]string{}}
 	v := &visitor{in: in, c: c, a: a, seen: map[string]bool{}, stack: []string{""}}
 	dir = cleanRel(dir)
 	v.visit(dir)
@@ -224,6 +234,12 @@ func (v *visitor) readFile(p string) {
 			in.scope[p] = append(in.scope[p], d)
 		}
 	}
+	chain := strings.Join(v.stack, "\x00")
+	if prev, ok := in.chain[p]; ok && prev != chain {
+		in.multi[p] = append(in.multi[p], chain)
+		return
+	}
+	in.chain[p] = chain
 }
 
 // visit adds what a build of dir reads: its kustomization file and what it
@@ -265,6 +281,12 @@ func (v *visitor) visit(dir string) {
 	v.asConfig = true
 	v.readFile(kf)
 	k := v.c.kustomization(a, a.absOf(kf))
+	if n := str(k["namespace"]); n != "" && scope == dir {
+		in.ns[dir] = n
+	}
+	if k["namePrefix"] != nil || k["nameSuffix"] != nil || (scope != dir && k["namespace"] != nil) {
+		in.renames = true
+	}
 	for key, val := range k {
 		switch key {
 		case "apiVersion", "kind", "metadata":
@@ -554,6 +576,16 @@ type changedState struct {
 	parent   *job
 	sched    bool // to be built (affected, a parent, or another needs its objects)
 	built    bool
+
+	// Lean parents (lean.go): static is set while the spec is the
+	// declaring document's rather than what the parent renders; lean
+	// while the job is built over subset (artifact-relative resource
+	// files) only, subsetBuilt of them so far; full once only a full
+	// build will do; safe caches leanSafe.
+	static, lean, full bool
+	safe               *bool
+	subset             map[string]bool
+	subsetBuilt        int
 }
 
 // prepare computes j's input set and changed inputs; it reports whether j
@@ -737,6 +769,22 @@ func (run *envRun) settle() []*job {
 		}
 		before := len(todo)
 		for _, o := range run.jobs {
+			if o.ch.lean && !o.ch.sched {
+				// A lean parent adds the files that provide what is
+				// needed to its subset, and is built again.
+				added := false
+				for _, p := range o.ch.in.provides {
+					if _, resource := o.ch.in.chain[p.file]; resource && !o.ch.subset[p.file] && p.satisfiesAny(needs) {
+						o.ch.subset[p.file] = true
+						added = true
+					}
+				}
+				if added {
+					o.ch.sched = true
+					todo = append(todo, o)
+				}
+				continue
+			}
 			if o.ch.built || o.ch.sched || o.ch.in == nil {
 				continue
 			}
@@ -753,10 +801,17 @@ func (run *envRun) settle() []*job {
 
 func (in *inputs) satisfiesAny(ns []need) bool {
 	for _, p := range in.provides {
-		for _, n := range ns {
-			if p.satisfies(n) {
-				return true
-			}
+		if p.satisfiesAny(ns) {
+			return true
+		}
+	}
+	return false
+}
+
+func (p provided) satisfiesAny(ns []need) bool {
+	for _, n := range ns {
+		if p.satisfies(n) {
+			return true
 		}
 	}
 	return false

@@ -33,6 +33,7 @@ type renderer struct {
 	tenantURL string
 	// changes is the --changed-since input (nil: render everything).
 	changes *changeSet
+	subsets int // lean builds so far (directory names)
 }
 
 // UsageError is a problem with what the user asked for (exit code 2).

@@ -102,6 +102,14 @@ func (run *envRun) waves(ctx context.Context, pending []*job) {
 				j.ch.sched = j.ch.sched || keep
 				return !keep
 			})
+			var kids []*job
+			if pending, kids = run.lean(ctx, pending); len(kids) > 0 {
+				pending = append(pending, kids...)
+				continue
+			}
+			if len(pending) == 0 {
+				break
+			}
 		}
 		var ready, blocked []*job
 		for _, j := range pending {
