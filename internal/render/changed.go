@@ -609,6 +609,7 @@ func (run *envRun) prepare(j *job) bool {
 			comps = append(comps, path.Join(cleanRel(j.k.Path), str(c)))
 		}
 		st.art = art
+		j.k.Linted = art.within(run.r.lint.Root)
 		st.in = cs.inputsOf(run.r, art, j.k.Path, comps)
 		st.hits = st.in.hits(art, ac.rel)
 		if ac.all {

@@ -178,7 +178,7 @@ func (r *renderer) render(ctx context.Context) (*Result, error) {
 		}
 	}
 	res.Findings = r.findings
-	if opts.Platform != "" {
+	if opts.Platform != "" && (r.changes == nil || r.changes.relevant) {
 		if err := tenantReached(res, opts); err != nil {
 			return nil, err
 		}

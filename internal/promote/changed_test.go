@@ -1,0 +1,66 @@
+package promote
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/testutil"
+)
+
+// TestChangedSince: what a pull request from the current branch into REF
+// changes — from the merge base, working tree included — below PATH.
+func TestChangedSince(t *testing.T) {
+	src := t.TempDir()
+	for p, c := range map[string]string{
+		"repo/a.yaml":        "a: 1\n",
+		"repo/b.yaml":        "b: 1\n",
+		"repo/old name.yaml": "c: 1\n",
+		"repo/gone.yaml":     "d: 1\n",
+		"elsewhere.yaml":     "e: 1\n",
+		"repo/.gitignore":    "ignored.yaml\n",
+	} {
+		os.MkdirAll(filepath.Join(src, filepath.Dir(p)), 0o755)
+		os.WriteFile(filepath.Join(src, p), []byte(c), 0o644)
+	}
+	top := testutil.GitRepo(t, src, testutil.GitOptions{Branches: []string{"feature"}})
+	git := func(args ...string) { testutil.Git(t, top, args...) }
+	// main moves on after the branch point: not the feature's change.
+	os.WriteFile(filepath.Join(top, "repo/b.yaml"), []byte("b: 2\n"), 0o644)
+	git("commit", "-qam", "main moves on")
+	git("checkout", "-q", "feature")
+	// Committed, staged, unstaged, renamed, deleted, untracked, ignored,
+	// and outside PATH.
+	os.WriteFile(filepath.Join(top, "repo/a.yaml"), []byte("a: 2\n"), 0o644)
+	git("commit", "-qam", "feature: a")
+	git("mv", "repo/old name.yaml", "repo/new name.yaml")
+	os.Remove(filepath.Join(top, "repo/gone.yaml"))
+	os.WriteFile(filepath.Join(top, "repo/new.yaml"), []byte("n: 1\n"), 0o644)
+	os.WriteFile(filepath.Join(top, "repo/ignored.yaml"), []byte("i: 1\n"), 0o644)
+	os.WriteFile(filepath.Join(top, "elsewhere.yaml"), []byte("e: 2\n"), 0o644)
+	before := testutil.Snapshot(t, top)
+
+	ch, err := ChangedSince(context.Background(), filepath.Join(top, "repo"), "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"a.yaml", "gone.yaml", "new name.yaml", "new.yaml", "old name.yaml"}
+	if !slices.Equal(ch.Files, want) {
+		t.Errorf("changed files %q, want %q", ch.Files, want)
+	}
+	if after := testutil.Snapshot(t, top); after != before {
+		t.Error("ChangedSince modified the repository")
+	}
+
+	for _, rev := range []string{"no-such-ref", "--output=x", ""} {
+		if _, err := ChangedSince(context.Background(), top, rev); !finding.IsUsage(err) {
+			t.Errorf("revision %q: got %v, want a usage error", rev, err)
+		}
+	}
+	if _, err := ChangedSince(context.Background(), t.TempDir(), "HEAD"); !finding.IsUsage(err) {
+		t.Errorf("outside a repository: got %v, want a usage error", err)
+	}
+}
