@@ -57,7 +57,7 @@ func (a *app) changedScope(ctx context.Context, opts *Options) error {
 			}
 		}
 	}
-	opts.ChangedOnly, opts.Changed = true, ch.Files
+	opts.ChangedOnly, opts.Changed, opts.BaseContent = true, ch.Files, ch.BaseContent
 	return nil
 }
 

@@ -103,7 +103,8 @@ func checkChangedMatchesFull(t *testing.T, repo, file string, args ...string) {
 		}
 		os.WriteFile(p, []byte(changed), 0o644)
 
-		ropts := render.Options{Root: repo, ChangedOnly: true, Changed: []string{file}, Sources: map[string]string{}}
+		ropts := render.Options{Root: repo, ChangedOnly: true, Changed: []string{file}, Sources: map[string]string{},
+			BaseContent: map[string][]byte{file: orig}}
 		for i := 1; i < len(args); i += 2 {
 			ref, dir, _ := strings.Cut(args[i], "=")
 			ropts.Sources[ref] = dir

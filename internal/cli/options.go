@@ -103,6 +103,7 @@ type Options struct {
 	// (ChangedOnly: the run lints only what they affect).
 	ChangedOnly bool
 	Changed     []string
+	BaseContent map[string][]byte
 }
 
 // PolicyParams merges the params of every configured rule into the one
@@ -134,6 +135,7 @@ func (o Options) RenderOptions() render.Options {
 		Workers:              o.Workers,
 		ChangedOnly:          o.ChangedOnly,
 		Changed:              o.Changed,
+		BaseContent:          o.BaseContent,
 	}
 }
 

@@ -1,10 +1,16 @@
 package promote
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gitops-lint/gitops-lint/internal/finding"
@@ -19,6 +25,10 @@ type Changes struct {
 	// '/'-separated: modified, added, deleted (both sides of a rename),
 	// staged or not, and untracked files that are not ignored. Sorted.
 	Files []string
+	// BaseContent holds, for the changed YAML files that existed at Base,
+	// their content there (what the environments were discovered from).
+	// Nil when it could not be read.
+	BaseContent map[string][]byte
 }
 
 // ChangedSince lists what changed in the checkout holding dir since rev,
@@ -72,5 +82,57 @@ func ChangedSince(ctx context.Context, dir, rev string) (*Changes, error) {
 		}
 	}
 	slices.Sort(files)
-	return &Changes{Base: base, Files: slices.Compact(files)}, nil
+	ch := &Changes{Base: base, Files: slices.Compact(files)}
+	ch.BaseContent, _ = baseContents(ctx, dir, base, ch.Files)
+	return ch, nil
+}
+
+// baseContents reads the YAML files among files (relative to dir) at
+// commit with one `git cat-file --batch`; files missing there are left out.
+func baseContents(ctx context.Context, dir, commit string, files []string) (map[string][]byte, error) {
+	var names []string
+	for _, f := range files {
+		if strings.ContainsAny(f, "\n\r") {
+			return nil, fmt.Errorf("unusual file name %q", f)
+		}
+		if ext := path.Ext(f); ext == ".yaml" || ext == ".yml" {
+			names = append(names, f)
+		}
+	}
+	out := map[string][]byte{}
+	if len(names) == 0 {
+		return out, nil
+	}
+	var in bytes.Buffer
+	for _, f := range names {
+		fmt.Fprintf(&in, "%s:./%s\n", commit, f)
+	}
+	cmd := exec.CommandContext(ctx, "git", "--no-optional-locks", "-C", dir, "cat-file", "--batch")
+	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "LC_ALL=C")
+	cmd.Stdin = &in
+	raw, err := cmd.Output()
+	if err != nil {
+		return nil, err
+	}
+	r := bufio.NewReader(bytes.NewReader(raw))
+	for _, f := range names {
+		header, err := r.ReadString('\n')
+		if err != nil {
+			return nil, err
+		}
+		fields := strings.Fields(header)
+		if len(fields) != 3 || fields[1] != "blob" {
+			continue // "<name> missing": added since
+		}
+		size, err := strconv.Atoi(fields[2])
+		if err != nil || size < 0 || size > 64<<20 {
+			return nil, fmt.Errorf("cat-file %s: bad size", f)
+		}
+		data := make([]byte, size+1) // content and its newline
+		if _, err := io.ReadFull(r, data); err != nil {
+			return nil, err
+		}
+		out[f] = data[:size]
+	}
+	return out, nil
 }

@@ -51,6 +51,16 @@ func TestChangedSince(t *testing.T) {
 	if !slices.Equal(ch.Files, want) {
 		t.Errorf("changed files %q, want %q", ch.Files, want)
 	}
+	// The base content of the changed YAML files that existed there.
+	if got := string(ch.BaseContent["a.yaml"]); got != "a: 1\n" {
+		t.Errorf("base content of a.yaml: %q", got)
+	}
+	if got := string(ch.BaseContent["old name.yaml"]); got != "c: 1\n" {
+		t.Errorf("base content of the renamed file: %q", got)
+	}
+	if _, ok := ch.BaseContent["new.yaml"]; ok || len(ch.BaseContent) != 3 {
+		t.Errorf("base contents for %d files, want a.yaml, gone.yaml, old name.yaml", len(ch.BaseContent))
+	}
 	if after := testutil.Snapshot(t, top); after != before {
 		t.Error("ChangedSince modified the repository")
 	}

@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"maps"
+	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -60,6 +61,59 @@ type changeSet struct {
 	// relevant is false when no changed file can reach a build (see
 	// anyRelevant): then nothing is rendered at all.
 	relevant bool
+	// kustFile is set when a kustomization file changed: environments
+	// discovered from kustomize overlays may then be others.
+	kustFile bool
+	// gone are the changed YAML files that no longer exist (absolute).
+	gone []string
+	// baseUnknown is set when the base content of the changed files is
+	// not known: then environments may be new without it being known, and
+	// the conservative rules apply (see newEntries).
+	baseUnknown bool
+	// newEnv holds the entries (entryKey) the base revision did not have.
+	newEnv map[string]bool
+}
+
+func entryKey(e entry) string { return e.env.Name + "\x00" + e.env.Path + "\x00" + e.file }
+
+// newEntries records which of entries discovery at the base revision
+// would not have found: the linted repository with the changed YAML files
+// as they were (gone if they were not there). Everything such an
+// environment renders is new. Without the base content, environments
+// without an entry document (overlays, Flux Operator) are taken as new
+// when a kustomization file changed, and every environment when a YAML
+// file is gone that no build reads now.
+func (r *renderer) newEntries(entries []entry) {
+	c := r.changes
+	if r.tree != r.lint {
+		return // the platform's environments do not change with the tenant
+	}
+	if r.opts.BaseContent == nil {
+		c.baseUnknown = true
+		return
+	}
+	base := &Index{Root: r.lint.Root, Files: maps.Clone(r.lint.Files)}
+	for _, f := range r.opts.Changed {
+		if !isYAMLName(path.Base(f)) {
+			continue
+		}
+		delete(base.Files, f)
+		if data, ok := r.opts.BaseContent[f]; ok {
+			if docs, err := parseDocs(f, data); err == nil {
+				base.Files[f] = docs
+			}
+		}
+	}
+	had := map[string]bool{}
+	for _, e := range discover(base, r.opts.ExplicitEnvironments) {
+		had[entryKey(e)] = true
+	}
+	c.newEnv = map[string]bool{}
+	for _, e := range entries {
+		if !had[entryKey(e)] {
+			c.newEnv[entryKey(e)] = true
+		}
+	}
 }
 
 type artifactChanges struct {
@@ -70,7 +124,12 @@ type artifactChanges struct {
 func newChangeSet(root string, rel []string) *changeSet {
 	c := &changeSet{byArtifact: map[*artifact]*artifactChanges{}, kusts: map[string]map[string]any{}}
 	for _, p := range rel {
-		c.abs = append(c.abs, filepath.Join(root, filepath.FromSlash(p)))
+		abs := filepath.Join(root, filepath.FromSlash(p))
+		c.abs = append(c.abs, abs)
+		c.kustFile = c.kustFile || slices.Contains(kustFileNames, path.Base(p))
+		if _, err := os.Lstat(abs); err != nil && isYAMLName(path.Base(p)) {
+			c.gone = append(c.gone, abs)
+		}
 	}
 	return c
 }
@@ -191,6 +250,15 @@ func cleanRel(p string) string {
 }
 
 func (a *artifact) absOf(rel string) string { return filepath.Join(a.Dir, filepath.FromSlash(rel)) }
+
+// absIn is where artifact path rel is in the checkout it was made from
+// ("" for an assembled artifact's file that has no origin).
+func (a *artifact) absIn(rel string) string {
+	if a.Origin != "" {
+		return filepath.Join(a.Origin, filepath.FromSlash(rel))
+	}
+	return a.files[rel]
+}
 
 func (a *artifact) isDir(rel string) bool { _, ok := a.mem.dirs[a.absOf(rel)]; return ok }
 
@@ -414,7 +482,7 @@ func (in *inputs) scopedHit(f string, hits []string) bool {
 		}
 	}
 	for _, h := range hits {
-		if !in.read[h] && !in.listed[path.Dir(h)] {
+		if slices.Contains(kustFileNames, path.Base(h)) && !in.read[h] || !in.read[h] && !in.listed[path.Dir(h)] {
 			return true // a kustomization file appeared or went, or a directory did
 		}
 	}
@@ -615,6 +683,9 @@ func (run *envRun) prepare(j *job) bool {
 		if ac.all {
 			run.envAll = true
 		}
+		for _, h := range st.hits {
+			run.read[art.absIn(h)] = true
+		}
 	}
 	run.evaluate(j)
 	if st.sched || st.affected {
@@ -736,6 +807,13 @@ func (run *envRun) producerChanged(j *job, n need) bool {
 // must now be built: the affected ones and the producers of what built and
 // to-be-built jobs need.
 func (run *envRun) settle() []*job {
+	// A YAML file that is gone and that no build reads now may have been
+	// anything: an entry point, a Kustomization nothing lists any more.
+	for _, g := range run.r.changes.gone {
+		if run.r.changes.baseUnknown && !run.read[g] {
+			run.envAll = true
+		}
+	}
 	for changed := true; changed; {
 		changed = false
 		for _, j := range run.jobs {

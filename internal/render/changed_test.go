@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -50,7 +51,15 @@ func mustJSON(t *testing.T, v any) string {
 // the full render does. It returns the selected Kustomizations.
 func checkChangedOnly(t *testing.T, root string, opts Options, before map[string]string, changed ...string) []string {
 	t.Helper()
+	return checkChangedOnlyBase(t, root, opts, before, nil, changed...)
+}
+
+// checkChangedOnlyBase is checkChangedOnly with the base content of the
+// changed files known (nil: unknown, the conservative rules).
+func checkChangedOnlyBase(t *testing.T, root string, opts Options, before map[string]string, baseContent map[string][]byte, changed ...string) []string {
+	t.Helper()
 	opts.Root = root
+	opts.BaseContent = baseContent
 	full, err := Render(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
@@ -130,28 +139,50 @@ spec:
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(res.Environments) != 3 {
-			t.Fatalf("want 3 overlay environments, got %d", len(res.Environments))
-		}
 		return outputs(t, res)
 	}
 	base := before()
+	if len(base) != 3 {
+		t.Fatalf("want 3 overlay environments, got %d", len(base))
+	}
 
+	was := map[string][]byte{"deploy/base/deployment.yaml": []byte(readFile(t, root, "deploy/base/deployment.yaml"))}
 	write(t, root, "deploy/base/deployment.yaml", strings.Replace(readFile(t, root, "deploy/base/deployment.yaml"), "nginx:1.27", "nginx:1.28", 1))
-	got := checkChangedOnly(t, root, opts, base, "deploy/base/deployment.yaml")
+	got := checkChangedOnlyBase(t, root, opts, base, was, "deploy/base/deployment.yaml")
 	if len(got) != 3 {
 		t.Errorf("a change to the shared base selected %v, want all three overlays", got)
 	}
 	base = before()
 
+	was = map[string][]byte{"deploy/prod/kustomization.yaml": []byte(readFile(t, root, "deploy/prod/kustomization.yaml"))}
 	write(t, root, "deploy/prod/kustomization.yaml", "resources: [../base]\nnamespace: web-production\n")
-	got = checkChangedOnly(t, root, opts, base, "deploy/prod/kustomization.yaml")
+	got = checkChangedOnlyBase(t, root, opts, base, was, "deploy/prod/kustomization.yaml")
 	if len(got) != 1 || !strings.HasPrefix(got[0], "prod|") {
 		t.Errorf("a change to the prod overlay selected %v, want prod only", got)
 	}
+	// Without the base content, a changed kustomization file may have
+	// made an overlay an environment: all are linted.
+	if got := checkChangedOnly(t, root, opts, base, "deploy/prod/kustomization.yaml"); len(got) != 3 {
+		t.Errorf("without the base content, a change to the prod overlay selected %v, want all three", got)
+	}
+	// An overlay no longer included by another becomes an environment:
+	// all of it is new.
+	write(t, root, "deploy/all/kustomization.yaml", "resources: [../prod, ../test]\n")
+	base = before()
+	if len(base) != 2 {
+		t.Fatalf("with deploy/all including prod and test, want 2 environments, got %d", len(base))
+	}
+	was = map[string][]byte{"deploy/all/kustomization.yaml": []byte(readFile(t, root, "deploy/all/kustomization.yaml"))}
+	write(t, root, "deploy/all/kustomization.yaml", "resources: [../prod]\n")
+	got = checkChangedOnlyBase(t, root, opts, base, was, "deploy/all/kustomization.yaml")
+	if !slices.Contains(got, "test|flux-system/flux-system") {
+		t.Errorf("the test overlay became an environment, but the run selected %v", got)
+	}
+	os.RemoveAll(filepath.Join(root, "deploy/all"))
+	base = before()
 	base = before()
 
-	got = checkChangedOnly(t, root, opts, base, "README.md")
+	got = checkChangedOnlyBase(t, root, opts, base, map[string][]byte{}, "README.md")
 	if len(got) != 0 {
 		t.Errorf("a README change selected %v, want nothing", got)
 	}
@@ -250,7 +281,7 @@ func TestChangedCorpus(t *testing.T) {
 			} else {
 				mutate(t, root, c.file, i)
 			}
-			got := checkChangedOnly(t, root, Options{}, base, c.file)
+			got := checkChangedOnlyBase(t, root, Options{}, base, map[string][]byte{c.file: orig}, c.file)
 			t.Logf("%s: %d selected: %v", c.file, len(got), got)
 			if len(got) == 0 || len(got) > c.maxSize {
 				t.Errorf("selected %d Kustomizations, want 1..%d", len(got), c.maxSize)
@@ -292,12 +323,13 @@ func TestChangedEveryFile(t *testing.T) {
 			for i, f := range files {
 				p := filepath.Join(root, filepath.FromSlash(f))
 				orig, _ := os.ReadFile(p)
+				was := map[string][]byte{f: orig}
 				mutate(t, root, f, i)
-				got := checkChangedOnly(t, root, opts, base, f)
+				got := checkChangedOnlyBase(t, root, opts, base, was, f)
 				selectedAny = selectedAny || len(got) > 0
 				os.WriteFile(p, orig, 0o644)
 				os.Remove(p)
-				checkChangedOnly(t, root, opts, base, f)
+				checkChangedOnlyBase(t, root, opts, base, was, f)
 				os.WriteFile(p, orig, 0o644)
 			}
 			if !selectedAny {
@@ -370,5 +402,96 @@ spec:
 	want := []string{"dev|flux-system/a", "dev|flux-system/apps", "dev|flux-system/b"}
 	if !slices.Equal(got, want) {
 		t.Errorf("selected %v, want %v", got, want)
+	}
+}
+
+// TestChangedLeanParents sweeps every file of a repository whose parent
+// Kustomization may be built lean — namespaces set by nested
+// kustomizations, a component patching the children, a child with
+// substituteFrom, a child that is itself a parent — and of variants where
+// it may not (a patch moving a child's path, a namePrefix, substitution in
+// a child's document), checking the --changed-since promise each time.
+func TestChangedLeanParents(t *testing.T) {
+	variants := map[string]map[string]string{
+		"lean":             {},
+		"patch-moves-path": {"apps/team-a/kustomization.yaml": "namespace: team-a\nresources: [a1.yaml, a2.yaml]\npatches:\n  - target: {kind: Kustomization, name: a2}\n    patch: |\n      - op: replace\n        path: /spec/path\n        value: ./workloads/a1\n"},
+		"name-prefix":      {"apps/team-b/kustomization.yaml": "namespace: team-b\nnamePrefix: b-\nresources: [b1.yaml, nested]\n"},
+	}
+	for name, extra := range variants {
+		t.Run(name, func(t *testing.T) {
+			root := t.TempDir()
+			files := leanRepo()
+			for p, c := range extra {
+				files[p] = c
+			}
+			for p, c := range files {
+				write(t, root, p, c)
+			}
+			res, err := Render(context.Background(), Options{Root: root})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range res.Findings {
+				t.Fatalf("the repository should render cleanly: %s:%d %s", f.File, f.Line, f.Message)
+			}
+			base := outputs(t, res)
+			paths := slices.Sorted(maps.Keys(files))
+			leanBefore := leanBuilds.Load()
+			defer func() {
+				if n := leanBuilds.Load() - leanBefore; name == "lean" && n == 0 {
+					t.Error("no lean build happened: the test does not exercise them")
+				} else {
+					t.Logf("%d lean builds", n)
+				}
+			}()
+			for i, f := range paths {
+				p := filepath.Join(root, filepath.FromSlash(f))
+				orig, _ := os.ReadFile(p)
+				was := map[string][]byte{f: orig}
+				mutate(t, root, f, i)
+				checkChangedOnlyBase(t, root, Options{}, base, was, f)
+				os.Remove(p)
+				checkChangedOnlyBase(t, root, Options{}, base, was, f)
+				// And without the base content (the conservative rules).
+				checkChangedOnly(t, root, Options{}, base, f)
+				os.WriteFile(p, orig, 0o644)
+			}
+		})
+	}
+}
+
+func leanRepo() map[string]string {
+	ks := func(name, ns, path, extra string) string {
+		return "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: " + name + ns + "\nspec:\n  interval: 10m\n  path: " + path + "\n  prune: true\n  sourceRef: {kind: GitRepository, name: flux-system, namespace: flux-system}\n" + extra
+	}
+	cm := func(name string) string {
+		return "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: " + name + "}\ndata: {color: \"${COLOR:=blue}\"}\n"
+	}
+	return map[string]string{
+		"clusters/dev/flux-system/gotk-sync.yaml": `apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: flux-system, namespace: flux-system}
+spec:
+  interval: 1m
+  url: https://example.com/repo.git
+  ref: {branch: main}
+---
+` + ks("flux-system", "\n  namespace: flux-system", "./clusters/dev", ""),
+		"clusters/dev/apps.yaml":                 ks("apps", "\n  namespace: flux-system", "./apps", "  patches:\n    - target: {kind: Kustomization}\n      patch: |\n        apiVersion: kustomize.toolkit.fluxcd.io/v1\n        kind: Kustomization\n        metadata: {name: _}\n        spec:\n          timeout: 5m\n"),
+		"apps/team-a/kustomization.yaml":         "namespace: team-a\nresources: [a1.yaml, a2.yaml, settings.yaml]\ncomponents: [../../components/defaults]\n",
+		"apps/team-a/a1.yaml":                    ks("a1", "", "./workloads/a1", "  postBuild:\n    substituteFrom: [{kind: ConfigMap, name: settings}]\n"),
+		"apps/team-a/a2.yaml":                    ks("a2", "", "./workloads/a2", "  dependsOn: [{name: a1}]\n"),
+		"apps/team-a/settings.yaml":              "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {COLOR: red}\n",
+		"apps/team-b/kustomization.yaml":         "namespace: team-b\nresources: [b1.yaml, nested]\n",
+		"apps/team-b/b1.yaml":                    ks("b1", "", "./workloads/b1", ""),
+		"apps/team-b/nested/kustomization.yaml":  "resources: [b2.yaml]\n",
+		"apps/team-b/nested/b2.yaml":             ks("b2", "", "./workloads/b2-parent", ""),
+		"components/defaults/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\npatches:\n  - path: retry.yaml\n    target: {kind: Kustomization}\n",
+		"components/defaults/retry.yaml":         "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: _}\nspec:\n  retryInterval: 2m\n",
+		"workloads/a1/cm.yaml":                   cm("a1"),
+		"workloads/a2/cm.yaml":                   cm("a2"),
+		"workloads/b1/cm.yaml":                   cm("b1"),
+		"workloads/b2-parent/ks.yaml":            ks("b2-child", "\n  namespace: team-b", "./workloads/b2-child", ""),
+		"workloads/b2-child/cm.yaml":             cm("b2-child"),
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"go.yaml.in/yaml/v3"
 
@@ -299,8 +300,12 @@ func (run *envRun) leanBuild(ctx context.Context, p *job) bool {
 		run.register(o)
 	}
 	st.subsetBuilt = len(st.subset)
+	leanBuilds.Add(1)
 	return true
 }
+
+// leanBuilds counts successful lean builds (for tests).
+var leanBuilds atomic.Int64
 
 // adopt gives static child j the exact spec its parent rendered; false
 // when a listing field differs from its document's.
@@ -430,6 +435,10 @@ func (run *envRun) lean(ctx context.Context, pending []*job) (build, kids []*job
 		switch {
 		case j.ch.static && !j.ch.parent.ch.lean:
 			// Its parent is being built in full: listed again then.
+		case j.ch.lean && j.ch.affected:
+			// Affected after all (its variables, say): built in full.
+			run.goFull(j)
+			build = append(build, j)
 		case j.ch.lean:
 			j.ch.sched = false
 		case run.leanEligible(j) && j.ch.subset == nil:
@@ -447,5 +456,6 @@ func (run *envRun) lean(ctx context.Context, pending []*job) (build, kids []*job
 // and it is built in full.
 func (run *envRun) goFull(p *job) {
 	p.ch.lean, p.ch.full, p.ch.sched = false, true, true
+	p.k.Objects, p.k.Rendered = nil, false
 	run.dropStatic(p)
 }

@@ -34,6 +34,10 @@ type Options struct {
 	// Unchanged and built only when others need their objects.
 	ChangedOnly bool
 	Changed     []string
+	// BaseContent holds the base revision's content of the changed YAML
+	// files that existed there (nil: unknown), to tell which environments
+	// a change creates.
+	BaseContent map[string][]byte
 }
 
 // EnvironmentSpec declares an environment explicitly.

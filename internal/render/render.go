@@ -153,6 +153,9 @@ func (r *renderer) render(ctx context.Context) (*Result, error) {
 		entries = keep
 	}
 
+	if r.changes != nil {
+		r.newEntries(entries)
+	}
 	res := &Result{Files: len(lint.Files) + len(r.tree.Files)*boolInt(r.tree != lint), Tenant: opts.Platform != "", Index: lint, ChangedOnly: opts.ChangedOnly}
 	res.Environments = make([]*Environment, len(entries))
 	var wg sync.WaitGroup

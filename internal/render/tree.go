@@ -31,10 +31,12 @@ type envRun struct {
 	objs map[string]map[string]any
 	seen map[string]bool
 
-	// --changed-since: every job of the environment (discovery order), and
-	// whether a change affects all of them.
+	// --changed-since: every job of the environment (discovery order),
+	// whether a change affects all of them, and the changed files some
+	// build reads (absolute).
 	jobs   []*job
 	envAll bool
+	read   map[string]bool
 	// first is true until the entry Kustomization is built.
 	first bool
 }
@@ -65,7 +67,13 @@ func (r *renderer) renderEnv(ctx context.Context, e entry) *Environment {
 	if r.changes != nil && !r.changes.relevant {
 		return env // --changed-since: nothing changed reaches a build
 	}
-	run := &envRun{r: r, entry: e, env: env, objs: map[string]map[string]any{}, seen: map[string]bool{}, first: true}
+	run := &envRun{r: r, entry: e, env: env, objs: map[string]map[string]any{}, seen: map[string]bool{}, first: true, read: map[string]bool{}}
+	// An environment that is a kustomize overlay (no Flux entry document)
+	// is one because no other kustomization includes it: a changed
+	// kustomization file may make it another.
+	if c := r.changes; c != nil {
+		run.envAll = c.newEnv[entryKey(e)] || c.baseUnknown && e.file == "" && c.kustFile
+	}
 	root := run.newJob(e.ks, "", nil)
 	if e.file != "" {
 		root.k.File, _, _ = r.position(filepath.Join(r.tree.Root, filepath.FromSlash(e.file)))
