@@ -339,12 +339,8 @@ func TestChangedEveryFile(t *testing.T) {
 	}
 }
 
-// TestChangedComponentPatch: a component's patch acts on every resource
-// of the kustomization including it, so changing it changes the specs of
-// the Flux Kustomizations declared beside it.
-func TestChangedComponentPatch(t *testing.T) {
-	root := t.TempDir()
-	write(t, root, "clusters/dev/flux-system/gotk-sync.yaml", `apiVersion: source.toolkit.fluxcd.io/v1
+// syncRepo is the bootstrap GitRepository of the test repositories.
+const syncRepo = `apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
 metadata: {name: flux-system, namespace: flux-system}
 spec:
@@ -352,7 +348,14 @@ spec:
   url: https://example.com/repo.git
   ref: {branch: main}
 ---
-apiVersion: kustomize.toolkit.fluxcd.io/v1
+`
+
+// TestChangedComponentPatch: a component's patch acts on every resource
+// of the kustomization including it, so changing it changes the specs of
+// the Flux Kustomizations declared beside it.
+func TestChangedComponentPatch(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, "clusters/dev/flux-system/gotk-sync.yaml", syncRepo+`apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
 metadata: {name: flux-system, namespace: flux-system}
 spec:
@@ -468,30 +471,22 @@ func leanRepo() map[string]string {
 		return "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: " + name + "}\ndata: {color: \"${COLOR:=blue}\"}\n"
 	}
 	return map[string]string{
-		"clusters/dev/flux-system/gotk-sync.yaml": `apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata: {name: flux-system, namespace: flux-system}
-spec:
-  interval: 1m
-  url: https://example.com/repo.git
-  ref: {branch: main}
----
-` + ks("flux-system", "\n  namespace: flux-system", "./clusters/dev", ""),
-		"clusters/dev/apps.yaml":                 ks("apps", "\n  namespace: flux-system", "./apps", "  patches:\n    - target: {kind: Kustomization}\n      patch: |\n        apiVersion: kustomize.toolkit.fluxcd.io/v1\n        kind: Kustomization\n        metadata: {name: _}\n        spec:\n          timeout: 5m\n"),
-		"apps/team-a/kustomization.yaml":         "namespace: team-a\nresources: [a1.yaml, a2.yaml, settings.yaml]\ncomponents: [../../components/defaults]\n",
-		"apps/team-a/a1.yaml":                    ks("a1", "", "./workloads/a1", "  postBuild:\n    substituteFrom: [{kind: ConfigMap, name: settings}]\n"),
-		"apps/team-a/a2.yaml":                    ks("a2", "", "./workloads/a2", "  dependsOn: [{name: a1}]\n"),
-		"apps/team-a/settings.yaml":              "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {COLOR: red}\n",
-		"apps/team-b/kustomization.yaml":         "namespace: team-b\nresources: [b1.yaml, nested]\n",
-		"apps/team-b/b1.yaml":                    ks("b1", "", "./workloads/b1", ""),
-		"apps/team-b/nested/kustomization.yaml":  "resources: [b2.yaml]\n",
-		"apps/team-b/nested/b2.yaml":             ks("b2", "", "./workloads/b2-parent", ""),
-		"components/defaults/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\npatches:\n  - path: retry.yaml\n    target: {kind: Kustomization}\n",
-		"components/defaults/retry.yaml":         "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: _}\nspec:\n  retryInterval: 2m\n",
-		"workloads/a1/cm.yaml":                   cm("a1"),
-		"workloads/a2/cm.yaml":                   cm("a2"),
-		"workloads/b1/cm.yaml":                   cm("b1"),
-		"workloads/b2-parent/ks.yaml":            ks("b2-child", "\n  namespace: team-b", "./workloads/b2-child", ""),
-		"workloads/b2-child/cm.yaml":             cm("b2-child"),
+		"clusters/dev/flux-system/gotk-sync.yaml": syncRepo + ks("flux-system", "\n  namespace: flux-system", "./clusters/dev", ""),
+		"clusters/dev/apps.yaml":                  ks("apps", "\n  namespace: flux-system", "./apps", "  patches:\n    - target: {kind: Kustomization}\n      patch: |\n        apiVersion: kustomize.toolkit.fluxcd.io/v1\n        kind: Kustomization\n        metadata: {name: _}\n        spec:\n          timeout: 5m\n"),
+		"apps/team-a/kustomization.yaml":          "namespace: team-a\nresources: [a1.yaml, a2.yaml, settings.yaml]\ncomponents: [../../components/defaults]\n",
+		"apps/team-a/a1.yaml":                     ks("a1", "", "./workloads/a1", "  postBuild:\n    substituteFrom: [{kind: ConfigMap, name: settings}]\n"),
+		"apps/team-a/a2.yaml":                     ks("a2", "", "./workloads/a2", "  dependsOn: [{name: a1}]\n"),
+		"apps/team-a/settings.yaml":               "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {COLOR: red}\n",
+		"apps/team-b/kustomization.yaml":          "namespace: team-b\nresources: [b1.yaml, nested]\n",
+		"apps/team-b/b1.yaml":                     ks("b1", "", "./workloads/b1", ""),
+		"apps/team-b/nested/kustomization.yaml":   "resources: [b2.yaml]\n",
+		"apps/team-b/nested/b2.yaml":              ks("b2", "", "./workloads/b2-parent", ""),
+		"components/defaults/kustomization.yaml":  "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\npatches:\n  - path: retry.yaml\n    target: {kind: Kustomization}\n",
+		"components/defaults/retry.yaml":          "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: _}\nspec:\n  retryInterval: 2m\n",
+		"workloads/a1/cm.yaml":                    cm("a1"),
+		"workloads/a2/cm.yaml":                    cm("a2"),
+		"workloads/b1/cm.yaml":                    cm("b1"),
+		"workloads/b2-parent/ks.yaml":             ks("b2-child", "\n  namespace: team-b", "./workloads/b2-child", ""),
+		"workloads/b2-child/cm.yaml":              cm("b2-child"),
 	}
 }
