@@ -217,7 +217,13 @@ type inputs struct {
 	renames bool
 	// provides are the objects the read files declare or generate.
 	provides []provided
+	// overflow is set when the walk gave up (maxVisits): every change in
+	// the artifact is then taken as an input.
+	overflow bool
 }
+
+// maxVisits bounds the directories one input set walk visits.
+const maxVisits = 20000
 
 // crossKeys are kustomization fields whose transformers read other
 // resources (or arbitrary configuration) to change an object.
@@ -314,7 +320,13 @@ func (v *visitor) readFile(p string) {
 // references, or (with none) the manifests Flux's generator lists below it.
 func (v *visitor) visit(dir string) {
 	key := fmt.Sprintf("%s\x00%v\x00%v\x00%s", dir, v.asConfig, v.component, strings.Join(v.stack, "\x00"))
-	if v.seen[key] || len(v.stack) > 64 {
+	if v.seen[key] {
+		return
+	}
+	if len(v.stack) > 64 || len(v.seen) > maxVisits {
+		// A hostile tree (kustomizations including each other along many
+		// paths): stop, and let every change count.
+		v.in.overflow = true
 		return
 	}
 	v.seen[key] = true
@@ -462,6 +474,9 @@ func (in *inputs) reads(a *artifact, p string) bool {
 func (in *inputs) scopedHit(f string, hits []string) bool {
 	if len(hits) == 0 {
 		return false
+	}
+	if in.overflow {
+		return true
 	}
 	dirs := in.scope[f]
 	if f == "" || len(dirs) == 0 {
@@ -680,6 +695,9 @@ func (run *envRun) prepare(j *job) bool {
 		j.k.Linted = art.within(run.r.lint.Root)
 		st.in = cs.inputsOf(run.r, art, j.k.Path, comps)
 		st.hits = st.in.hits(art, ac.rel)
+		if st.in.overflow {
+			st.hits = ac.rel
+		}
 		if ac.all {
 			run.envAll = true
 		}

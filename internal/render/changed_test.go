@@ -490,3 +490,34 @@ func leanRepo() map[string]string {
 		"workloads/b2-child/cm.yaml":              cm("b2-child"),
 	}
 }
+
+// TestChangedInputsDiamond: kustomizations that include the next level
+// along two paths, 30 levels deep, would make the input walk visit 2^30
+// directories; it stops and takes every change as an input instead.
+func TestChangedInputsDiamond(t *testing.T) {
+	root := t.TempDir()
+	const depth = 30
+	for i := 0; i < depth; i++ {
+		next := fmt.Sprintf("../../l%d", i+1)
+		for _, side := range []string{"a", "b"} {
+			write(t, root, fmt.Sprintf("l%d/%s/kustomization.yaml", i, side), "resources: ["+next+"/a, "+next+"/b]\n")
+		}
+	}
+	for _, side := range []string{"a", "b"} {
+		write(t, root, fmt.Sprintf("l%d/%s/kustomization.yaml", depth, side), "resources: [cm.yaml]\n")
+		write(t, root, fmt.Sprintf("l%d/%s/cm.yaml", depth, side), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: "+side+"}\n")
+	}
+	a, err := fromDir(root, t.TempDir(), "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &renderer{indexes: map[string]*Index{}, lint: &Index{Root: root}}
+	c := newChangeSet(root, []string{"l30/a/cm.yaml"})
+	in := c.inputsOf(r, a, "l0/a", nil)
+	if !in.overflow {
+		t.Fatal("the walk of a 2^30-path tree did not stop")
+	}
+	if !in.scopedHit("anything", []string{"l30/a/cm.yaml"}) {
+		t.Error("after the walk stopped, a change must count for every child")
+	}
+}

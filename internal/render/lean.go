@@ -48,7 +48,7 @@ func (run *envRun) leanEligible(j *job) bool {
 // leanSafe reports whether the children listed from documents and the
 // subset builds match the full build of a parent with these inputs.
 func (in *inputs) leanSafe(c *changeSet, a *artifact, ks map[string]any) bool {
-	if len(in.cross) > 0 || in.renames {
+	if len(in.cross) > 0 || in.renames || in.overflow {
 		return false
 	}
 	for _, p := range in.provides {
