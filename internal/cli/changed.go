@@ -61,14 +61,14 @@ func (a *app) changedScope(ctx context.Context, opts *Options) error {
 	return nil
 }
 
-// keepChanged narrows a --changed-since run to what changed: it drops the
-// Kustomizations whose output cannot have changed (and environments left
-// with none) from res, and the findings about them; findings outside any
-// Kustomization stay when they are about a changed file, or about no file
-// (promotion). It returns the findings kept and the number of
-// Kustomizations dropped.
+// keepChanged narrows a --changed-since (or --shard) run to the
+// Kustomizations it lints: it drops the others (and environments left with
+// none) from res, and the findings about them; with --changed-since,
+// findings outside any Kustomization stay when they are about a changed
+// file, or about no file (promotion). It returns the findings kept and the
+// number of unchanged Kustomizations dropped.
 func keepChanged(res *render.Result, fs []finding.Finding, changed []string) ([]finding.Finding, int) {
-	if !res.ChangedOnly {
+	if !res.Partial {
 		return fs, 0
 	}
 	unchanged := map[string]bool{}
@@ -87,11 +87,14 @@ func keepChanged(res *render.Result, fs []finding.Finding, changed []string) ([]
 		if f.Kustomization != "" {
 			return unchanged[f.Environment+"|"+f.Kustomization]
 		}
-		if f.File == "" || strings.HasPrefix(f.Rule, "promotion/") {
-			return false
+		if !res.ChangedOnly || f.File == "" || strings.HasPrefix(f.Rule, "promotion/") {
+			return false // --shard: the share decides (shard 1)
 		}
 		_, found := slices.BinarySearch(changed, f.File)
 		return !found
 	})
+	if !res.ChangedOnly {
+		dropped = 0 // in the other shards, not unchanged
+	}
 	return fs, dropped
 }

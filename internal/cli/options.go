@@ -123,9 +123,18 @@ func (o Options) PolicyParams() map[string]any {
 	return params
 }
 
-// RenderOptions are the render.Options of a run.
+// RenderOptions are the render.Options of a run. A --shard run (without
+// --changed-since) renders only as much as its share of the Flux
+// Kustomizations needs.
 func (o Options) RenderOptions() render.Options {
+	var sel func(env, ks string) bool
+	if o.Shards > 1 && !o.ChangedOnly {
+		sel = func(env, ks string) bool {
+			return finding.ShardOf(finding.Finding{Environment: env, Kustomization: ks}, o.Shards) == o.Shard
+		}
+	}
 	return render.Options{
+		Select:               sel,
 		Root:                 o.Root,
 		Sources:              o.Sources,
 		Environments:         o.Environments,

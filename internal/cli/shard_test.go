@@ -10,10 +10,14 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/txtar"
+
+	"github.com/gitops-lint/gitops-lint/internal/testutil"
 )
 
 // TestShardsUnion: the union of the findings of --shard 1/N … N/N is the
-// unsharded report, and no finding is in two shards.
+// unsharded report, and no finding is in two shards — on the convergence
+// fixture, the platform fixture (tenants, RBAC) and the corpus repository.
+// Each shard renders only what its Kustomizations need.
 func TestShardsUnion(t *testing.T) {
 	ar, err := txtar.ParseFile(filepath.Join("testdata", "script", "converge.txtar"))
 	if err != nil {
@@ -30,10 +34,36 @@ func TestShardsUnion(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	t.Run("converge", func(t *testing.T) { checkShards(t, 4, filepath.Join(dir, "repo")) })
+	t.Run("platform", func(t *testing.T) {
+		// The tenants may no longer manage Deployments: their
+		// Kustomizations fail RBAC, in every environment.
+		root := testutil.CopyTree(t, testutil.FixturePath(t, "platform"))
+		role := filepath.Join(root, "tenants/base/common/clusterrole.yaml")
+		data, err := os.ReadFile(role)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(role, bytes.Replace(data, []byte(`["deployments"]`), []byte(`["daemonsets"]`), 1), 0o644)
+		checkShards(t, 6, root, "--no-config",
+			"--source", "team-a/team-a="+testutil.FixturePath(t, "team-a"),
+			"--source", "team-b/team-b="+testutil.FixturePath(t, "team-b"))
+	})
+	t.Run("onedr0p", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("lints the corpus repository four times")
+		}
+		checkShards(t, 100, testutil.Corpus(t, "onedr0p-home-ops"), "--no-config")
+	})
+}
+
+// checkShards compares the union of three shards with the unsharded run
+// of PATH (args[0]); the run must have at least min findings.
+func checkShards(t *testing.T, min int, args ...string) {
 	findings := func(extra ...string) []string {
 		var out, errb bytes.Buffer
-		args := append([]string{filepath.Join(dir, "repo"), "--format", "json", "--fail-on", "never"}, extra...)
-		if code := Main(args, nil, &out, &errb); code != 0 {
+		all := append(append(slices.Clone(args), "--format", "json", "--fail-on", "never"), extra...)
+		if code := Main(all, nil, &out, &errb); code != 0 {
 			t.Fatalf("exit %d: %s", code, errb.String())
 		}
 		var rep struct {
@@ -49,8 +79,8 @@ func TestShardsUnion(t *testing.T) {
 		return s
 	}
 	all := findings()
-	if len(all) < 4 {
-		t.Fatalf("fixture yields %d findings", len(all))
+	if len(all) < min {
+		t.Fatalf("fixture yields %d findings, want at least %d", len(all), min)
 	}
 	var union []string
 	nonEmpty := 0
@@ -61,12 +91,22 @@ func TestShardsUnion(t *testing.T) {
 		}
 		union = append(union, got...)
 	}
-	if nonEmpty < 2 {
+	if min > 1 && nonEmpty < 2 {
 		t.Errorf("the findings landed in %d shard(s): sharding does not split", nonEmpty)
 	}
 	slices.Sort(all)
 	slices.Sort(union)
 	if !slices.Equal(all, union) {
-		t.Errorf("union of shards differs from the unsharded run:\nall   %d findings\nunion %d findings", len(all), len(union))
+		t.Errorf("union of shards differs from the unsharded run: all %d findings, union %d", len(all), len(union))
+		for _, f := range all {
+			if _, ok := slices.BinarySearch(union, f); !ok {
+				t.Logf("missing from the shards: %.300s", f)
+			}
+		}
+		for _, f := range union {
+			if _, ok := slices.BinarySearch(all, f); !ok {
+				t.Logf("only in a shard: %.300s", f)
+			}
+		}
 	}
 }

@@ -654,6 +654,7 @@ type changedState struct {
 	hits     []string // changed inputs (artifact-relative)
 	all      bool     // every object it renders may have changed
 	affected bool     // its rendered output may have changed
+	selected bool     // Options.Select picks it
 	declared bool     // the file declaring it changed
 	declRel  string   // that file, relative to the parent's artifact
 	parent   *job
@@ -671,6 +672,10 @@ type changedState struct {
 	subsetBuilt        int
 }
 
+// linted reports whether the run lints j: its output or check context may
+// have changed, or it is selected.
+func (st *changedState) linted() bool { return st.affected || st.selected }
+
 // prepare computes j's input set and changed inputs; it reports whether j
 // must be built now: affected on what is known so far, or a parent of
 // other Kustomizations.
@@ -679,6 +684,9 @@ func (run *envRun) prepare(j *job) bool {
 	st := &j.ch
 	if st.parent == nil {
 		st.declared = run.r.changedFile(j.k.File)
+	}
+	if sel := run.r.opts.Select; sel != nil {
+		st.selected = sel(run.env.Name, j.k.ID())
 	}
 	if st.in == nil {
 		art, err := run.source(j)
@@ -706,7 +714,7 @@ func (run *envRun) prepare(j *job) bool {
 		}
 	}
 	run.evaluate(j)
-	if st.sched || st.affected {
+	if st.sched || st.linted() {
 		return true
 	}
 	for _, p := range st.in.provides {
@@ -848,7 +856,7 @@ func (run *envRun) settle() []*job {
 		}
 	}
 	for _, j := range run.jobs {
-		if j.ch.affected {
+		if j.ch.linted() {
 			want(j)
 		}
 	}
@@ -860,7 +868,7 @@ func (run *envRun) settle() []*job {
 				continue
 			}
 			needs = append(needs, renderNeeds(j)...)
-			if j.ch.affected && j.ch.built {
+			if j.ch.linted() && j.ch.built {
 				needs = append(needs, checkNeeds(j.k, run.env.Lockdown)...)
 			}
 		}

@@ -35,7 +35,7 @@ var leanFields = []string{"path", "components", "sourceRef", "postBuild", "servi
 // leanEligible reports whether j (unaffected, not the entry) may be lean.
 func (run *envRun) leanEligible(j *job) bool {
 	st := &j.ch
-	if run.r.changes == nil || st.parent == nil || st.in == nil || st.affected || st.full || st.static {
+	if run.r.changes == nil || st.parent == nil || st.in == nil || st.linted() || st.full || st.static {
 		return false
 	}
 	if st.safe == nil {
@@ -435,7 +435,7 @@ func (run *envRun) lean(ctx context.Context, pending []*job) (build, kids []*job
 		switch {
 		case j.ch.static && !j.ch.parent.ch.lean:
 			// Its parent is being built in full: listed again then.
-		case j.ch.lean && j.ch.affected:
+		case j.ch.lean && j.ch.linted():
 			// Affected after all (its variables, say): built in full.
 			run.goFull(j)
 			build = append(build, j)

@@ -34,6 +34,11 @@ type Options struct {
 	// Unchanged and built only when others need their objects.
 	ChangedOnly bool
 	Changed     []string
+	// Select, when set, picks the Kustomizations to lint by environment
+	// and "namespace/name" (--shard): the others are marked Unchanged and
+	// rendered only as far as the picked ones need, as with ChangedOnly
+	// (which it does not combine with).
+	Select func(env, kustomization string) bool
 	// BaseContent holds the base revision's content of the changed YAML
 	// files that existed there (nil: unknown), to tell which environments
 	// a change creates.
@@ -59,8 +64,9 @@ type Result struct {
 	Tenant bool
 	// Index holds the linted repository's documents, for field positions.
 	Index *Index
-	// ChangedOnly is set for a --changed-since render (see Kustomization.Unchanged).
-	ChangedOnly bool
+	// ChangedOnly is set for a --changed-since render, Partial for it or
+	// one with Options.Select (see Kustomization.Unchanged).
+	ChangedOnly, Partial bool
 }
 
 // Lockdown holds the kustomize-controller flags an environment's bootstrap
@@ -125,9 +131,10 @@ type Kustomization struct {
 	// repository (in tenant mode: the tenant's Kustomizations).
 	Linted bool
 	// Unchanged is set in a --changed-since render when nothing the
-	// Kustomization's output depends on changed. It is then rendered only
-	// if other Kustomizations need its objects (Rendered says whether), and
-	// its findings are not to be reported.
+	// Kustomization's output depends on changed (with Options.Select: when
+	// it is not selected). It is then rendered only if other
+	// Kustomizations need its objects (Rendered says whether), and its
+	// findings are not to be reported.
 	Unchanged bool
 }
 

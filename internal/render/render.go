@@ -72,11 +72,18 @@ func newRenderer(opts Options) (*renderer, error) {
 		workers = runtime.NumCPU()
 	}
 	r.sem = make(chan struct{}, workers)
-	if opts.ChangedOnly {
+	switch {
+	case opts.ChangedOnly:
+		r.opts.Select = nil
 		r.opts.Changed = slices.Clone(opts.Changed)
 		slices.Sort(r.opts.Changed)
 		r.changes = newChangeSet(lint.Root, r.opts.Changed)
 		r.changes.relevant = anyRelevant(lint, r.opts.Changed)
+	case opts.Select != nil:
+		// Nothing changed; the selection alone decides what is linted.
+		r.opts.Changed = nil
+		r.changes = newChangeSet(lint.Root, nil)
+		r.changes.relevant = true
 	}
 	if r.tmp, err = os.MkdirTemp(tempRoot(), "gitops-lint-"); err != nil {
 		return nil, fmt.Errorf("create temporary directory: %w", err)
@@ -153,10 +160,10 @@ func (r *renderer) render(ctx context.Context) (*Result, error) {
 		entries = keep
 	}
 
-	if r.changes != nil {
+	if opts.ChangedOnly {
 		r.newEntries(entries)
 	}
-	res := &Result{Files: len(lint.Files) + len(r.tree.Files)*boolInt(r.tree != lint), Tenant: opts.Platform != "", Index: lint, ChangedOnly: opts.ChangedOnly}
+	res := &Result{Files: len(lint.Files) + len(r.tree.Files)*boolInt(r.tree != lint), Tenant: opts.Platform != "", Index: lint, ChangedOnly: opts.ChangedOnly, Partial: r.changes != nil}
 	res.Environments = make([]*Environment, len(entries))
 	var wg sync.WaitGroup
 	for i, e := range entries {

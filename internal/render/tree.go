@@ -92,7 +92,7 @@ func (r *renderer) renderEnv(ctx context.Context, e entry) *Environment {
 	}
 	if r.changes != nil {
 		for _, j := range run.jobs {
-			j.k.Unchanged = !j.ch.affected
+			j.k.Unchanged = !j.ch.linted()
 		}
 	}
 	return env
