@@ -295,15 +295,26 @@ func TestChangedCorpus(t *testing.T) {
 // repository (with the teams' repositories as sources) and in each team's
 // repository in tenant mode.
 func TestChangedEveryFile(t *testing.T) {
-	for _, name := range []string{"platform", "team-a"} {
+	for _, name := range []string{"platform", "team-a", "corpus/flux2-multi-tenancy", "corpus/flux2-kustomize-helm-example"} {
 		t.Run(name, func(t *testing.T) {
-			root := testutil.CopyTree(t, testutil.FixturePath(t, name))
+			var root string
 			opts := Options{}
-			if name == "platform" {
+			switch name {
+			case "platform":
+				root = testutil.CopyTree(t, testutil.FixturePath(t, name))
 				opts.Sources = platformSources(t)
-			} else {
+			case "team-a":
+				root = testutil.CopyTree(t, testutil.FixturePath(t, name))
 				opts.Platform = testutil.FixturePath(t, "platform")
 				opts.Sources = map[string]string{"team-a/team-a": root}
+			default:
+				if testing.Short() {
+					t.Skip("sweeps a corpus repository")
+				}
+				root = testutil.CopyTree(t, sharedDir(t, name))
+				if name == "corpus/flux2-multi-tenancy" {
+					opts.Sources = map[string]string{"apps/dev-team": sharedDir(t, "corpus/flux2-multi-tenancy-dev-team")}
+				}
 			}
 			opts.Root = root
 			res, err := Render(context.Background(), opts)
