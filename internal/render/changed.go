@@ -861,7 +861,7 @@ func (run *envRun) settle() []*job {
 		}
 	}
 	// Producers of what the wanted and built jobs need, transitively.
-	for i := 0; ; i++ {
+	for {
 		var needs []need
 		for _, j := range run.jobs {
 			if !j.ch.built && !j.ch.sched {
