@@ -169,7 +169,11 @@ func (a *app) lint(cmd *cobra.Command, fv *flagValues, args []string) error {
 		cs, err := a.checkers(opts)
 		ready <- prepared{cs, err}
 	}(opts)
+	if opts.ChangedSince != "" && opts.Platform == "" {
+		render.Prefetch(opts.Root) // while git lists the changes
+	}
 	if err := a.changedScope(ctx, &opts); err != nil {
+		render.CancelPrefetch(opts.Root)
 		return err
 	}
 

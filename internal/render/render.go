@@ -51,10 +51,47 @@ func Render(ctx context.Context, opts Options) (*Result, error) {
 	return r.render(ctx)
 }
 
+// Prefetch starts reading the repository at root in the background (and
+// kustomize's schema), for the Render or NewBuilder of the same root that
+// follows: the caller can meanwhile do other work (ask git what changed).
+func Prefetch(root string) {
+	warmOpenAPI()
+	f := &indexFuture{done: make(chan struct{})}
+	if _, loaded := prefetched.LoadOrStore(root, f); loaded {
+		return
+	}
+	go func() {
+		defer close(f.done)
+		f.x, f.err = LoadIndex(root)
+	}()
+}
+
+type indexFuture struct {
+	done chan struct{}
+	x    *Index
+	err  error
+}
+
+var prefetched sync.Map // root → *indexFuture
+
+// CancelPrefetch forgets what Prefetch read for root (when no render
+// follows), so that no later render takes a stale index.
+func CancelPrefetch(root string) { prefetched.Delete(root) }
+
+// loadIndex takes the index Prefetch read for root, or reads it.
+func loadIndex(root string) (*Index, error) {
+	if f, ok := prefetched.LoadAndDelete(root); ok {
+		f := f.(*indexFuture)
+		<-f.done
+		return f.x, f.err
+	}
+	return LoadIndex(root)
+}
+
 func newRenderer(opts Options) (*renderer, error) {
 	quietKustomize()
 	warmOpenAPI()
-	lint, err := LoadIndex(opts.Root)
+	lint, err := loadIndex(opts.Root)
 	if err != nil {
 		return nil, &UsageError{Msg: err.Error()}
 	}
