@@ -198,7 +198,7 @@ func addLintFlags(fs *pflag.FlagSet, fv *flagValues) {
 	fs.StringArrayVar(&fv.crdDirs, flagCRDDir, nil, "also read CustomResourceDefinitions from `DIR`; repeatable")
 	fs.StringArrayVar(&fv.policyDirs, flagPolicy, nil, "also run the Rego policies in `DIR` (conftest conventions: package main, deny/violation/warn rules); repeatable")
 	fs.BoolVar(&fv.noBuiltin, flagNoBuiltin, false, "do not run the built-in policy library")
-	fs.StringVar(&fv.shard, flagShard, "", "report only shard `I/N` of the Flux Kustomizations (deterministic; the union of the N shards is the unsharded report), for CI matrices")
+	fs.StringVar(&fv.shard, flagShard, "", "lint only shard `I/N` of the Flux Kustomizations, rendering only what they need (deterministic; the union of the N shards is the unsharded report), for CI matrices")
 	fs.StringVar(&fv.changedSince, flagChangedSince, "", "lint only the environments and Flux Kustomizations whose rendered output can differ from what it was at git revision `REF` (compared from the merge base of REF and HEAD, uncommitted and untracked files included), plus promotion checks")
 	fs.StringVar(&fv.promotion, flagPromotion, "", "the branch chain `A,B,C`, upstream first (e.g. dev,test,main): each later branch must be fast-forwardable from the one before (default: from promotion: in the config, else derived from the environments' branches)")
 	fs.StringArrayVar(&fv.namespaces, flagNamespace, nil, "run the rules of the Rego package `PKG` of --policy directories (default main); repeatable")
