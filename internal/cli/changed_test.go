@@ -36,6 +36,38 @@ func findingKey(f finding.Finding) string {
 	return string(b)
 }
 
+// findingKeys runs gitops-lint in process and returns its findings as keys.
+func findingKeys(t *testing.T, args ...string) []string {
+	t.Helper()
+	var keys []string
+	for _, f := range lintJSON(t, args...) {
+		keys = append(keys, findingKey(f))
+	}
+	return keys
+}
+
+// sameFindings fails t unless got (what run reported) holds exactly the
+// findings of want, naming each one that is in only one of them.
+func sameFindings(t *testing.T, want, got []string, run string) {
+	t.Helper()
+	slices.Sort(want)
+	slices.Sort(got)
+	if slices.Equal(want, got) {
+		return
+	}
+	t.Errorf("%s reported %d findings, want %d", run, len(got), len(want))
+	for _, w := range want {
+		if _, ok := slices.BinarySearch(got, w); !ok {
+			t.Errorf("missing from %s: %.400s", run, w)
+		}
+	}
+	for _, g := range got {
+		if _, ok := slices.BinarySearch(want, g); !ok {
+			t.Errorf("only in %s: %.400s", run, g)
+		}
+	}
+}
+
 // TestChangedSinceMatchesFullLint checks on the largest corpus repository
 // that a --changed-since run reports, for the Kustomizations it lints,
 // exactly what a full run reports for them: the objects their checks look
@@ -130,22 +162,8 @@ func checkChangedMatchesFull(t *testing.T, repo, file string, args ...string) {
 				want = append(want, findingKey(f))
 			}
 		}
-		var got []string
-		for _, f := range lintJSON(t, append([]string{repo, "--changed-since", "HEAD"}, args...)...) {
-			got = append(got, findingKey(f))
-		}
-		slices.Sort(want)
-		slices.Sort(got)
-		for _, w := range want {
-			if _, ok := slices.BinarySearch(got, w); !ok {
-				t.Errorf("missing from the --changed-since run: %s", w)
-			}
-		}
-		for _, g := range got {
-			if _, ok := slices.BinarySearch(want, g); !ok {
-				t.Errorf("only in the --changed-since run: %s", g)
-			}
-		}
+		got := findingKeys(t, append([]string{repo, "--changed-since", "HEAD"}, args...)...)
+		sameFindings(t, want, got, "the --changed-since run")
 		t.Logf("%d Kustomizations linted, %d findings", len(selected), len(got))
 	})
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -61,22 +60,7 @@ func TestShardsUnion(t *testing.T) {
 // of PATH (args[0]); the run must have at least min findings.
 func checkShards(t *testing.T, min int, args ...string) {
 	findings := func(extra ...string) []string {
-		var out, errb bytes.Buffer
-		all := append(append(slices.Clone(args), "--format", "json", "--fail-on", "never"), extra...)
-		if code := Main(all, nil, &out, &errb); code != 0 {
-			t.Fatalf("exit %d: %s", code, errb.String())
-		}
-		var rep struct {
-			Findings []json.RawMessage `json:"findings"`
-		}
-		if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
-			t.Fatal(err)
-		}
-		var s []string
-		for _, f := range rep.Findings {
-			s = append(s, string(f))
-		}
-		return s
+		return findingKeys(t, append(append(slices.Clone(args), "--fail-on", "never"), extra...)...)
 	}
 	all := findings()
 	if len(all) < min {
@@ -94,19 +78,5 @@ func checkShards(t *testing.T, min int, args ...string) {
 	if min > 1 && nonEmpty < 2 {
 		t.Errorf("the findings landed in %d shard(s): sharding does not split", nonEmpty)
 	}
-	slices.Sort(all)
-	slices.Sort(union)
-	if !slices.Equal(all, union) {
-		t.Errorf("union of shards differs from the unsharded run: all %d findings, union %d", len(all), len(union))
-		for _, f := range all {
-			if _, ok := slices.BinarySearch(union, f); !ok {
-				t.Logf("missing from the shards: %.300s", f)
-			}
-		}
-		for _, f := range union {
-			if _, ok := slices.BinarySearch(all, f); !ok {
-				t.Logf("only in a shard: %.300s", f)
-			}
-		}
-	}
+	sameFindings(t, all, union, "the union of the shards")
 }
