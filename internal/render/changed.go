@@ -242,7 +242,7 @@ func (c *changeSet) inputsOf(r *renderer, a *artifact, dir string, components []
 		v.ref(dir, comp)
 	}
 	for rel := range in.read {
-		in.provides = append(in.provides, providedBy(r, a, rel)...)
+		in.provides = append(in.provides, c.providedBy(r, a, rel)...)
 	}
 	return in
 }
@@ -515,17 +515,15 @@ type provided struct {
 }
 
 // providedBy lists what the artifact file rel declares.
-func providedBy(r *renderer, a *artifact, rel string) []provided {
+func (c *changeSet) providedBy(r *renderer, a *artifact, rel string) []provided {
 	var out []provided
-	if slices.Contains(kustFileNames, path.Base(rel)) {
-		var k map[string]any
-		if syaml.Unmarshal(a.mem.files[a.absOf(rel)], &k) == nil {
-			for field, kind := range map[string]string{"configMapGenerator": "ConfigMap", "secretGenerator": "Secret"} {
-				gens, _ := k[field].([]any)
-				for _, g := range gens {
-					gm, _ := g.(map[string]any)
-					out = append(out, provided{file: rel, kind: kind, name: str(gm["name"])})
-				}
+	if slices.Contains(kustFileNames, path.Base(rel)) && a.isFile(rel) {
+		k := c.kustomization(a, a.absOf(rel))
+		for field, kind := range map[string]string{"configMapGenerator": "ConfigMap", "secretGenerator": "Secret"} {
+			gens, _ := k[field].([]any)
+			for _, g := range gens {
+				gm, _ := g.(map[string]any)
+				out = append(out, provided{file: rel, kind: kind, name: str(gm["name"])})
 			}
 		}
 	}
