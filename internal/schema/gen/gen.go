@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -141,6 +142,24 @@ func WriteGzip(path string, data []byte) error {
 		return fmt.Errorf("compress %s: %w", path, err)
 	}
 	return WriteFile(path, gz)
+}
+
+// ReadGzip reads the gzip file at path (a committed catalog file) whole.
+func ReadGzip(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return b, nil
 }
 
 // WriteFile writes b to path unless the file already holds exactly b.

@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"compress/gzip"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -92,16 +90,7 @@ func TestReproducible(t *testing.T) {
 	if !bytes.Equal(first, second) {
 		t.Fatal("two runs differ")
 	}
-	f, err := os.Open(filepath.Join("..", "..", "catalog", "crds.yaml.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	committed, err := io.ReadAll(zr)
+	committed, err := gen.ReadGzip(filepath.Join("..", "..", "catalog", "crds.yaml.gz"))
 	if err != nil {
 		t.Fatal(err)
 	}
