@@ -22,8 +22,20 @@ func main() {
 	// linted repository contains can reach out even if that check missed.
 	http.DefaultTransport = offline{}
 	os.Setenv("GIT_ALLOW_PROTOCOL", "file")
+	// Exit code 2 is the contract's usage error. A crash must not look like
+	// one: a panic in the main goroutine is caught by cli.Main (exit 3,
+	// "internal error"), and everything the runtime cannot hand back — out
+	// of memory, a panic in another goroutine — aborts with SIGABRT (exit
+	// status 134 in a shell) instead of the runtime's default exit 2. No
+	// core file is written. See docs/security.md.
+	debug.SetTraceback("crash")
+	noCoreDumps()
+	crashHook()
 	os.Exit(cli.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
+
+// crashHook is a no-op except in the crashtest build of main_test.go.
+var crashHook = func() {}
 
 type offline struct{}
 

@@ -64,7 +64,7 @@ func (a *app) canI(cmd *cobra.Command, fv *flagValues, cf *canIFlags, args []str
 	if err != nil {
 		return err
 	}
-	checker, err := rbacsim.Load(rbacsim.Options{RBACDirs: opts.RBACDirs})
+	checker, err := rbacsim.Load(rbacsim.Options{RBACDirs: opts.RBACDirs, FileBytes: opts.Limits.Or().FileBytes, Budget: opts.Budget})
 	if err != nil {
 		return err
 	}

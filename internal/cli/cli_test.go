@@ -39,6 +39,11 @@ func TestScripts(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			repos, err := filepath.Abs(filepath.Join("..", "..", "testdata", "repos"))
 			env.Setenv("FIXTURES", repos)
+			// The platform fixture's config maps its team sources to the
+			// sibling checkouts, outside its repository: the scripts trust
+			// their work directory as a CI owner would trust its workspace
+			// (hostile.txtar unsets it).
+			env.Setenv("GITOPS_LINT_TRUST_DIR", env.WorkDir)
 			if shared, err := filepath.Abs(filepath.Join("..", "..", "..", "shared")); err == nil {
 				env.Setenv("SHARED", shared)
 			}

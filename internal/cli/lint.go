@@ -11,11 +11,13 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gitops-lint/gitops-lint/internal/config"
+	"github.com/gitops-lint/gitops-lint/internal/confine"
 	"github.com/gitops-lint/gitops-lint/internal/converge"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"github.com/gitops-lint/gitops-lint/internal/policy"
@@ -49,11 +51,11 @@ func (f CheckerFunc) Check(ctx context.Context, res *render.Result) []finding.Fi
 // directory that does not compile) should be a finding.UsageError when the
 // user can fix it.
 func newCheckers(opts Options) ([]Checker, error) {
-	sc, err := schema.Load(schema.Options{KubernetesVersion: opts.KubernetesVersion, CRDDirs: opts.CRDDirs, Workers: opts.Workers})
+	sc, err := schema.Load(schema.Options{KubernetesVersion: opts.KubernetesVersion, CRDDirs: opts.CRDDirs, FileBytes: opts.Limits.Or().FileBytes, Budget: opts.Budget, Workers: opts.Workers})
 	if err != nil {
 		return nil, err
 	}
-	rc, err := rbacsim.Load(rbacsim.Options{RBACDirs: opts.RBACDirs})
+	rc, err := rbacsim.Load(rbacsim.Options{RBACDirs: opts.RBACDirs, FileBytes: opts.Limits.Or().FileBytes, Budget: opts.Budget})
 	if err != nil {
 		return nil, err
 	}
@@ -110,6 +112,9 @@ func (a *app) options(cmd *cobra.Command, fv *flagValues, args []string, lint bo
 			if in.file, err = config.Load(path); err != nil {
 				return Options{}, err
 			}
+			if err := in.file.Confine(trustDirs(in)); err != nil {
+				return Options{}, err
+			}
 		}
 	}
 	opts, err := resolve(in)
@@ -117,9 +122,15 @@ func (a *app) options(cmd *cobra.Command, fv *flagValues, args []string, lint bo
 		return Options{}, err
 	}
 	opts.Root = root
+	opts.Budget = confine.NewBudget(opts.Limits.Or().TotalBytes, confine.LimitTotalBytes)
 	if lint {
 		if err := resolveOutput(in, &opts); err != nil {
 			return Options{}, err
+		}
+		for _, s := range opts.Formats {
+			if s.Root != "" && promote.Tracked(cmd.Context(), s.Root, s.Rel) {
+				return Options{}, in.file.Errorf(config.KeyFormat, "%s: %s is a file git tracks; a report file named in the config never overwrites a tracked file", config.KeyFormat, s.Rel)
+			}
 		}
 	}
 	if err := checkDirs(&opts); err != nil {
@@ -318,10 +329,7 @@ func (a *app) writeReports(specs []FormatSpec, rep *report.Report) error {
 		if err := w.Write(&buf, rep); err != nil {
 			return err
 		}
-		if err := os.MkdirAll(filepath.Dir(s.File), 0o755); err != nil {
-			return finding.Usagef("write %s report: %w", s.Format, err)
-		}
-		if err := os.WriteFile(s.File, buf.Bytes(), 0o644); err != nil {
+		if err := writeReportFile(s, buf.Bytes()); err != nil {
 			return finding.Usagef("write %s report: %w", s.Format, err)
 		}
 	}
@@ -335,6 +343,37 @@ func (a *app) writeReports(specs []FormatSpec, rep *report.Report) error {
 		}
 	}
 	return nil
+}
+
+// writeReportFile writes one report. A destination from the command line
+// or the environment is the CI owner's: its directory is created. One from
+// the config file was checked by config.File.Confine and is written inside
+// the repository only, never through a symbolic link, into a directory that
+// exists.
+func writeReportFile(s FormatSpec, data []byte) error {
+	if s.Root == "" {
+		if err := os.MkdirAll(filepath.Dir(s.File), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(s.File, data, 0o644)
+	}
+	r, err := os.OpenRoot(s.Root)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if st, err := r.Lstat(filepath.FromSlash(s.Rel)); err == nil && !st.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file", s.Rel)
+	}
+	f, err := r.OpenFile(filepath.FromSlash(s.Rel), os.O_WRONLY|os.O_CREATE|os.O_TRUNC|syscall.O_NOFOLLOW, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // progress shows "label… 3s" on stderr while a run lasts more than a

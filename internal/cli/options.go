@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/gitops-lint/gitops-lint/internal/config"
+	"github.com/gitops-lint/gitops-lint/internal/confine"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"github.com/gitops-lint/gitops-lint/internal/render"
 	"github.com/gitops-lint/gitops-lint/internal/report"
@@ -39,6 +40,8 @@ const (
 	flagPromotion     = "promotion"
 	flagShard         = "shard"
 	flagChangedSince  = "changed-since"
+	flagLimit         = "limit"
+	flagTrustDir      = "trust-dir"
 )
 
 // envPrefix starts the environment variable of every flag.
@@ -104,6 +107,14 @@ type Options struct {
 	ChangedOnly bool
 	Changed     []string
 	BaseContent map[string][]byte
+	// Limits bound the run (--limit; never from the config file).
+	Limits confine.Limits
+	// Budget is the run's total-bytes allowance, shared by everything that
+	// reads repository content.
+	Budget *confine.Budget
+	// TrustDirs are directories outside the repository that paths in the
+	// config file may name (--trust-dir).
+	TrustDirs []string
 }
 
 // PolicyParams merges the params of every configured rule into the one
@@ -153,6 +164,9 @@ type FormatSpec struct {
 	Format report.Format
 	// File is the path to write; "" means stdout.
 	File string
+	// Root and Rel are set when the destination came from the config file:
+	// it is written as Rel inside the repository Root and nowhere else.
+	Root, Rel string
 }
 
 // flagValues hold what the command line said, before resolution.
@@ -177,6 +191,8 @@ type flagValues struct {
 	graph         string
 	shard         string
 	changedSince  string
+	limits        []string
+	trustDirs     []string
 }
 
 // addCommonFlags declares the flags that decide what is rendered.
@@ -188,6 +204,8 @@ func addCommonFlags(fs *pflag.FlagSet, fv *flagValues) {
 	fs.BoolVar(&fv.noConfig, flagNoConfig, false, "read no config file")
 	fs.IntVar(&fv.workers, flagWorkers, 0, "run `N` workers (default: number of CPUs)")
 	fs.StringArrayVar(&fv.rbacDirs, flagRBACDir, nil, "also read Roles, ClusterRoles and bindings from `DIR` (e.g. a cluster dump); repeatable")
+	fs.StringArrayVar(&fv.limits, flagLimit, nil, "raise or lower a bound of the run, `KEY=VALUE` (0: unlimited); command line or environment only, never the config file; repeatable. KEY: "+strings.Join(confine.LimitKeys(), ", "))
+	fs.StringArrayVar(&fv.trustDirs, flagTrustDir, nil, "let the config file name paths under `DIR` although it is outside the repository (by default sources, platform, crdDirs and rbacDirs in the config must be inside it); repeatable")
 }
 
 // addLintFlags declares the flags of lint (and of the root command).
@@ -394,6 +412,25 @@ func resolve(in inputs) (Options, error) {
 		opts.RBACDirs = in.file.RBACDirs
 	}
 
+	// --limit: flag or environment only. Unset, Limits stay zero, which every
+	// consumer reads as confine.Defaults().
+	var limits []string
+	var lo origin
+	if in.set[flagLimit] {
+		limits, lo = in.flags.limits, origin{flag: flagLimit}
+	} else if v, ok := in.lookupEnv(flagLimit); ok {
+		limits, lo = envList(v), origin{env: envVar(flagLimit)}
+	}
+	if len(limits) > 0 {
+		opts.Limits = confine.Defaults()
+	}
+	for _, l := range limits {
+		if err := opts.Limits.Set(l); err != nil {
+			return Options{}, lo.errorf("%v", err)
+		}
+	}
+	opts.TrustDirs = trustDirs(in)
+
 	if in.set[flagKustomization] {
 		k := in.flags.kustomization
 		ns, name, ok := strings.Cut(k, "/")
@@ -403,6 +440,22 @@ func resolve(in inputs) (Options, error) {
 		opts.Kustomization = k
 	}
 	return opts, nil
+}
+
+// trustDirs are the absolute --trust-dir directories (flag, else environment).
+func trustDirs(in inputs) []string {
+	dirs := in.flags.trustDirs
+	if !in.set[flagTrustDir] {
+		v, _ := in.lookupEnv(flagTrustDir)
+		dirs = envList(v)
+	}
+	var out []string
+	for _, d := range dirs {
+		if abs, err := filepath.Abs(d); err == nil {
+			out = append(out, abs)
+		}
+	}
+	return out
 }
 
 func addSources(dst map[string]string, specs []string, o origin) error {
@@ -530,6 +583,18 @@ func resolveOutput(in inputs, opts *Options) error {
 	formats, err := parseFormats(specs, base)
 	if err != nil {
 		return o.errorf("%v", err)
+	}
+	if o.file != nil && o.file.Root != "" {
+		for i, f := range formats {
+			if f.File == "" {
+				continue
+			}
+			rel, err := filepath.Rel(o.file.Root, f.File)
+			if err != nil {
+				return o.errorf("%v", err)
+			}
+			formats[i].Root, formats[i].Rel = o.file.Root, filepath.ToSlash(rel)
+		}
 	}
 	// In CI with no --format: text plus the platform's annotations, both
 	// on stdout (the runner reads annotation lines from the log).

@@ -361,12 +361,12 @@ func TestParseFormats(t *testing.T) {
 		base  string
 		want  []FormatSpec
 	}{
-		{[]string{"json=out.json"}, "", []FormatSpec{{report.FormatJSON, "out.json"}}},
-		{[]string{"json=out.json"}, "/cfg", []FormatSpec{{report.FormatJSON, "/cfg/out.json"}}},
-		{[]string{"json=/abs/out.json"}, "/cfg", []FormatSpec{{report.FormatJSON, "/abs/out.json"}}},
-		{[]string{"text", "json=a=b.json"}, "", []FormatSpec{{report.FormatText, ""}, {report.FormatJSON, "a=b.json"}}},
-		{[]string{"text=-"}, "", []FormatSpec{{report.FormatText, ""}}},
-		{[]string{"text=t.txt", "json=j.json"}, "", []FormatSpec{{report.FormatText, "t.txt"}, {report.FormatJSON, "j.json"}}},
+		{[]string{"json=out.json"}, "", []FormatSpec{{Format: report.FormatJSON, File: "out.json"}}},
+		{[]string{"json=out.json"}, "/cfg", []FormatSpec{{Format: report.FormatJSON, File: "/cfg/out.json"}}},
+		{[]string{"json=/abs/out.json"}, "/cfg", []FormatSpec{{Format: report.FormatJSON, File: "/abs/out.json"}}},
+		{[]string{"text", "json=a=b.json"}, "", []FormatSpec{{Format: report.FormatText, File: ""}, {Format: report.FormatJSON, File: "a=b.json"}}},
+		{[]string{"text=-"}, "", []FormatSpec{{Format: report.FormatText, File: ""}}},
+		{[]string{"text=t.txt", "json=j.json"}, "", []FormatSpec{{Format: report.FormatText, File: "t.txt"}, {Format: report.FormatJSON, File: "j.json"}}},
 	}
 	for _, tt := range tests {
 		got, err := parseFormats(tt.specs, tt.base)

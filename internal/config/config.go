@@ -18,6 +18,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/gitops-lint/gitops-lint/internal/confine"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"github.com/gitops-lint/gitops-lint/internal/render"
 )
@@ -55,6 +56,9 @@ type File struct {
 	Path string
 	// Dir is the absolute directory holding the file.
 	Dir string
+	// Root is the repository holding the file (see RepoRoot), set by Load;
+	// the paths the file names must stay inside it (see Confine).
+	Root string
 
 	Format       []string
 	FailOn       finding.FailOn
@@ -150,17 +154,70 @@ func Find(dir string) (string, error) {
 	}
 }
 
-// Load reads and checks the config file at path.
+// Load reads and checks the config file at path. The file is repository
+// content, so it is read through the trust boundary: a regular file of at
+// most confine.ConfigFileBytes, and a symbolic link may not lead out of the
+// repository that holds it (a link to /proc/self/environ or a file outside
+// is refused without a word of its content).
 func Load(path string) (*File, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, &Error{File: path, Err: fmt.Errorf("read config: %w", unwrapPathError(err))}
-	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, &Error{File: path, Err: fmt.Errorf("read config: %w", err)}
 	}
-	return Parse(path, filepath.Dir(abs), data)
+	dir := filepath.Dir(abs)
+	root := RepoRoot(dir)
+	rel, err := filepath.Rel(root, abs)
+	if err != nil {
+		return nil, &Error{File: path, Err: fmt.Errorf("read config: %w", err)}
+	}
+	r, err := confine.Open(root, confine.ConfigFileBytes, nil)
+	if err != nil {
+		return nil, &Error{File: path, Err: fmt.Errorf("read config: %w", unwrapPathError(err))}
+	}
+	defer r.Close()
+	data, err := r.ReadFile(filepath.ToSlash(rel))
+	if err != nil {
+		var ce *confine.Error
+		if errors.As(err, &ce) {
+			err = readError(ce)
+		}
+		return nil, &Error{File: path, Err: fmt.Errorf("read config: %w", err)}
+	}
+	f, err := Parse(path, dir, data)
+	if err != nil {
+		return nil, err
+	}
+	f.Root = root
+	return f, nil
+}
+
+// readError words a refused config read without repeating the file name,
+// which Error already prints.
+func readError(ce *confine.Error) error {
+	switch {
+	case errors.Is(ce.Err, confine.ErrOutside):
+		return errors.New("the file is a symbolic link that leads out of the repository; gitops-lint does not follow it")
+	case errors.Is(ce.Err, confine.ErrNotRegular):
+		return errors.New("not a regular file")
+	case errors.Is(ce.Err, confine.ErrTooLarge):
+		return fmt.Errorf("larger than %s; a config file is a few lines", confine.FormatBytes(ce.Limit))
+	}
+	return ce.Err
+}
+
+// RepoRoot is the repository that holds dir: the nearest directory at or
+// above dir that contains .git, else dir itself.
+func RepoRoot(dir string) string {
+	for d := dir; ; {
+		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
+			return d
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return dir
+		}
+		d = parent
+	}
 }
 
 // unwrapPathError drops the *fs.PathError wrapper, whose path repeats the

@@ -9,12 +9,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
+	"path"
 	"strings"
 
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+
+	"github.com/gitops-lint/gitops-lint/internal/confine"
 )
 
 // Decode decodes every document of a YAML or JSON stream, skipping empty
@@ -62,18 +63,23 @@ func Flatten(objs []map[string]any) []map[string]any {
 }
 
 // ReadDir decodes the objects of every .yaml, .yml and .json file below
-// dir, Lists flattened.
-func ReadDir(dir string) ([]map[string]any, error) {
+// dir, Lists flattened. The directory may hold repository content, so it is
+// read through the trust boundary: no symbolic link out of dir, regular
+// files only, at most fileLimit bytes a file, charged to budget (see
+// package confine). A refused or undecodable file is an error naming it.
+func ReadDir(dir string, fileLimit int64, budget *confine.Budget) ([]map[string]any, error) {
+	r, err := confine.Open(dir, fileLimit, budget)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
 	var out []map[string]any
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		ext := filepath.Ext(p)
+	err = r.Walk(func(p string, d fs.DirEntry) error {
+		ext := path.Ext(p)
 		if d.IsDir() || (ext != ".yaml" && ext != ".yml" && ext != ".json") {
 			return nil
 		}
-		data, err := os.ReadFile(p)
+		data, err := r.ReadFile(p)
 		if err != nil {
 			return err
 		}

@@ -107,7 +107,7 @@ func baseContents(ctx context.Context, dir, commit string, files []string) (map[
 	for _, f := range names {
 		fmt.Fprintf(&in, "%s:./%s\n", commit, f)
 	}
-	cmd := exec.CommandContext(ctx, "git", "--no-optional-locks", "-C", dir, "cat-file", "--batch")
+	cmd := exec.CommandContext(ctx, "git", slices.Concat(gitGlobal, []string{"-C", dir, "cat-file", "--batch"})...)
 	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "LC_ALL=C")
 	cmd.Stdin = &in
 	raw, err := cmd.Output()

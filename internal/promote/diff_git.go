@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -39,10 +40,15 @@ func (t *Tree) Close() error {
 	return os.RemoveAll(t.Dir)
 }
 
-// git runs git with optional locks off (so that not even `git status`-like
-// index refreshes write into the repository) and returns its stdout.
+// gitGlobal are the options of every git command gitops-lint runs: optional
+// locks off (so that not even `git status`-like index refreshes write into
+// the repository) and no filesystem monitor (core.fsmonitor names a program
+// that git would run when it reads the index).
+var gitGlobal = []string{"--no-optional-locks", "-c", "core.fsmonitor=false"}
+
+// git runs a read-only git command in dir and returns its stdout.
 func git(ctx context.Context, dir string, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, "git", append([]string{"--no-optional-locks", "-C", dir}, args...)...)
+	cmd := exec.CommandContext(ctx, "git", slices.Concat(gitGlobal, []string{"-C", dir}, args)...)
 	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "LC_ALL=C")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -54,6 +60,13 @@ func git(ctx context.Context, dir string, args ...string) ([]byte, error) {
 		return nil, fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
 	}
 	return out, nil
+}
+
+// Tracked reports whether git tracks the file rel ('/'-separated, relative
+// to dir). Outside a repository, or without git, nothing is tracked.
+func Tracked(ctx context.Context, dir, rel string) bool {
+	out, err := git(ctx, dir, "--literal-pathspecs", "ls-files", "-z", "--", rel)
+	return err == nil && len(out) > 0
 }
 
 // repoInfo returns the top level of the git repository holding dir and
@@ -225,7 +238,7 @@ func writeBlobs(ctx context.Context, top, dst string, files []treeEntry) error {
 	if len(files) == 0 {
 		return nil
 	}
-	cmd := exec.CommandContext(ctx, "git", "--no-optional-locks", "-C", top, "cat-file", "--batch")
+	cmd := exec.CommandContext(ctx, "git", slices.Concat(gitGlobal, []string{"-C", top, "cat-file", "--batch"})...)
 	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "LC_ALL=C")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

@@ -97,7 +97,7 @@ func Resolve(ctx context.Context, dir, branch string) (string, bool) {
 
 // IsAncestor reports whether a is an ancestor of b (or equal).
 func IsAncestor(ctx context.Context, dir, a, b string) (bool, error) {
-	_, code, err := gitCmd(ctx, dir, "merge-base", "--is-ancestor", a, b)
+	_, code, err := gitCmd(ctx, dir, "merge-base", "--is-ancestor", "--end-of-options", a, b)
 	switch code {
 	case 0:
 		return true, nil
@@ -117,7 +117,7 @@ type Commit struct{ SHA, Subject, Author string }
 
 // ahead lists the commits of down that up lacks.
 func ahead(ctx context.Context, dir, up, down string) ([]Commit, error) {
-	out, _, err := gitCmd(ctx, dir, "log", "--format=%h%x1f%s%x1f%an", up+".."+down)
+	out, _, err := gitCmd(ctx, dir, "log", "--format=%h%x1f%s%x1f%an", "--end-of-options", up+".."+down)
 	if err != nil {
 		return nil, err
 	}

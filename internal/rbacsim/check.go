@@ -10,6 +10,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/component-helpers/auth/rbac/validation"
 
+	"github.com/gitops-lint/gitops-lint/internal/confine"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"github.com/gitops-lint/gitops-lint/internal/objects"
 	"github.com/gitops-lint/gitops-lint/internal/render"
@@ -51,8 +52,11 @@ func fluxReconcilerBinding() map[string]any {
 // Options of the RBAC simulation.
 type Options struct {
 	// RBACDirs hold more Roles, ClusterRoles and bindings (a cluster dump,
-	// another repository) that every environment has.
-	RBACDirs []string
+	// another repository) that every environment has, read within
+	// FileBytes a file and the run's Budget.
+	RBACDirs  []string
+	FileBytes int64
+	Budget    *confine.Budget
 }
 
 // Load builds a checker from the embedded catalog (bootstrap RBAC policy
@@ -87,7 +91,7 @@ func Load(opts Options) (*Checker, error) {
 		builtin[groupKind(k)] = v
 	}
 	for _, dir := range opts.RBACDirs {
-		more, err := objects.ReadDir(dir)
+		more, err := objects.ReadDir(dir, opts.FileBytes, opts.Budget)
 		if err != nil {
 			return nil, finding.Usagef("--rbac-dir %s: %w", dir, err)
 		}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gitops-lint/gitops-lint/internal/confine"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"github.com/gitops-lint/gitops-lint/internal/objects"
 	"github.com/gitops-lint/gitops-lint/internal/schema/catalog"
@@ -15,9 +16,12 @@ import (
 type Options struct {
 	// KubernetesVersion is "X.Y" ("" for the newest embedded).
 	KubernetesVersion string
-	// CRDDirs hold extra CustomResourceDefinitions (YAML files).
-	CRDDirs []string
-	Workers int
+	// CRDDirs hold extra CustomResourceDefinitions (YAML files), read
+	// within FileBytes a file and the run's Budget.
+	CRDDirs   []string
+	FileBytes int64
+	Budget    *confine.Budget
+	Workers   int
 }
 
 // Load builds a Checker from the embedded catalog.
@@ -49,7 +53,7 @@ func Load(opts Options) (*Checker, error) {
 		return nil, fmt.Errorf("embedded Flux CRDs: %w", err)
 	}
 	for _, dir := range opts.CRDDirs {
-		more, err := crdsFromDir(dir)
+		more, err := crdsFromDir(dir, opts.FileBytes, opts.Budget)
 		if err != nil {
 			return nil, err
 		}
@@ -74,8 +78,8 @@ func decodeCRDs(data []byte) ([]map[string]any, error) {
 }
 
 // crdsFromDir reads every CRD of the YAML files below dir.
-func crdsFromDir(dir string) ([]map[string]any, error) {
-	objs, err := objects.ReadDir(dir)
+func crdsFromDir(dir string, fileBytes int64, budget *confine.Budget) ([]map[string]any, error) {
+	objs, err := objects.ReadDir(dir, fileBytes, budget)
 	if err != nil {
 		return nil, finding.Usagef("--crd-dir %s: %w", dir, err)
 	}
