@@ -238,7 +238,7 @@ func (a *app) lint(cmd *cobra.Command, fv *flagValues, args []string) error {
 		Repository:   filepath.Base(opts.Root),
 		Failed:       a.exitCode == finding.ExitFindings,
 	}
-	return a.writeReports(opts.Formats, rep)
+	return a.writeReports(opts.Formats, opts.Limits.Or().ReportBytes, rep)
 }
 
 // renderRepo renders and keeps only the requested environments (whether or
@@ -314,14 +314,14 @@ func summarize(res *render.Result, fs []finding.Finding, d time.Duration) findin
 
 // writeReports writes each format: files first (never coloured), then the
 // one that goes to stdout.
-func (a *app) writeReports(specs []FormatSpec, rep *report.Report) error {
+func (a *app) writeReports(specs []FormatSpec, limit int64, rep *report.Report) error {
 	var toStdout []FormatSpec
 	for _, s := range specs {
 		if s.File == "" {
 			toStdout = append(toStdout, s)
 			continue
 		}
-		w, err := report.New(string(s.Format), report.WithStepSummary(a.env["GITHUB_STEP_SUMMARY"]))
+		w, err := report.New(string(s.Format), report.WithStepSummary(a.env["GITHUB_STEP_SUMMARY"]), report.WithLimit(limit))
 		if err != nil {
 			return finding.Usagef("--%s %s: %w", flagFormat, s.Format, err)
 		}
@@ -334,7 +334,7 @@ func (a *app) writeReports(specs []FormatSpec, rep *report.Report) error {
 		}
 	}
 	for _, s := range toStdout {
-		w, err := report.New(string(s.Format), report.WithColor(a.colorStdout()), report.WithStepSummary(a.env["GITHUB_STEP_SUMMARY"]))
+		w, err := report.New(string(s.Format), report.WithColor(a.colorStdout()), report.WithStepSummary(a.env["GITHUB_STEP_SUMMARY"]), report.WithLimit(limit))
 		if err != nil {
 			return finding.Usagef("--%s %s: %w", flagFormat, s.Format, err)
 		}

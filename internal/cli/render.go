@@ -112,7 +112,7 @@ func (a *app) render(cmd *cobra.Command, fv *flagValues, args []string) error {
 		return fmt.Errorf("write rendered objects: %w", err)
 	}
 	if len(findings) > 0 {
-		w, err := report.New(string(report.FormatText), report.WithColor(a.colorStderr()))
+		w, err := report.New(string(report.FormatText), report.WithColor(a.colorStderr()), report.WithLimit(opts.Limits.Or().ReportBytes))
 		if err != nil {
 			return err
 		}

@@ -9,22 +9,9 @@ import (
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 )
 
-type azureWriter struct{}
-
-// Azure Pipelines' escaping, as azure-pipelines-task-lib writes logging
-// commands: '%' becomes %AZP25 (the agent's own escape for it), CR and LF
-// become %0D and %0A; property values additionally escape ';' and ']',
-// which end a property and the property list.
-var (
-	azureDataEscaper     = strings.NewReplacer("%", "%AZP25", "\r", "%0D", "\n", "%0A")
-	azurePropertyEscaper = strings.NewReplacer("%", "%AZP25", "\r", "%0D", "\n", "%0A", ";", "%3B", "]", "%5D")
-)
-
-// AzureData escapes the message of an Azure Pipelines logging command.
-func AzureData(s string) string { return azureDataEscaper.Replace(s) }
-
-// AzureProperty escapes a property value of a logging command.
-func AzureProperty(s string) string { return azurePropertyEscaper.Replace(s) }
+type azureWriter struct {
+	limit int64 // bytes; 0: no limit
+}
 
 // Write prints one logging command per error or warning, which the agent
 // turns into an issue on the build summary:
@@ -33,34 +20,43 @@ func AzureProperty(s string) string { return azurePropertyEscaper.Replace(s) }
 //
 // Azure has no informational issues, so infos are plain log lines. Then the
 // summary line and, when the caller decided the run fails,
-// ##vso[task.complete result=Failed;].
-func (azureWriter) Write(w io.Writer, r *Report) error {
+// ##vso[task.complete result=Failed;]. Repository data is escaped for
+// display (Escape: no "##vso[" is left in it), then as the agent unescapes
+// command values. Over the size limit, the findings that fit are followed
+// by one plain line saying how many more there are.
+func (a azureWriter) Write(w io.Writer, r *Report) error {
 	var b strings.Builder
-	for _, f := range r.Findings {
+	summary := (&textWriter{}).summary(r.Summary)
+	end := summary + "\n"
+	if r.Failed {
+		end += "##vso[task.complete result=Failed;]" + AzureData(Escape(r.Tool.Name)+": "+summary) + "\n"
+	}
+	for i, f := range r.Findings {
+		var line string
 		if f.Severity != finding.Error && f.Severity != finding.Warning {
-			// A plain line is no command: neutralise one the message holds.
-			line := AzureData(string(f.Severity) + ": " + junitDetail(f))
-			b.WriteString(strings.ReplaceAll(line, "##vso[", "##vso%5B") + "\n")
-			continue
-		}
-		props := []string{"type=" + string(f.Severity)}
-		if f.File != "" {
-			props = append(props, "sourcepath="+AzureProperty(f.File))
-			if f.Line > 0 {
-				props = append(props, "linenumber="+strconv.Itoa(f.Line))
-				if f.Column > 0 {
-					props = append(props, "columnnumber="+strconv.Itoa(f.Column))
+			// A plain line, no command: nothing to unescape.
+			line = Escape(string(f.Severity)) + ": " + detail(f, false) + "\n"
+		} else {
+			props := []string{"type=" + string(f.Severity)}
+			if f.File != "" {
+				props = append(props, "sourcepath="+AzureProperty(Escape(f.File)))
+				if f.Line > 0 {
+					props = append(props, "linenumber="+strconv.Itoa(f.Line))
+					if f.Column > 0 {
+						props = append(props, "columnnumber="+strconv.Itoa(f.Column))
+					}
 				}
 			}
+			props = append(props, "code="+AzureProperty(Escape(f.Rule)))
+			line = "##vso[task.logissue " + strings.Join(props, ";") + "]" + AzureData(annotationText(f)) + "\n"
 		}
-		props = append(props, "code="+AzureProperty(f.Rule))
-		fmt.Fprintf(&b, "##vso[task.logissue %s]%s\n", strings.Join(props, ";"), AzureData(annotationText(f)))
+		if a.limit > 0 && !fitsText(b.Len()+len(line), i+1, len(r.Findings), a.limit, len(end)) {
+			b.WriteString(truncatedNote(len(r.Findings)-i, a.limit) + "\n")
+			break
+		}
+		b.WriteString(line)
 	}
-	summary := (&textWriter{}).summary(r.Summary)
-	b.WriteString(summary + "\n")
-	if r.Failed {
-		fmt.Fprintf(&b, "##vso[task.complete result=Failed;]%s\n", AzureData(r.Tool.Name+": "+summary))
-	}
+	b.WriteString(end)
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("write azure report: %w", err)
 	}

@@ -122,8 +122,9 @@ func TestAzureComplete(t *testing.T) {
 	}
 }
 
-// TestSARIFSchema validates the SARIF output against the official schema.
-func TestSARIFSchema(t *testing.T) {
+// loadSARIFSchema compiles the official SARIF schema, or skips the test.
+func loadSARIFSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
 	path := filepath.Join("..", "..", "..", "shared", "schemas", "sarif-schema-2.1.0.json")
 	f, err := os.Open(path)
 	if err != nil {
@@ -142,15 +143,27 @@ func TestSARIFSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, r := range map[string]*Report{"fixture": fixture(), "empty": empty()} {
+	return schema
+}
+
+// validateSARIF checks out against the SARIF schema.
+func validateSARIF(t *testing.T, schema *jsonschema.Schema, out []byte) {
+	t.Helper()
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := schema.Validate(inst); err != nil {
+		t.Errorf("sarif output does not validate: %v", err)
+	}
+}
+
+// TestSARIFSchema validates the SARIF output against the official schema.
+func TestSARIFSchema(t *testing.T) {
+	schema := loadSARIFSchema(t)
+	for name, r := range map[string]*Report{"fixture": fixture(), "empty": empty(), "hostile": hostileReport()} {
 		t.Run(name, func(t *testing.T) {
-			inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(write(t, "sarif", r)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := schema.Validate(inst); err != nil {
-				t.Errorf("sarif output does not validate: %v", err)
-			}
+			validateSARIF(t, schema, write(t, "sarif", r))
 		})
 	}
 }

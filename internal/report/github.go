@@ -12,20 +12,8 @@ import (
 
 type githubWriter struct {
 	stepSummary string
+	limit       int64 // bytes; 0: no limit
 }
-
-// githubData and githubProperty escape a workflow command's message and
-// property values as the Actions runner unescapes them.
-var (
-	githubDataEscaper     = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A")
-	githubPropertyEscaper = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C")
-)
-
-// GitHubData escapes the message of a GitHub Actions workflow command.
-func GitHubData(s string) string { return githubDataEscaper.Replace(s) }
-
-// GitHubProperty escapes a property value of a workflow command.
-func GitHubProperty(s string) string { return githubPropertyEscaper.Replace(s) }
 
 // Write prints one workflow command per finding, which the runner turns
 // into an annotation on the file and line:
@@ -33,13 +21,18 @@ func GitHubProperty(s string) string { return githubPropertyEscaper.Replace(s) }
 //	::error file=deploy/base/service.yaml,line=4,col=1,title=rbac/forbidden::Service/team-a/web: …
 //
 // then the summary line; with a step summary file, it also appends the
-// Markdown report there.
+// Markdown report there. Repository data is escaped for display (Escape),
+// then as the runner unescapes command values, so that each finding is
+// exactly one command and no other line starts one. Over the size limit,
+// the findings that fit are followed by one plain line saying how many
+// more there are.
 func (g githubWriter) Write(w io.Writer, r *Report) error {
 	var b strings.Builder
-	for _, f := range r.Findings {
+	summary := (&textWriter{}).summary(r.Summary) + "\n"
+	for i, f := range r.Findings {
 		var props []string
 		if f.File != "" {
-			props = append(props, "file="+GitHubProperty(f.File))
+			props = append(props, "file="+GitHubProperty(Escape(f.File)))
 			if f.Line > 0 {
 				props = append(props, "line="+strconv.Itoa(f.Line))
 				if f.Column > 0 {
@@ -47,10 +40,15 @@ func (g githubWriter) Write(w io.Writer, r *Report) error {
 				}
 			}
 		}
-		props = append(props, "title="+GitHubProperty(f.Rule))
-		fmt.Fprintf(&b, "::%s %s::%s\n", githubCommand(f.Severity), strings.Join(props, ","), GitHubData(annotationText(f)))
+		props = append(props, "title="+GitHubProperty(Escape(f.Rule)))
+		line := "::" + githubCommand(f.Severity) + " " + strings.Join(props, ",") + "::" + GitHubData(annotationText(f)) + "\n"
+		if g.limit > 0 && !fitsText(b.Len()+len(line), i+1, len(r.Findings), g.limit, len(summary)) {
+			b.WriteString(truncatedNote(len(r.Findings)-i, g.limit) + "\n")
+			break
+		}
+		b.WriteString(line)
 	}
-	b.WriteString((&textWriter{}).summary(r.Summary) + "\n")
+	b.WriteString(summary)
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("write github report: %w", err)
 	}
@@ -62,7 +60,7 @@ func (g githubWriter) Write(w io.Writer, r *Report) error {
 	if err != nil {
 		return fmt.Errorf("write github step summary: %w", err)
 	}
-	_, err = io.WriteString(fh, markdownReport(r, MarkdownLimit))
+	_, err = io.WriteString(fh, markdownReport(r, MarkdownLimit, g.limit))
 	if cerr := fh.Close(); err == nil {
 		err = cerr
 	}
@@ -82,9 +80,10 @@ func githubCommand(s finding.Severity) string {
 	return "notice"
 }
 
-// annotationText is the message, then its context, for CI annotations.
+// annotationText is the message, then its context, for CI annotations:
+// escaped for display, line breaks kept (the command escapes them).
 func annotationText(f finding.Finding) string {
-	msg := strings.TrimRight(f.Message, "\r\n")
+	msg := escapeLines(strings.TrimRight(f.Message, "\r\n"))
 	if c := context(f); c != "" {
 		msg += " " + c
 	}

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"cmp"
 	"encoding/xml"
 	"fmt"
@@ -39,8 +40,13 @@ type junitTestcase struct {
 	Name      string         `xml:"name,attr"`
 	Classname string         `xml:"classname,attr"`
 	File      string         `xml:"file,attr,omitempty"`
+	Skipped   *junitSkipped  `xml:"skipped,omitempty"`
 	Failures  []junitFailure `xml:"failure"`
 	SystemOut string         `xml:"system-out,omitempty"`
+}
+
+type junitSkipped struct {
+	Message string `xml:"message,attr"`
 }
 
 type junitFailure struct {
@@ -49,15 +55,35 @@ type junitFailure struct {
 	Body    string `xml:",chardata"`
 }
 
-type junitWriter struct{}
+type junitWriter struct {
+	limit int64 // bytes; 0: no limit
+}
+
+// junitTruncated names the skipped testcase that says a report was cut.
+const junitTruncated = "(report truncated)"
 
 // Write prints JUnit XML as CI test reporters read it (Azure DevOps
 // PublishTestResults@2, GitHub test-report actions): a testsuite per
 // environment, a testcase per Flux Kustomization, a <failure> per error
 // finding; warnings and infos go to the testcase's system-out. Findings of
 // no Kustomization get a testcase named after their file; findings of no
-// environment go to a suite named after the repository.
-func (junitWriter) Write(w io.Writer, r *Report) error {
+// environment go to a suite named after the repository. Names and texts
+// are escaped for display (Escape), which also leaves no character XML
+// 1.0 forbids. Over the size limit, the findings that fit are written and
+// a skipped testcase in the repository's suite says how many more there
+// are.
+func (j junitWriter) Write(w io.Writer, r *Report) error {
+	err := writeCapped(w, len(r.Findings), j.limit, junitCost(r), func(w io.Writer, k int) error {
+		return writeJUnit(w, r, k, j.limit)
+	})
+	if err != nil {
+		return fmt.Errorf("write junit report: %w", err)
+	}
+	return nil
+}
+
+// writeJUnit writes the document with the first k findings.
+func writeJUnit(w io.Writer, r *Report, k int, limit int64) error {
 	// Suites are keyed by environment; "" is the repository's suite.
 	type key struct{ env, name string }
 	suites := map[string]*junitSuite{}
@@ -66,7 +92,7 @@ func (junitWriter) Write(w io.Writer, r *Report) error {
 	suite := func(env string) *junitSuite {
 		s, ok := suites[env]
 		if !ok {
-			s = &junitSuite{Name: cmp.Or(env, r.Repository, junitRepositorySuite)}
+			s = &junitSuite{Name: cmp.Or(Escape(env), Escape(r.Repository), junitRepositorySuite)}
 			suites[env] = s
 			order = append(order, env)
 		}
@@ -77,7 +103,7 @@ func (junitWriter) Write(w io.Writer, r *Report) error {
 		c, ok := cases[k]
 		if !ok {
 			s := suite(env)
-			c = &junitTestcase{Name: name, Classname: s.Name, File: file}
+			c = &junitTestcase{Name: Escape(name), Classname: s.Name, File: Escape(file)}
 			cases[k] = c
 			s.Cases = append(s.Cases, c)
 		}
@@ -91,7 +117,8 @@ func (junitWriter) Write(w io.Writer, r *Report) error {
 			testcase(e.Name, k, "")
 		}
 	}
-	for _, f := range r.Findings {
+	systemOut := map[*junitTestcase]*strings.Builder{} // warnings and infos, in order
+	for _, f := range r.Findings[:k] {
 		name, file := f.Kustomization, ""
 		if name == "" {
 			name, file = cmp.Or(f.File, NoFile), f.File
@@ -99,13 +126,26 @@ func (junitWriter) Write(w io.Writer, r *Report) error {
 		c := testcase(f.Environment, name, file)
 		if f.Severity == finding.Error {
 			c.Failures = append(c.Failures, junitFailure{
-				Message: f.Rule + ": " + firstLine(f.Message),
-				Type:    f.Rule,
-				Body:    junitDetail(f),
+				Message: Escape(f.Rule) + ": " + Escape(firstLine(f.Message)),
+				Type:    Escape(f.Rule),
+				Body:    detail(f, true),
 			})
 			continue
 		}
-		c.SystemOut += string(f.Severity) + ": " + junitDetail(f) + "\n"
+		out := systemOut[c]
+		if out == nil {
+			out = &strings.Builder{}
+			systemOut[c] = out
+		}
+		out.WriteString(Escape(string(f.Severity)) + ": " + detail(f, true) + "\n")
+	}
+	for c, out := range systemOut {
+		c.SystemOut = out.String()
+	}
+	if k < len(r.Findings) {
+		c := &junitTestcase{Name: junitTruncated, Classname: suite("").Name,
+			Skipped: &junitSkipped{Message: truncatedNote(len(r.Findings)-k, limit)}}
+		suites[""].Cases = append(suites[""].Cases, c)
 	}
 
 	// Environments in name order, the repository's suite last.
@@ -118,7 +158,7 @@ func (junitWriter) Write(w io.Writer, r *Report) error {
 		}
 		return cmp.Compare(a, b)
 	})
-	doc := junitSuites{Name: r.Tool.Name, Time: seconds(r.Summary.DurationMs)}
+	doc := junitSuites{Name: Escape(r.Tool.Name), Time: seconds(r.Summary.DurationMs)}
 	for _, name := range order {
 		s := suites[name]
 		for _, c := range s.Cases {
@@ -126,46 +166,100 @@ func (junitWriter) Write(w io.Writer, r *Report) error {
 			if len(c.Failures) > 0 {
 				s.Failures++
 			}
+			if c.Skipped != nil {
+				s.Skipped++
+			}
 		}
 		doc.Tests += s.Tests
 		doc.Failures += s.Failures
 		doc.Suites = append(doc.Suites, *s)
 	}
 
-	var b strings.Builder
-	b.WriteString(xml.Header)
-	enc := xml.NewEncoder(&b)
+	bw := bufio.NewWriter(w)
+	if _, err := bw.WriteString(xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(bw)
 	enc.Indent("", "  ")
 	if err := enc.Encode(doc); err != nil {
-		return fmt.Errorf("write junit report: %w", err)
+		return err
 	}
-	b.WriteByte('\n')
-	if _, err := io.WriteString(w, b.String()); err != nil {
-		return fmt.Errorf("write junit report: %w", err)
+	if err := bw.WriteByte('\n'); err != nil {
+		return err
 	}
-	return nil
+	return bw.Flush()
 }
 
-// junitDetail is "file:line:col: rule: message [context]".
-func junitDetail(f finding.Finding) string {
+// junitCost estimates what each finding adds to the document: its failure
+// or system-out text, XML-escaped, and the testcase and suite it opens.
+func junitCost(r *Report) func(i int) int64 {
+	type key struct{ env, name string }
+	seen := map[key]bool{}
+	envs := map[string]bool{}
+	for _, e := range r.Environments {
+		envs[e.Name] = true
+		for _, k := range e.Kustomizations {
+			seen[key{e.Name, k}] = true
+		}
+	}
+	return func(i int) int64 {
+		f := r.Findings[i]
+		name, file := f.Kustomization, ""
+		if name == "" {
+			name, file = cmp.Or(f.File, NoFile), f.File
+		}
+		var n int64
+		if !envs[f.Environment] {
+			envs[f.Environment] = true
+			n += 90 + xmlLen(Escape(f.Environment))
+		}
+		if k := (key{f.Environment, name}); !seen[k] {
+			seen[k] = true
+			n += 70 + 2*xmlLen(Escape(name)) + xmlLen(Escape(file)) + xmlLen(Escape(cmp.Or(f.Environment, r.Repository)))
+		}
+		if f.Severity == finding.Error {
+			return n + 50 + 2*xmlLen(Escape(f.Rule)) + xmlLen(Escape(firstLine(f.Message))) + xmlLen(detail(f, true))
+		}
+		return n + 10 + xmlLen(detail(f, true))
+	}
+}
+
+// xmlLen is the length of s as XML text.
+func xmlLen(s string) int64 {
+	var c counter
+	_ = xml.EscapeText(&c, []byte(s))
+	return int64(c)
+}
+
+type counter int64
+
+func (c *counter) Write(p []byte) (int, error) {
+	*c += counter(len(p))
+	return len(p), nil
+}
+
+// detail is "file:line:col: rule: message [context]", escaped for display;
+// multiline keeps the message's line breaks.
+func detail(f finding.Finding, multiline bool) string {
 	var b strings.Builder
 	if f.File != "" {
-		b.WriteString(f.File)
+		b.WriteString(Escape(f.File))
 		if f.Line > 0 {
 			b.WriteString(":" + strconv.Itoa(f.Line) + ":" + strconv.Itoa(f.Column))
 		}
 		b.WriteString(": ")
 	}
-	b.WriteString(f.Rule + ": " + f.Message)
+	b.WriteString(Escape(f.Rule) + ": " + escapeText(f.Message, multiline))
 	if c := context(f); c != "" {
 		b.WriteString(" " + c)
 	}
 	return b.String()
 }
 
+// firstLine is s up to its first line break.
 func firstLine(s string) string {
 	first, _, _ := strings.Cut(s, "\n")
-	return first
+	return strings.TrimSuffix(first, "\r")
 }
 
 // seconds formats milliseconds as JUnit's decimal seconds.

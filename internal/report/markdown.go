@@ -22,14 +22,16 @@ const markdownMarker = "<!-- gitops-lint -->"
 const noEnvironment = "(no environment)"
 
 type markdownWriter struct {
-	limit int
+	limit int   // MarkdownLimit
+	cap   int64 // the report size limit, bytes; 0: none
 }
 
 // Write prints a PR comment: the summary, a table of counts per
 // environment, then the findings grouped by file, trimmed (with a note) to
-// stay under the limit.
+// stay under the limit and the report size limit. Repository data is
+// escaped (mdEscape): no HTML, no control character, no CI command.
 func (m markdownWriter) Write(w io.Writer, r *Report) error {
-	if _, err := io.WriteString(w, markdownReport(r, m.limit)); err != nil {
+	if _, err := io.WriteString(w, markdownReport(r, m.limit, m.cap)); err != nil {
 		return fmt.Errorf("write markdown report: %w", err)
 	}
 	return nil
@@ -40,10 +42,16 @@ type envCounts struct {
 	errors, warnings, infos int
 }
 
-func markdownReport(r *Report, limit int) string {
+// markdownReport is the report within limit characters (MarkdownLimit)
+// and the report size limit sizeLimit (0: none).
+func markdownReport(r *Report, limit int, sizeLimit int64) string {
+	capped := sizeLimit > 0 && sizeLimit < int64(limit)
+	if capped {
+		limit = int(sizeLimit)
+	}
 	var b strings.Builder
 	b.WriteString(markdownMarker + "\n")
-	b.WriteString("### " + mdEscape(r.Tool.Name) + ": " + (&textWriter{}).summary(r.Summary) + "\n\n")
+	b.WriteString("### " + mdEscape(r.Tool.Name, false) + ": " + (&textWriter{}).summary(r.Summary) + "\n\n")
 
 	// Counts per environment: every known one, then those of the findings.
 	counts := map[string]*envCounts{}
@@ -85,7 +93,7 @@ func markdownReport(r *Report, limit int) string {
 			c := counts[e]
 			name := "_" + noEnvironment + "_"
 			if e != "" {
-				name = mdCode(e)
+				name = mdEscape(e, true)
 			}
 			kust := c.kustomizations
 			if e == "" {
@@ -97,14 +105,21 @@ func markdownReport(r *Report, limit int) string {
 	}
 
 	// Findings by file, in the order given (the contract order), until the
-	// next one would not fit with the note.
-	const reserve = 400 // room for the trimming note
+	// next one would not fit with the note saying how many are left out.
+	n := len(r.Findings)
+	note := func(omitted int) string {
+		if capped {
+			return "\n> [!NOTE]\n> " + truncatedNote(omitted, sizeLimit) + "\n"
+		}
+		return fmt.Sprintf("\n> [!NOTE]\n> Trimmed: %d of %d findings are not shown, to keep this summary under %d characters. "+
+			"Run `%s --format json` (or sarif) for the full list.\n", omitted, n, limit, Escape(r.Tool.Name))
+	}
 	shown := 0
 	var group strings.Builder
 	for i, f := range r.Findings {
 		group.Reset()
 		if i == 0 || f.File != r.Findings[i-1].File {
-			header := mdCode(f.File)
+			header := mdEscape(f.File, true)
 			if f.File == "" {
 				header = "_" + NoFile + "_"
 			}
@@ -120,24 +135,26 @@ func markdownReport(r *Report, limit int) string {
 		where := []string{}
 		for _, part := range []string{f.Environment, f.Kustomization} {
 			if part != "" {
-				where = append(where, mdCode(part))
+				where = append(where, mdEscape(part, true))
 			}
 		}
 		if f.Object != nil {
-			where = append(where, mdCode(f.Object.String()))
+			where = append(where, mdEscape(f.Object.String(), true))
 		}
 		fmt.Fprintf(&group, "| %s | %s | %s | %s | %s |\n",
-			pos, severityBadge(f.Severity), mdCode(f.Rule), mdEscape(f.Message), strings.Join(where, " "))
-		if b.Len()+group.Len()+reserve > limit {
+			pos, severityBadge(f.Severity), mdEscape(f.Rule, true), mdEscape(f.Message, false), strings.Join(where, " "))
+		size := b.Len() + group.Len()
+		if i+1 < n {
+			size += len(note(n - i - 1))
+		}
+		if size > limit {
 			break
 		}
 		b.WriteString(group.String())
 		shown++
 	}
-	if shown < len(r.Findings) {
-		fmt.Fprintf(&b, "\n> [!NOTE]\n> Trimmed: %d of %d findings are not shown, to keep this summary under %d characters. "+
-			"Run `%s --format json` (or sarif) for the full list.\n",
-			len(r.Findings)-shown, len(r.Findings), limit, r.Tool.Name)
+	if shown < n {
+		b.WriteString(note(n - shown))
 	}
 	return b.String()
 }
@@ -149,22 +166,5 @@ func severityBadge(s finding.Severity) string {
 	case finding.Warning:
 		return "⚠️ warning"
 	}
-	return "ℹ️ " + string(s)
-}
-
-// mdEscape makes s safe in one table cell: no HTML, no column break, line
-// breaks as <br>.
-var mdEscaper = strings.NewReplacer(
-	"&", "&amp;", "<", "&lt;", ">", "&gt;", "|", `\|`,
-	"\r\n", "<br>", "\n", "<br>", "\r", "<br>",
-)
-
-func mdEscape(s string) string {
-	return mdEscaper.Replace(strings.TrimRight(s, "\r\n"))
-}
-
-// mdCode is s as inline code, safe in a table cell.
-func mdCode(s string) string {
-	s = strings.NewReplacer("`", "'", "|", `\|`, "\n", " ", "\r", " ").Replace(s)
-	return "`" + s + "`"
+	return "ℹ️ " + mdEscape(string(s), false)
 }

@@ -1,6 +1,10 @@
 // Package report writes the findings of a run in each output format. Every
 // format is one file behind the Writer interface; none of them counts or
 // sorts on its own: they print the Report they are given.
+//
+// Findings come from the linted repository, which may be hostile: every
+// string of it a format prints is escaped by escape.go (no CI command, no
+// terminal control), and WithLimit bounds the size of a report (limit.go).
 package report
 
 import (
@@ -33,13 +37,13 @@ var formats = []struct {
 	format Format
 	new    func(o options) Writer
 }{
-	{FormatText, func(o options) Writer { return &textWriter{color: o.color} }},
-	{FormatJSON, func(options) Writer { return jsonWriter{} }},
-	{FormatSARIF, func(options) Writer { return sarifWriter{} }},
-	{FormatJUnit, func(options) Writer { return junitWriter{} }},
-	{FormatGitHub, func(o options) Writer { return githubWriter{stepSummary: o.stepSummary} }},
-	{FormatAzure, func(options) Writer { return azureWriter{} }},
-	{FormatMarkdown, func(options) Writer { return markdownWriter{limit: MarkdownLimit} }},
+	{FormatText, func(o options) Writer { return &textWriter{color: o.color, limit: o.limit} }},
+	{FormatJSON, func(o options) Writer { return jsonWriter{limit: o.limit} }},
+	{FormatSARIF, func(o options) Writer { return sarifWriter{limit: o.limit} }},
+	{FormatJUnit, func(o options) Writer { return junitWriter{limit: o.limit} }},
+	{FormatGitHub, func(o options) Writer { return githubWriter{stepSummary: o.stepSummary, limit: o.limit} }},
+	{FormatAzure, func(o options) Writer { return azureWriter{limit: o.limit} }},
+	{FormatMarkdown, func(o options) Writer { return markdownWriter{limit: MarkdownLimit, cap: o.limit} }},
 }
 
 // Formats returns every format name of the contract, in --help order.
@@ -128,6 +132,7 @@ type Writer interface {
 type options struct {
 	color       bool
 	stepSummary string
+	limit       int64 // bytes; 0: no limit
 }
 
 // Option configures a Writer.

@@ -1,10 +1,10 @@
 package report
 
 import (
+	"bytes"
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
@@ -107,48 +107,74 @@ type sarifRegion struct {
 	StartColumn int `json:"startColumn,omitempty"`
 }
 
-type sarifWriter struct{}
+type sarifWriter struct {
+	limit int64 // bytes; 0: no limit
+}
 
 // Write prints one SARIF 2.1.0 log with one run: rules[] from the rule
 // metadata (those the findings name, at least), one result per finding.
-func (sarifWriter) Write(w io.Writer, r *Report) error {
-	rules := sarifRules(r)
+// Values are exactly the findings'; characters a log or terminal would act
+// on are written as \u escapes (jsonSafe). Over the size limit, the
+// findings that fit are written and the run's summary property counts the
+// others as "truncated".
+func (s sarifWriter) Write(w io.Writer, r *Report) error {
+	err := writeCapped(w, len(r.Findings), s.limit, sarifCost(r),
+		func(w io.Writer, k int) error { return writeSARIF(w, r, k) })
+	if err != nil {
+		return fmt.Errorf("write sarif report: %w", err)
+	}
+	return nil
+}
+
+// sarifCost estimates what each finding adds to the log, asked in order: a
+// result takes its indented encoding, at depth 4, and ",\n        "; a
+// rule no earlier finding named adds its own, at depth 6.
+func sarifCost(r *Report) func(i int) int64 {
+	named := map[string]bool{}
+	for _, rule := range r.Rules {
+		named[rule.ID] = true
+	}
+	return func(i int) int64 {
+		f := r.Findings[i]
+		var b bytes.Buffer
+		if err := encodeJSONIndent(&b, sarifResultOf(f, len(named)), "        "); err != nil {
+			return 0
+		}
+		n := int64(len(jsonSafe(b.Bytes()))) + 9
+		if !named[f.Rule] {
+			named[f.Rule] = true
+			b.Reset()
+			if err := encodeJSONIndent(&b, sarifRuleOf(ruleFor(f)), "            "); err == nil {
+				n += int64(len(jsonSafe(b.Bytes()))) + 13
+			}
+		}
+		return n
+	}
+}
+
+// writeSARIF writes the log with the first k findings.
+func writeSARIF(w io.Writer, r *Report, k int) error {
+	shown := r.Findings[:k]
+	rules := sarifRules(r.Rules, shown)
 	index := make(map[string]int, len(rules))
 	for i, rule := range rules {
 		index[rule.ID] = i
 	}
-	results := make([]sarifResult, 0, len(r.Findings))
-	for _, f := range r.Findings {
-		res := sarifResult{
-			RuleID:              f.Rule,
-			RuleIndex:           index[f.Rule],
-			Level:               sarifLevel(f.Severity),
-			Message:             sarifText{Text: f.Message},
-			PartialFingerprints: map[string]string{sarifFingerprint: Fingerprint(f)},
-		}
-		if f.File != "" {
-			loc := sarifLocation{PhysicalLocation: sarifPhysical{
-				ArtifactLocation: sarifArtifact{URI: sarifURI(f.File), URIBaseID: sarifSrcRoot},
-			}}
-			if f.Line > 0 {
-				loc.PhysicalLocation.Region = &sarifRegion{StartLine: f.Line, StartColumn: f.Column}
-			}
-			res.Locations = []sarifLocation{loc}
-		}
-		props := map[string]any{}
-		if f.Environment != "" {
-			props["environment"] = f.Environment
-		}
-		if f.Kustomization != "" {
-			props["kustomization"] = f.Kustomization
-		}
-		if f.Object != nil {
-			props["object"] = f.Object
-		}
-		if len(props) > 0 {
-			res.Properties = props
-		}
-		results = append(results, res)
+	results := make([]sarifResult, 0, len(shown))
+	for _, f := range shown {
+		results = append(results, sarifResultOf(f, index[f.Rule]))
+	}
+	summary := map[string]any{
+		"environments":   r.Summary.Environments,
+		"kustomizations": r.Summary.Kustomizations,
+		"objects":        r.Summary.Objects,
+		"errors":         r.Summary.Errors,
+		"warnings":       r.Summary.Warnings,
+		"infos":          r.Summary.Infos,
+		"suppressed":     r.Summary.Suppressed,
+	}
+	if k < len(r.Findings) {
+		summary["truncated"] = len(r.Findings) - k
 	}
 	log := sarifLog{
 		Schema:  sarifSchema,
@@ -163,68 +189,95 @@ func (sarifWriter) Write(w io.Writer, r *Report) error {
 			OriginalURIBaseIDs: map[string]sarifArtifact{
 				sarifSrcRoot: {Desc: &sarifText{Text: "The root of the linted repository."}},
 			},
-			Results: results,
-			Properties: map[string]map[string]any{
-				"summary": {
-					"environments":   r.Summary.Environments,
-					"kustomizations": r.Summary.Kustomizations,
-					"objects":        r.Summary.Objects,
-					"errors":         r.Summary.Errors,
-					"warnings":       r.Summary.Warnings,
-					"infos":          r.Summary.Infos,
-					"suppressed":     r.Summary.Suppressed,
-				},
-			},
+			Results:    results,
+			Properties: map[string]map[string]any{"summary": summary},
 		}},
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(log); err != nil {
-		return fmt.Errorf("write sarif report: %w", err)
-	}
-	return nil
+	return encodeJSON(w, log)
 }
 
-// sarifRules is Report.Rules plus any rule a finding names that it lacks
-// (from the built-in table, else with the finding's severity), sorted by id.
-func sarifRules(r *Report) []sarifRule {
+// sarifResultOf is the result of one finding, its rule at ruleIndex.
+func sarifResultOf(f finding.Finding, ruleIndex int) sarifResult {
+	res := sarifResult{
+		RuleID:              f.Rule,
+		RuleIndex:           ruleIndex,
+		Level:               sarifLevel(f.Severity),
+		Message:             sarifText{Text: f.Message},
+		PartialFingerprints: map[string]string{sarifFingerprint: Fingerprint(f)},
+	}
+	if f.File != "" {
+		loc := sarifLocation{PhysicalLocation: sarifPhysical{
+			ArtifactLocation: sarifArtifact{URI: sarifURI(f.File), URIBaseID: sarifSrcRoot},
+		}}
+		if f.Line > 0 {
+			loc.PhysicalLocation.Region = &sarifRegion{StartLine: f.Line, StartColumn: f.Column}
+		}
+		res.Locations = []sarifLocation{loc}
+	}
+	props := map[string]any{}
+	if f.Environment != "" {
+		props["environment"] = f.Environment
+	}
+	if f.Kustomization != "" {
+		props["kustomization"] = f.Kustomization
+	}
+	if f.Object != nil {
+		props["object"] = f.Object
+	}
+	if len(props) > 0 {
+		res.Properties = props
+	}
+	return res
+}
+
+// sarifRules is rules plus any rule a finding names that it lacks (from
+// the built-in table, else with the finding's severity), sorted by id.
+func sarifRules(rules []finding.Rule, fs []finding.Finding) []sarifRule {
 	byID := map[string]finding.Rule{}
-	for _, rule := range r.Rules {
+	for _, rule := range rules {
 		if _, ok := byID[rule.ID]; !ok {
 			byID[rule.ID] = rule
 		}
 	}
-	for _, f := range r.Findings {
-		if _, ok := byID[f.Rule]; ok {
-			continue
+	for _, f := range fs {
+		if _, ok := byID[f.Rule]; !ok {
+			byID[f.Rule] = ruleFor(f)
 		}
-		rule, ok := finding.Lookup(f.Rule)
-		if !ok {
-			rule = finding.Rule{ID: f.Rule, Severity: f.Severity}
-		}
-		byID[f.Rule] = rule
 	}
 	out := make([]sarifRule, 0, len(byID))
 	for _, rule := range byID {
-		sr := sarifRule{
-			ID:                   rule.ID,
-			DefaultConfiguration: sarifConfig{Level: sarifLevel(rule.Severity)},
-			Properties:           sarifRuleProps{Tags: []string{"gitops", ruleCategory(rule.ID)}},
-		}
-		if rule.Help != "" {
-			sr.ShortDescription = &sarifText{Text: firstSentence(rule.Help)}
-			sr.FullDescription = &sarifText{Text: rule.Help}
-			sr.Help = &sarifHelp{Text: rule.Help, Markdown: rule.Help}
-			if rule.Remediation != "" {
-				sr.Help.Text += "\n\nHow to fix: " + rule.Remediation
-				sr.Help.Markdown += "\n\n**How to fix:** " + rule.Remediation
-			}
-		}
-		out = append(out, sr)
+		out = append(out, sarifRuleOf(rule))
 	}
 	slices.SortFunc(out, func(a, b sarifRule) int { return cmp.Compare(a.ID, b.ID) })
 	return out
+}
+
+// ruleFor is the metadata of the rule a finding names when the report has
+// none: the built-in table's, else the finding's severity.
+func ruleFor(f finding.Finding) finding.Rule {
+	rule, ok := finding.Lookup(f.Rule)
+	if !ok {
+		rule = finding.Rule{ID: f.Rule, Severity: f.Severity}
+	}
+	return rule
+}
+
+func sarifRuleOf(rule finding.Rule) sarifRule {
+	sr := sarifRule{
+		ID:                   rule.ID,
+		DefaultConfiguration: sarifConfig{Level: sarifLevel(rule.Severity)},
+		Properties:           sarifRuleProps{Tags: []string{"gitops", ruleCategory(rule.ID)}},
+	}
+	if rule.Help != "" {
+		sr.ShortDescription = &sarifText{Text: firstSentence(rule.Help)}
+		sr.FullDescription = &sarifText{Text: rule.Help}
+		sr.Help = &sarifHelp{Text: rule.Help, Markdown: rule.Help}
+		if rule.Remediation != "" {
+			sr.Help.Text += "\n\nHow to fix: " + rule.Remediation
+			sr.Help.Markdown += "\n\n**How to fix:** " + rule.Remediation
+		}
+	}
+	return sr
 }
 
 // sarifLevel maps a severity to a SARIF level (info is a "note").

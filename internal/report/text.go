@@ -27,6 +27,7 @@ const (
 
 type textWriter struct {
 	color bool
+	limit int64 // bytes; 0: no limit
 }
 
 func (t *textWriter) paint(s string, codes ...string) string {
@@ -53,6 +54,10 @@ func severityColor(s finding.Severity) string {
 //	  4:1  error  rbac/forbidden  Service/team-a/web: …  [dev flux-system/team-a Service/team-a/web]
 //
 //	✖ 1 error, 0 warnings in 1 environment, 1 kustomization, 3 objects (0.83s)
+//
+// Repository data is escaped (see Escape); the only terminal sequences are
+// the colours. Over the size limit, the findings that fit are followed by
+// one line saying how many more there are.
 func (t *textWriter) Write(w io.Writer, r *Report) error {
 	var b strings.Builder
 
@@ -60,48 +65,68 @@ func (t *textWriter) Write(w io.Writer, r *Report) error {
 	var posW, sevW, ruleW int
 	for _, f := range r.Findings {
 		posW = max(posW, len(position(f)))
-		sevW = max(sevW, len(f.Severity))
-		ruleW = max(ruleW, utf8.RuneCountInString(f.Rule))
+		sevW = max(sevW, utf8.RuneCountInString(Escape(string(f.Severity))))
+		ruleW = max(ruleW, utf8.RuneCountInString(Escape(f.Rule)))
 	}
 	// Continuation lines of a multi-line message start under the message.
 	indent := strings.Repeat(" ", 2+posW+2+sevW+2+ruleW+2)
 
+	summary := t.summary(r.Summary) + "\n"
+	var entry strings.Builder
 	for i, f := range r.Findings {
+		entry.Reset()
 		if i == 0 || f.File != r.Findings[i-1].File {
 			if i > 0 {
-				b.WriteByte('\n')
+				entry.WriteByte('\n')
 			}
-			header := f.File
+			header := Escape(f.File)
 			if header == "" {
 				header = NoFile
 			}
-			b.WriteString(t.paint(header, ansiBold, ansiUnderline))
-			b.WriteByte('\n')
+			entry.WriteString(t.paint(header, ansiBold, ansiUnderline))
+			entry.WriteByte('\n')
 		}
-		b.WriteString("  ")
-		b.WriteString(t.paint(pad(position(f), posW), ansiDim))
-		b.WriteString("  ")
-		b.WriteString(t.paint(pad(string(f.Severity), sevW), severityColor(f.Severity)))
-		b.WriteString("  ")
-		b.WriteString(pad(f.Rule, ruleW))
-		b.WriteString("  ")
-		b.WriteString(strings.ReplaceAll(strings.TrimRight(f.Message, "\n"), "\n", "\n"+indent))
+		entry.WriteString("  ")
+		entry.WriteString(t.paint(pad(position(f), posW), ansiDim))
+		entry.WriteString("  ")
+		entry.WriteString(t.paint(pad(Escape(string(f.Severity)), sevW), severityColor(f.Severity)))
+		entry.WriteString("  ")
+		entry.WriteString(pad(Escape(f.Rule), ruleW))
+		entry.WriteString("  ")
+		msg := escapeLines(strings.TrimRight(f.Message, "\r\n"))
+		msg = strings.ReplaceAll(msg, "\r\n", "\n") // a CRLF's CR is all escapeLines leaves
+		entry.WriteString(strings.ReplaceAll(msg, "\n", "\n"+indent))
 		if c := context(f); c != "" {
-			b.WriteString("  ")
-			b.WriteString(t.paint(c, ansiDim))
+			entry.WriteString("  ")
+			entry.WriteString(t.paint(c, ansiDim))
 		}
-		b.WriteByte('\n')
+		entry.WriteByte('\n')
+		if t.limit > 0 && !fitsText(b.Len()+entry.Len(), i+1, len(r.Findings), t.limit, 1+len(summary)) { // 1: the blank line
+			b.WriteString(truncatedNote(len(r.Findings)-i, t.limit) + "\n")
+			break
+		}
+		b.WriteString(entry.String())
 	}
 	if len(r.Findings) > 0 {
 		b.WriteByte('\n')
 	}
-	b.WriteString(t.summary(r.Summary))
-	b.WriteByte('\n')
+	b.WriteString(summary)
 
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("write text report: %w", err)
 	}
 	return nil
+}
+
+// fitsText reports whether a line-based report whose shown findings take
+// size bytes stays within limit once its tail (end bytes: the summary and
+// what goes with it) is written, after the truncation note when fewer than
+// all n findings are shown.
+func fitsText(size, shown, n int, limit int64, end int) bool {
+	if shown < n {
+		end += len(truncatedNote(n-shown, limit)) + 1
+	}
+	return int64(size+end) <= limit
 }
 
 // position is LINE:COL, or "-" when the finding has no line.
@@ -112,17 +137,18 @@ func position(f finding.Finding) string {
 	return strconv.Itoa(f.Line) + ":" + strconv.Itoa(f.Column)
 }
 
-// context is "[environment kustomization object]", with the parts known.
+// context is "[environment kustomization object]", with the parts known,
+// escaped.
 func context(f finding.Finding) string {
 	var parts []string
 	if f.Environment != "" {
-		parts = append(parts, f.Environment)
+		parts = append(parts, Escape(f.Environment))
 	}
 	if f.Kustomization != "" {
-		parts = append(parts, f.Kustomization)
+		parts = append(parts, Escape(f.Kustomization))
 	}
 	if f.Object != nil {
-		parts = append(parts, f.Object.String())
+		parts = append(parts, Escape(f.Object.String()))
 	}
 	if len(parts) == 0 {
 		return ""
