@@ -59,7 +59,7 @@ func newCheckers(opts Options) ([]Checker, error) {
 	if err != nil {
 		return nil, err
 	}
-	pe, err := policy.Load(context.Background(), policy.Options{Dirs: opts.PolicyDirs, NoBuiltin: opts.NoBuiltinPolicies, Namespaces: opts.PolicyNamespaces, AllNamespaces: opts.AllPolicyNamespaces, Workers: opts.Workers, Params: opts.PolicyParams()})
+	pe, err := policy.Load(context.Background(), policy.Options{Dirs: opts.PolicyDirs, NoBuiltin: opts.NoBuiltinPolicies, Namespaces: opts.PolicyNamespaces, AllNamespaces: opts.AllPolicyNamespaces, Workers: opts.Workers, Params: opts.PolicyParams(), Limits: opts.Limits, Budget: opts.Budget})
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/gitops-lint/gitops-lint/internal/config"
@@ -412,22 +413,9 @@ func resolve(in inputs) (Options, error) {
 		opts.RBACDirs = in.file.RBACDirs
 	}
 
-	// --limit: flag or environment only. Unset, Limits stay zero, which every
-	// consumer reads as confine.Defaults().
-	var limits []string
-	var lo origin
-	if in.set[flagLimit] {
-		limits, lo = in.flags.limits, origin{flag: flagLimit}
-	} else if v, ok := in.lookupEnv(flagLimit); ok {
-		limits, lo = envList(v), origin{env: envVar(flagLimit)}
-	}
-	if len(limits) > 0 {
-		opts.Limits = confine.Defaults()
-	}
-	for _, l := range limits {
-		if err := opts.Limits.Set(l); err != nil {
-			return Options{}, lo.errorf("%v", err)
-		}
+	var err error
+	if opts.Limits, err = parseLimits(in.set[flagLimit], in.flags.limits, in.env); err != nil {
+		return Options{}, err
 	}
 	opts.TrustDirs = trustDirs(in)
 
@@ -440,6 +428,32 @@ func resolve(in inputs) (Options, error) {
 		opts.Kustomization = k
 	}
 	return opts, nil
+}
+
+// parseLimits reads --limit (when set on the command line) or else
+// GITOPS_LINT_LIMIT, never the config file: a repository must not raise its
+// own bounds. With neither, the Limits stay zero, which every consumer reads
+// as confine.Defaults().
+func parseLimits(flagSet bool, flags []string, env map[string]string) (confine.Limits, error) {
+	specs, o := flags, origin{flag: flagLimit}
+	if !flagSet {
+		specs, o = envList(env[envVar(flagLimit)]), origin{env: envVar(flagLimit)}
+	}
+	var l confine.Limits
+	if len(specs) > 0 {
+		l = confine.Defaults()
+	}
+	for _, s := range specs {
+		if err := l.Set(s); err != nil {
+			return confine.Limits{}, o.errorf("%v", err)
+		}
+	}
+	return l, nil
+}
+
+// limitsOf is parseLimits for a command with its own --limit flag.
+func limitsOf(cmd *cobra.Command, env map[string]string, flags []string) (confine.Limits, error) {
+	return parseLimits(cmd.Flags().Changed(flagLimit), flags, env)
 }
 
 // trustDirs are the absolute --trust-dir directories (flag, else environment).

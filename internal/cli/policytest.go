@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gitops-lint/gitops-lint/internal/confine"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"github.com/gitops-lint/gitops-lint/internal/policy"
 )
@@ -14,7 +15,8 @@ func newPolicyCommand(a *app) *cobra.Command {
 		Use:   "policy",
 		Short: "Work with Rego policies",
 	}
-	cmd.AddCommand(&cobra.Command{
+	var limits []string
+	test := &cobra.Command{
 		Use:   "test [DIR]",
 		Short: "Run the _test.rego files of DIR (default: the built-in library), like opa test",
 		Args:  maxArgs(1),
@@ -27,7 +29,11 @@ func newPolicyCommand(a *app) *cobra.Command {
 				}
 				dir = abs
 			}
-			results, err := policy.RunTests(cmd.Context(), dir)
+			l, err := limitsOf(cmd, a.env, limits)
+			if err != nil {
+				return err
+			}
+			results, err := policy.RunTestsWith(cmd.Context(), dir, policy.Options{Limits: l, Budget: confine.NewBudget(l.Or().TotalBytes, confine.LimitTotalBytes)})
 			if err != nil {
 				return err
 			}
@@ -48,6 +54,8 @@ func newPolicyCommand(a *app) *cobra.Command {
 			}
 			return nil
 		},
-	})
+	}
+	test.Flags().StringArrayVar(&limits, flagLimit, nil, "bound the run, `KEY=VALUE` (policy-time bounds each test; file-bytes and total-bytes the policy files read); repeatable")
+	cmd.AddCommand(test)
 	return cmd
 }

@@ -5,19 +5,20 @@ package policy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
-	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/tester"
 
+	"github.com/gitops-lint/gitops-lint/internal/confine"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"github.com/gitops-lint/gitops-lint/internal/pool"
 	"github.com/gitops-lint/gitops-lint/internal/rbacsim"
@@ -39,6 +40,20 @@ type Options struct {
 	// Params are passed to policies as data.gitops_lint.params.
 	Params  map[string]any
 	Workers int
+	// Limits bound the run: FileBytes each policy file, PolicyTime each
+	// evaluation (0: none). The zero Limits are confine.Defaults().
+	Limits confine.Limits
+	// Budget is the run's shared total-bytes budget that policy files are
+	// charged to (nil: unlimited).
+	Budget *confine.Budget
+}
+
+// limits are opts.Limits, or the defaults when unset.
+func (opts Options) limits() confine.Limits {
+	if opts.Limits == (confine.Limits{}) {
+		return confine.Defaults()
+	}
+	return opts.Limits
 }
 
 // Rule is one Rego rule that reports findings.
@@ -52,16 +67,22 @@ type Rule struct {
 // Engine holds the compiled policies.
 type Engine struct {
 	rules    []Rule
-	single   *rego.PreparedEvalQuery
-	combined *rego.PreparedEvalQuery
+	single   *querySet
+	combined *querySet
 	params   map[string]any
 	workers  int
+	limit    time.Duration // policy-time of one evaluation (0: none)
+	evals    *workerPool
 }
 
 // builtinPrefix is the package prefix of the built-in library.
 const builtinPrefix = "gitopslint."
 
-// Load parses and compiles the policies.
+// Load parses and compiles the policies. The user's directories are
+// repository content: their files are read confined to each directory and
+// within opts.Limits and opts.Budget, and every policy is compiled without
+// the builtins that reach the network, the clock, randomness or the
+// process (DisallowedBuiltins). A refused file or builtin is a usage error.
 func Load(ctx context.Context, opts Options) (*Engine, error) {
 	var modules []*ast.Module
 	if !opts.NoBuiltin {
@@ -71,27 +92,38 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 		}
 		modules = append(modules, ms...)
 	}
+	limits := opts.limits()
 	var user []*ast.Module
 	for _, dir := range opts.Dirs {
-		ms, err := parseFS(os.DirFS(dir), ".", dir)
+		ms, err := parseDir(dir, limits.FileBytes, opts.Budget, false)
 		if err != nil {
 			return nil, finding.Usagef("--policy %s: %w", dir, err)
 		}
 		user = append(user, ms...)
 	}
 	modules = append(modules, user...)
+	// OPA's compiler cannot be interrupted, and its type checker takes
+	// time exponential in the nesting of a policy's values (a1 := [a0, a0],
+	// a2 := [a1, a1], ...): it is given the policy-time too.
+	return withDeadline(limits.PolicyTime, "compiling the policies", func() (*Engine, error) {
+		return compile(ctx, modules, opts, limits)
+	})
+}
+
+// compile compiles the modules and prepares the queries of their rules.
+func compile(ctx context.Context, modules []*ast.Module, opts Options, limits confine.Limits) (*Engine, error) {
 	namespaces := opts.Namespaces
 	if len(namespaces) == 0 {
 		namespaces = []string{"main"}
 	}
-	e := &Engine{params: opts.Params, workers: opts.Workers}
+	e := &Engine{params: opts.Params, workers: opts.Workers, limit: limits.PolicyTime, evals: newWorkerPool()}
 	if e.params == nil {
 		e.params = map[string]any{}
 	}
-	compiler := ast.NewCompiler().WithEnablePrintStatements(false)
+	compiler := ast.NewCompiler().WithCapabilities(capabilities()).WithEnablePrintStatements(false)
 	compiler.Compile(moduleMap(modules))
 	if compiler.Failed() {
-		return nil, finding.Usagef("compile policies: %v", compiler.Errors)
+		return nil, &finding.UsageError{Err: compileError(compiler.Errors)}
 	}
 	annotations := compiler.GetAnnotationSet()
 	names := make([]string, 0, len(compiler.Modules))
@@ -168,32 +200,20 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 		}
 	}
 	sort.Slice(e.rules, func(i, j int) bool { return e.rules[i].ID+e.rules[i].Name < e.rules[j].ID+e.rules[j].Name })
-	var single, combined []string
+	var single, combined []int
 	for i, r := range e.rules {
-		expr := fmt.Sprintf("%q: data.%s.%s", fmt.Sprint(i), r.Package, r.Name)
 		if r.Combine {
-			combined = append(combined, expr)
+			combined = append(combined, i)
 		} else {
-			single = append(single, expr)
+			single = append(single, i)
 		}
-	}
-	prep := func(exprs []string, withInput string) (*rego.PreparedEvalQuery, error) {
-		if len(exprs) == 0 {
-			return nil, nil
-		}
-		q := "r := {" + strings.Join(exprs, ", ") + "} " + withInput
-		pq, err := rego.New(rego.Query(q), rego.Compiler(compiler)).PrepareForEval(ctx)
-		if err != nil {
-			return nil, finding.Usagef("prepare policies: %w", err)
-		}
-		return &pq, nil
 	}
 	var err error
-	if e.single, err = prep(single, "with data.gitops_lint as input.context with input as input.object"); err != nil {
-		return nil, err
+	if e.single, err = newQuerySet(ctx, compiler, e.rules, single, "with data.gitops_lint as input.context with input as input.object"); err != nil {
+		return nil, finding.Usagef("prepare policies: %w", err)
 	}
-	if e.combined, err = prep(combined, "with data.gitops_lint as input.context with input as input.items"); err != nil {
-		return nil, err
+	if e.combined, err = newQuerySet(ctx, compiler, e.rules, combined, "with data.gitops_lint as input.context with input as input.items"); err != nil {
+		return nil, finding.Usagef("prepare policies: %w", err)
 	}
 	return e, nil
 }
@@ -227,6 +247,37 @@ func parseFS(fsys fs.FS, root, label string) ([]*ast.Module, error) {
 			return err
 		}
 		name := filepath.ToSlash(filepath.Join(label, p))
+		m, err := parseModule(name, data)
+		if err != nil {
+			return err
+		}
+		out = append(out, m)
+		return nil
+	})
+	return out, err
+}
+
+// parseDir reads the .rego files below the user's directory dir (with the
+// _test.rego files when tests is set) through a confined root: a file that
+// leaves dir, by a symbolic link or otherwise, a device, a FIFO, a file over
+// fileLimit or over the run's budget is refused with an error naming it,
+// never its content. Modules are named dir/rel.
+func parseDir(dir string, fileLimit int64, budget *confine.Budget, tests bool) ([]*ast.Module, error) {
+	root, err := confine.Open(dir, fileLimit, budget)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	var out []*ast.Module
+	err = root.Walk(func(rel string, d fs.DirEntry) error {
+		if d.IsDir() || path.Ext(rel) != ".rego" || (!tests && strings.HasSuffix(rel, "_test.rego")) {
+			return nil
+		}
+		data, err := root.ReadFile(rel)
+		if err != nil {
+			return err
+		}
+		name := filepath.ToSlash(filepath.Join(dir, rel))
 		m, err := parseModule(name, data)
 		if err != nil {
 			return err
@@ -298,6 +349,7 @@ type item struct {
 
 // Check evaluates the policies on every object of the render result.
 func (e *Engine) Check(ctx context.Context, res *render.Result) []finding.Finding {
+	defer e.evals.close()
 	var items []item
 	perEnv := map[*render.Environment][]item{}
 	for _, env := range res.Environments {
@@ -316,8 +368,9 @@ func (e *Engine) Check(ctx context.Context, res *render.Result) []finding.Findin
 		results := make([][]finding.Finding, len(items))
 		pool.Each(ctx, len(items), e.workers, func(i int) {
 			it := items[i]
-			rs, err := evalParsed(ctx, e.single, map[string]any{"object": it.o.Content, "context": it.ctx})
-			results[i] = e.collect(res.Index, rs, err, func(int) *item { return &it })
+			r, failures, err := e.evaluate(ctx, e.single, inputOption(map[string]any{"object": it.o.Content, "context": it.ctx}))
+			at := func(int) *item { return &it }
+			results[i] = append(e.collect(res.Index, r, err, at), e.failures(failures, it.env, at)...)
 		})
 		for _, r := range results {
 			out = append(out, r...)
@@ -330,33 +383,47 @@ func (e *Engine) Check(ctx context.Context, res *render.Result) []finding.Findin
 			for i, it := range its {
 				list[i] = map[string]any{"object": it.o.Content, "context": it.ctx}
 			}
-			rs, err := evalParsed(ctx, e.combined, map[string]any{"items": list, "context": map[string]any{"environment": env.Name, "branch": env.Branch, "params": e.params}})
-			out = append(out, e.collect(res.Index, rs, err, func(i int) *item {
+			r, failures, err := e.evaluate(ctx, e.combined, inputOption(map[string]any{"items": list, "context": map[string]any{"environment": env.Name, "branch": env.Branch, "params": e.params}}))
+			at := func(i int) *item {
 				if i >= 0 && i < len(its) {
 					return &its[i]
 				}
 				return nil
-			})...)
+			}
+			out = append(out, e.collect(res.Index, r, err, at)...)
+			out = append(out, e.failures(failures, env, at)...)
 		}
+	}
+	return out
+}
+
+// errorFinding is a policy/error finding at the object of at(-1) (per
+// object), or of the environment env (combined).
+func errorFinding(msg string, env *render.Environment, at func(int) *item) finding.Finding {
+	f := finding.Finding{Rule: "policy/error", Severity: finding.Error, Message: msg}
+	if it := at(-1); it != nil {
+		f.File, f.Line, f.Environment, f.Kustomization, f.Object = it.o.File, it.o.Line, it.env.Name, it.k.ID(), it.o.Ref()
+	} else if env != nil {
+		f.Environment = env.Name
+	}
+	return f
+}
+
+// failures reports the rules that could not be evaluated on one input.
+func (e *Engine) failures(fs []ruleFailure, env *render.Environment, at func(int) *item) []finding.Finding {
+	var out []finding.Finding
+	for _, f := range fs {
+		out = append(out, errorFinding(e.failureMessage(f), env, at))
 	}
 	return out
 }
 
 // collect turns a query result into findings. at maps a result's object
 // index (combined mode) to its item; per-object results ignore the index.
-func (e *Engine) collect(x *render.Index, rs rego.ResultSet, err error, at func(int) *item) []finding.Finding {
+func (e *Engine) collect(x *render.Index, r map[string]any, err error, at func(int) *item) []finding.Finding {
 	if err != nil {
-		it := at(-1)
-		f := finding.Finding{Rule: "policy/error", Severity: finding.Error, Message: "evaluate policies: " + err.Error()}
-		if it != nil {
-			f.File, f.Line, f.Environment, f.Kustomization, f.Object = it.o.File, it.o.Line, it.env.Name, it.k.ID(), it.o.Ref()
-		}
-		return []finding.Finding{f}
+		return []finding.Finding{errorFinding("evaluate policies: "+truncate(err.Error(), maxErrorMessage), nil, at)}
 	}
-	if len(rs) == 0 {
-		return nil
-	}
-	r, _ := rs[0].Bindings["r"].(map[string]any)
 	var out []finding.Finding
 	keys := make([]string, 0, len(r))
 	for k := range r {
@@ -413,17 +480,6 @@ func decodeResult(v any) (msg string, p []string, index int) {
 	return fmt.Sprint(v), nil, index
 }
 
-// evalParsed converts the input to OPA's value form directly: rendered
-// objects already hold JSON types (int64/float64), so OPA's JSON round trip
-// of raw input, the largest cost of an evaluation, is not needed.
-func evalParsed(ctx context.Context, q *rego.PreparedEvalQuery, input map[string]any) (rego.ResultSet, error) {
-	v, err := ast.InterfaceToValue(input)
-	if err != nil {
-		return q.Eval(ctx, rego.EvalInput(input))
-	}
-	return q.Eval(ctx, rego.EvalParsedInput(v))
-}
-
 // TestResult is the outcome of one Rego test.
 type TestResult struct {
 	Name   string // package.test_name
@@ -433,8 +489,18 @@ type TestResult struct {
 
 // RunTests runs the _test.rego files of dir against the policies of dir
 // (like `opa test DIR`), plus the built-in library so that user tests can
-// import its helpers.
+// import its helpers, with the default limits.
 func RunTests(ctx context.Context, dir string) ([]TestResult, error) {
+	return RunTestsWith(ctx, dir, Options{})
+}
+
+// RunTestsWith is RunTests bounded by opts.Limits and opts.Budget (its
+// other fields are ignored): the files of dir are read like Load reads
+// them, the policies are compiled with the same capabilities, and each
+// test is given the policy-time. Print output is discarded, as it always
+// was, so print statements are not even evaluated.
+func RunTestsWith(ctx context.Context, dir string, opts Options) ([]TestResult, error) {
+	limits := opts.limits()
 	modules := map[string]*ast.Module{}
 	add := func(fsys fs.FS, label string, tests bool) error {
 		return fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
@@ -457,33 +523,72 @@ func RunTests(ctx context.Context, dir string) ([]TestResult, error) {
 			return nil
 		})
 	}
-	if dir == "" {
-		if err := add(policies.FS, "builtin", true); err != nil {
-			return nil, err
-		}
-	} else {
-		if err := add(policies.FS, "builtin", false); err != nil {
-			return nil, err
-		}
-		if err := add(os.DirFS(dir), dir, true); err != nil {
+	if err := add(policies.FS, "builtin", dir == ""); err != nil {
+		return nil, err
+	}
+	if dir != "" {
+		ms, err := parseDir(dir, limits.FileBytes, opts.Budget, true)
+		if err != nil {
 			return nil, finding.Usagef("policy test %s: %w", dir, err)
 		}
+		for _, m := range ms {
+			modules[m.Package.Location.File] = m
+		}
 	}
-	ch, err := tester.NewRunner().SetModules(modules).RunTests(ctx, nil)
+	compiler := ast.NewCompiler().WithCapabilities(capabilities()).WithEnablePrintStatements(false)
+	timeout := limits.PolicyTime
+	if timeout <= 0 {
+		timeout = noTimeout
+	}
+	runner := tester.NewRunner().SetCompiler(compiler).CapturePrintOutput(false).RaiseBuiltinErrors(true).SetTimeout(timeout).SetModules(modules)
+	ch, err := withDeadline(limits.PolicyTime, "compiling the policies and tests", func() (chan *tester.Result, error) {
+		return runner.RunTests(ctx, nil)
+	})
+	if finding.IsUsage(err) {
+		return nil, err
+	}
 	if err != nil {
+		var errs ast.Errors
+		if errors.As(err, &errs) {
+			return nil, &finding.UsageError{Err: fmt.Errorf("policy test: %w", compileError(errs))}
+		}
 		return nil, finding.Usagef("policy test: %w", err)
 	}
-	var out []TestResult
-	for r := range ch {
-		tr := TestResult{Name: strings.TrimPrefix(r.Package, "data.") + "." + r.Name, Passed: !r.Fail && r.Error == nil, Err: r.Error}
-		out = append(out, tr)
+	// A test stuck in a builtin call that ignores its deadline must not
+	// hang the command: tests end one after another, so give up when none
+	// has ended for the policy-time and then some.
+	var idle <-chan time.Time
+	var timer *time.Timer
+	if limits.PolicyTime > 0 {
+		timer = time.NewTimer(limits.PolicyTime + abandonAfter)
+		defer timer.Stop()
+		idle = timer.C
 	}
-	return out, nil
+	var out []TestResult
+	for {
+		select {
+		case r, ok := <-ch:
+			if !ok {
+				return out, nil
+			}
+			tr := TestResult{Name: strings.TrimPrefix(r.Package, "data.") + "." + r.Name, Passed: !r.Fail && r.Error == nil, Err: r.Error}
+			out = append(out, tr)
+			if timer != nil {
+				timer.Reset(limits.PolicyTime + abandonAfter)
+			}
+		case <-idle:
+			return out, finding.Usagef("policy test: a test did not stop within the %s limit of %s; raise it with --limit %s=%s",
+				confine.LimitPolicyTime, limits.PolicyTime, confine.LimitPolicyTime, formatDuration(raised(limits.PolicyTime)))
+		}
+	}
 }
+
+// noTimeout stands for no policy-time in tests (the runner needs one).
+const noTimeout = 100 * 365 * 24 * time.Hour
 
 // parseModule parses a Rego module as Rego v1 and, failing that, as v0 (the
 // syntax conftest policies written before OPA 1.0 use); the v1 error is the
-// one reported when neither parses.
+// one reported when neither parses, without the source it quotes.
 func parseModule(name string, data []byte) (*ast.Module, error) {
 	m, err := ast.ParseModuleWithOpts(name, string(data), ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV1})
 	if err == nil {
@@ -492,5 +597,5 @@ func parseModule(name string, data []byte) (*ast.Module, error) {
 	if m0, err0 := ast.ParseModuleWithOpts(name, string(data), ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV0}); err0 == nil {
 		return m0, nil
 	}
-	return nil, err
+	return nil, parseError(err)
 }
