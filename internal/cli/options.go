@@ -157,6 +157,8 @@ func (o Options) RenderOptions() render.Options {
 		ChangedOnly:          o.ChangedOnly,
 		Changed:              o.Changed,
 		BaseContent:          o.BaseContent,
+		Limits:               o.Limits,
+		Budget:               o.Budget,
 	}
 }
 

@@ -20,6 +20,9 @@ import (
 // check knows the Kustomization applying the HelmRelease provides them.
 const ProvidesCRDsAnnotation = render.ProvidesCRDsAnnotation
 
+// maxOthers bounds the other appliers a duplicate/object message names.
+const maxOthers = 3
+
 // Checker runs the convergence checks.
 type Checker struct{}
 
@@ -103,11 +106,14 @@ func checkEnv(x *render.Index, env *render.Environment) []finding.Finding {
 	sort.Strings(keys)
 	for _, key := range keys {
 		as := byIdentity[key]
-		var owners []string
+		// Each applier's finding names the others: the first few, then how
+		// many more, so that n identical Kustomizations cost n findings of
+		// bounded size, not n² names.
+		per := map[*render.Kustomization]int{}
+		owners := map[string]bool{}
 		for _, a := range as {
-			if !slices.Contains(owners, a.k.ID()) {
-				owners = append(owners, a.k.ID())
-			}
+			per[a.k]++
+			owners[a.k.ID()] = true
 		}
 		if len(owners) < 2 {
 			continue
@@ -115,13 +121,20 @@ func checkEnv(x *render.Index, env *render.Environment) []finding.Finding {
 		for _, a := range as {
 			var others []string
 			for _, b := range as {
+				if len(others) == maxOthers {
+					break
+				}
 				if b.k != a.k {
 					others = append(others, fmt.Sprintf("%s (%s)", b.k.ID(), where(b.o)))
 				}
 			}
+			list := strings.Join(others, ", ")
+			if more := len(as) - per[a.k] - len(others); more > 0 {
+				list += fmt.Sprintf(" and %d more", more)
+			}
 			out = append(out, finding.Finding{Rule: finding.RuleDuplicateObject, Severity: finding.Error,
 				File: a.o.File, Line: a.o.Line, Column: col(a.o.File), Environment: env.Name, Kustomization: a.k.ID(), Object: a.o.Ref(),
-				Message: fmt.Sprintf("%s is also applied by %s: the Kustomizations would fight over its fields and prune each other's copy", a.o.Ref(), strings.Join(others, ", "))})
+				Message: fmt.Sprintf("%s is also applied by %s: the Kustomizations would fight over its fields and prune each other's copy", a.o.Ref(), list)})
 		}
 	}
 	// flux/depends-on-missing

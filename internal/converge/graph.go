@@ -3,6 +3,7 @@ package converge
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -104,11 +105,12 @@ func (g *Graph) LongestChain() ([]string, time.Duration) {
 	}
 	var chain []string
 	for id := top; id != ""; id = next[id] {
-		chain = append([]string{id}, chain...)
+		chain = append(chain, id)
 		if len(chain) > len(g.Nodes) {
 			break
 		}
 	}
+	slices.Reverse(chain) // first dependency first
 	return chain, topCost
 }
 

@@ -155,7 +155,7 @@ func TestExitCode(t *testing.T) {
 }
 
 func TestExitCodesOfContract(t *testing.T) {
-	// CONTRACT.md: 0 ok, 1 findings, 2 usage or config, 3 internal.
+	// docs/contract.md: 0 ok, 1 findings, 2 usage or config, 3 internal.
 	for got, want := range map[int]int{ExitOK: 0, ExitFindings: 1, ExitUsage: 2, ExitInternal: 3} {
 		if got != want {
 			t.Errorf("exit code constant %d, want %d", got, want)

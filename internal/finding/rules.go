@@ -40,6 +40,9 @@ const (
 	// RulePromotionBranch and RulePromotionChain extend the contract.
 	RulePromotionBranch = "promotion/branch-mismatch"
 	RulePromotionChain  = "promotion/chain"
+	// RuleRenderLimit extends the contract: a bound that protects the
+	// machine (--limit) stopped reading or rendering part of the run.
+	RuleRenderLimit = "render/limit"
 )
 
 // builtinRules are the Go rules that checkers in this build can emit.
@@ -67,6 +70,7 @@ var builtinRules = []Rule{
 	{RulePromotionFF, Error, "A downstream branch of the promotion chain has commits its upstream lacks (a hotfix straight on test or main), so the next promotion cannot fast-forward; or a promotion pull request cannot fast-forward onto its target.", "Bring the commits upstream first (merge or cherry-pick them into the upstream branch), then promote."},
 	{RulePromotionBranch, Error, "An environment's sync (GitRepository spec.ref.branch) follows another branch than the promotion chain assigns it.", "Point the environment's GitRepository at its branch of the chain, or fix the chain (--promotion, promotion: in .gitops-lint.yaml)."},
 	{RulePromotionChain, Info, "The promotion chain gitops-lint checked, and where it came from.", "Set it explicitly with --promotion dev,test,main or promotion: in .gitops-lint.yaml."},
+	{RuleRenderLimit, Error, "gitops-lint stopped reading or rendering part of the repository because a bound that protects the machine was reached (all files read, rendered bytes or objects, one Kustomization's post-build substitution, kustomize build work); what lies beyond it is not checked, so the run fails rather than pass unchecked content.", "Shrink what the message names (split the file or Kustomization, remove padding, add files to .sourceignore), or, for a repository you trust, raise the limit it names with --limit KEY=VALUE."},
 	{RuleRemoteBase, Error, "A remote base is used; gitops-lint never fetches it, and under --no-remote-bases kustomize-controller refuses it.", "Vendor the base into the repository, or reference it through a Flux source."},
 }
 

@@ -1,10 +1,12 @@
 package render
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -20,7 +22,10 @@ import (
 	kustypes "sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/kustomize/kyaml/openapi"
+	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 	"sigs.k8s.io/yaml"
+
+	"github.com/gitops-lint/gitops-lint/internal/confine"
 )
 
 // originAnnotation is kustomize's buildMetadata origin annotation.
@@ -71,6 +76,9 @@ type rawBuild struct {
 	err error
 	// wantOrigin is true when the user asked for origin annotations.
 	wantOrigin bool
+	// size and count measure the output (see resourceSize), charged to
+	// the run for every Kustomization that takes a copy.
+	size, count int64
 }
 
 type buildCache struct {
@@ -100,8 +108,9 @@ func (c *buildCache) get(key string, mk func() *rawBuild) *rawBuild {
 
 // kustomizeBuild runs Flux's kustomization generator and kustomize over the
 // artifact for the Flux Kustomization ks (an unstructured object), returning
-// a private copy of the resulting resources.
-func (r *renderer) kustomizeBuild(a *artifact, ks map[string]any) (resmap.ResMap, bool, error) {
+// a private copy of the resulting resources, charged to the run (and
+// recorded in c).
+func (r *renderer) kustomizeBuild(a *artifact, ks map[string]any, c *charges) (resmap.ResMap, bool, error) {
 	specPath, _, _ := unstructured.NestedString(ks, "spec", "path")
 	dirPath := filepath.Join(a.Dir, filepath.FromSlash(specPath))
 	if rel, err := filepath.Rel(a.Dir, dirPath); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
@@ -115,6 +124,9 @@ func (r *renderer) kustomizeBuild(a *artifact, ks map[string]any) (resmap.ResMap
 	var components []string
 	if ignoreMissing, _, _ := unstructured.NestedBool(ks, "spec", "ignoreMissingComponents"); ignoreMissing {
 		components, _, _ = unstructured.NestedStringSlice(ks, "spec", "components")
+	}
+	if err := r.checkFrontier(a, dirPath); err != nil {
+		return nil, false, err
 	}
 	if err := a.materialize(dirPath, components); err != nil {
 		return nil, false, &buildError{rule: "render/error", msg: fmt.Sprintf("prepare build directory: %v", err)}
@@ -140,12 +152,65 @@ func (r *renderer) kustomizeBuild(a *artifact, ks map[string]any) (resmap.ResMap
 	sum := sha256.Sum256(append([]byte(dirPath+"\x00"), manifest...))
 	rb := r.cache.get(hex.EncodeToString(sum[:]), func() *rawBuild {
 		m, err := r.runKrusty(a, dirPath, kfile, manifest)
-		return &rawBuild{m: m, err: err, wantOrigin: wantOrigin}
+		rb := &rawBuild{m: m, err: err, wantOrigin: wantOrigin}
+		if err == nil {
+			for _, res := range m.Resources() {
+				rb.size = sat(rb.size, resourceSize(res.YNode()))
+				rb.count++
+			}
+		}
+		return rb
 	})
 	if rb.err != nil {
 		return nil, false, rb.err
 	}
+	// Charged before the copy: many Kustomizations building one large
+	// base would otherwise each hold a copy of it.
+	if err := r.charge(c, rb.size, rb.count); err != nil {
+		return nil, false, err
+	}
 	return rb.m.DeepCopy(), rb.wantOrigin, nil
+}
+
+// checkFrontier refuses a build whose directory has no kustomization file
+// when the manifests Flux's generator would list exceed the kustomize work
+// the run has left: the generator parses them all before kustomize starts.
+func (r *renderer) checkFrontier(a *artifact, dirPath string) error {
+	files := a.scanFrontier(dirPath)
+	if len(files) == 0 || slices.Contains(kustFileNames, path.Base(files[0])) {
+		return nil
+	}
+	var n, mapping int64
+	for _, rel := range files {
+		n = sat(n, countDocs(a.mem.files[a.absOf(rel)]))
+		if o, ok := a.OriginOf(a.absOf(rel)); ok {
+			if _, x, xrel := r.position(o); x != nil {
+				mapping = sat(mapping, x.work[xrel])
+			}
+		}
+	}
+	left := r.work.limit - r.work.used.Load()
+	switch {
+	case r.work.limit <= 0:
+	case satMul(n, n) > left:
+		return r.workLimit(n, files[len(files)-1], false)
+	case sat(satMul(n, n), mapping) > left:
+		return r.workLimit(n, files[len(files)-1], true)
+	}
+	return nil
+}
+
+// resourceSize measures a resource as its JSON would (values, keys,
+// punctuation), without encoding it.
+func resourceSize(n *kyaml.Node) int64 {
+	if n == nil {
+		return 0
+	}
+	size := int64(len(n.Value)) + 3
+	for _, c := range n.Content {
+		size = sat(size, resourceSize(c))
+	}
+	return size
 }
 
 // generate runs Flux's generator; its manifest scan parses YAML with
@@ -172,7 +237,7 @@ func (r *renderer) runKrusty(a *artifact, dirPath, kfile string, manifest []byte
 }
 
 func (r *renderer) runKrustyLocked(a *artifact, dirPath, kfile string, manifest []byte, exclusive bool) (m resmap.ResMap, err error) {
-	g := &guardFS{FileSystem: securefs.MakeFsInMemory(a.mem), allowGlobal: exclusive}
+	g := &guardFS{FileSystem: securefs.MakeFsInMemory(a.mem), allowGlobal: exclusive, r: r, a: a, counted: map[string]bool{}}
 	if err := g.FileSystem.WriteFile(kfile, manifest); err != nil {
 		return nil, &buildError{rule: "render/error", msg: err.Error()}
 	}
@@ -202,7 +267,11 @@ func (r *renderer) runKrustyLocked(a *artifact, dirPath, kfile string, manifest 
 	if g.remote != nil {
 		return nil, g.remote
 	}
+	if g.limit != nil {
+		return nil, g.limit
+	}
 	if g.needsGlobal {
+		r.work.give(g.work) // the exclusive retry charges again
 		return nil, errExclusive
 	}
 	if err != nil {
@@ -231,9 +300,17 @@ func (r *renderer) scrub(a *artifact, msg string) string {
 type guardFS struct {
 	filesys.FileSystem
 	allowGlobal bool
+	r           *renderer
+	a           *artifact
 	mu          sync.Mutex
 	remote      *buildError
 	needsGlobal bool
+	// docs counts the YAML documents of the files this build read (those
+	// a kustomization lists as resources are counted when it is read,
+	// before kustomize loads any of them); work is what they cost.
+	docs, work int64
+	counted    map[string]bool
+	limit      error
 }
 
 var (
@@ -245,15 +322,33 @@ var (
 	remoteRe = regexp.MustCompile(`^(?i)(git::)?(ssh://|https?://|file://|[a-z][a-z0-9-]*@|github\.com[:/]|gh:)`)
 )
 
-// ReadFile inspects kustomization files before handing them to kustomize.
+// ReadFile inspects kustomization files before handing them to kustomize,
+// and charges the resources every file holds to the run's kustomize work.
 func (g *guardFS) ReadFile(path string) ([]byte, error) {
 	data, err := g.FileSystem.ReadFile(path)
-	if err != nil || !slices.Contains(kustFileNames, filepath.Base(path)) {
+	if err != nil {
 		return data, err
+	}
+	if !slices.Contains(kustFileNames, filepath.Base(path)) {
+		if err := g.resources(path, data); err != nil {
+			return nil, err
+		}
+		return data, nil
 	}
 	var k kustypes.Kustomization
 	if yaml.Unmarshal(data, &k) != nil {
 		return data, nil // kustomize reports the parse error itself
+	}
+	for _, res := range k.Resources {
+		p := filepath.Join(filepath.Dir(path), res)
+		if content, ok := g.a.mem.files[filepath.Clean(p)]; ok {
+			if err := g.count(p, content); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := g.generated(path, &k); err != nil {
+		return nil, err
 	}
 	for _, p := range kustomizationPaths(&k) {
 		if remoteRe.MatchString(p.value) {
@@ -273,6 +368,103 @@ func (g *guardFS) ReadFile(path string) ([]byte, error) {
 		return nil, errExclusive
 	}
 	return data, nil
+}
+
+// resources checks a file kustomize is about to parse: its documents and
+// mappings are charged to the run's kustomize work, and, when the index
+// did not parse it (not a .yaml name, or in a directory the index skips),
+// it is checked for alias bombs (kustomize expands aliases).
+func (g *guardFS) resources(path string, data []byte) error {
+	if err := g.count(path, data); err != nil {
+		return err
+	}
+	origin, ok := g.a.OriginOf(path)
+	if !ok {
+		return nil
+	}
+	_, x, rel := g.r.position(origin)
+	if x == nil {
+		return nil
+	}
+	if x.Files[rel] != nil {
+		return g.charge(path, x.work[rel])
+	}
+	if l := g.r.limits.FileBytes; l > 0 && nodeBound(data) > max(l/nodeBytesPerFile, 1) {
+		return fmt.Errorf("%s would parse into more than %d YAML nodes; gitops-lint does not hand it to kustomize (raise the limit with --limit %s=SIZE)", rel, l/nodeBytesPerFile, confine.LimitFileBytes)
+	}
+	var pe *posError
+	_, cost, err := parseDocs(rel, data)
+	if errors.As(err, &pe) && pe.exclude {
+		return fmt.Errorf("%s: line %d: %s", rel, pe.line, pe.msg)
+	}
+	return g.charge(path, cost.work)
+}
+
+// count charges the documents of the file at path (once per build): a
+// build of n documents costs n².
+func (g *guardFS) count(path string, data []byte) error {
+	path = filepath.Clean(path)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.limit != nil {
+		return g.limit
+	}
+	if g.counted[path] {
+		return nil
+	}
+	g.counted[path] = true
+	n := sat(g.docs, countDocs(data))
+	if err := g.take(satMul(n, n)-satMul(g.docs, g.docs), n, path, false); err != nil {
+		return err
+	}
+	g.docs = n
+	return nil
+}
+
+// charge charges work for the file at path.
+func (g *guardFS) charge(path string, work int64) error {
+	if work == 0 {
+		return nil
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.limit != nil {
+		return g.limit
+	}
+	return g.take(work, g.docs, path, true)
+}
+
+// take spends work on the run's budget (g.mu held).
+func (g *guardFS) take(work, docs int64, path string, mapping bool) error {
+	if g.r.work.take(work) {
+		g.work += work
+		return nil
+	}
+	rel := path
+	if o, ok := g.a.OriginOf(path); ok {
+		if f, _, r := g.r.position(o); f != "" {
+			rel = f
+		} else {
+			rel = r
+		}
+	}
+	g.limit = g.r.workLimit(docs, rel, mapping)
+	return g.limit
+}
+
+// generated charges the mappings a kustomization's generators make: one
+// key per literal, per file, per line of an env file.
+func (g *guardFS) generated(kpath string, k *kustypes.Kustomization) error {
+	for _, gen := range append(slices.Clone(k.ConfigMapGenerator), toCM(k.SecretGenerator)...) {
+		keys := int64(len(gen.LiteralSources) + len(gen.FileSources))
+		for _, env := range gen.EnvSources {
+			keys += int64(bytes.Count(g.a.mem.files[filepath.Clean(filepath.Join(filepath.Dir(kpath), env))], []byte("\n")) + 1)
+		}
+		if err := g.charge(kpath, keys*keys/mappingPairs); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 type kustPath struct{ field, value string }

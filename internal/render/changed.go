@@ -98,8 +98,8 @@ func (r *renderer) newEntries(entries []entry) {
 			continue
 		}
 		delete(base.Files, f)
-		if data, ok := r.opts.BaseContent[f]; ok {
-			if docs, err := parseDocs(f, data); err == nil {
+		if data, ok := r.opts.BaseContent[f]; ok && r.rd.parseable(data) {
+			if docs, _, err := parseDocs(f, data); err == nil {
 				base.Files[f] = docs
 			}
 		}

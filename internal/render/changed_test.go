@@ -518,10 +518,15 @@ func TestChangedInputsDiamond(t *testing.T) {
 		write(t, root, fmt.Sprintf("l%d/%s/kustomization.yaml", depth, side), "resources: [cm.yaml]\n")
 		write(t, root, fmt.Sprintf("l%d/%s/cm.yaml", depth, side), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: "+side+"}\n")
 	}
-	a, err := fromDir(root, t.TempDir(), "", nil)
+	x, err := LoadIndex(root)
 	if err != nil {
 		t.Fatal(err)
 	}
+	a, err := fromDir(x, t.TempDir(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root = x.Root
 	r := &renderer{indexes: map[string]*Index{}, lint: &Index{Root: root}}
 	c := newChangeSet(root, []string{"l30/a/cm.yaml"})
 	in := c.inputsOf(r, a, "l0/a", nil)

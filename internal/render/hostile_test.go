@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gitops-lint/gitops-lint/internal/confine"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"github.com/gitops-lint/gitops-lint/internal/testutil"
 )
@@ -52,21 +54,166 @@ data:
   key: value
 `
 
+// What any hostile input may cost the test process: bounds, not
+// benchmarks (each test logs what it took).
+const (
+	hostileTime = 30 * time.Second
+	hostileHeap = 1 << 30
+)
+
 // renderHostile renders dir and checks the invariants every hostile input
-// must keep: no error return, no write to the tree, a bounded run time.
+// must keep: no error return, no write to the tree, a bounded run time and
+// heap.
 func renderHostile(t *testing.T, dir string) *Result {
 	t.Helper()
-	before := testutil.Snapshot(t, dir)
+	return renderHostileWith(t, Options{Root: dir})
+}
+
+// renderHostileWith is renderHostile with options (small limits).
+func renderHostileWith(t *testing.T, opts Options) *Result {
+	t.Helper()
+	before := testutil.Snapshot(t, opts.Root)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	res, err := Render(ctx, Options{Root: dir})
+	peak := watchHeap()
+	start := time.Now()
+	res, err := Render(ctx, opts)
+	took, heap := time.Since(start), peak()
 	if err != nil {
 		t.Fatalf("Render: %v", err)
 	}
-	if after := testutil.Snapshot(t, dir); after != before {
+	t.Logf("rendered in %v, peak heap +%d MiB", took.Round(time.Millisecond), heap>>20)
+	if took > hostileTime {
+		t.Errorf("the render took %v, more than %v", took, hostileTime)
+	}
+	if heap > hostileHeap {
+		t.Errorf("the render grew the heap by %d MiB, more than %d MiB", heap>>20, hostileHeap>>20)
+	}
+	if after := testutil.Snapshot(t, opts.Root); after != before {
 		t.Errorf("the linted tree changed:\n%s", diffLines(before, after))
 	}
 	return res
+}
+
+// watchHeap samples the heap until the returned function is called, which
+// returns the peak growth over the heap at the start.
+func watchHeap() func() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base := ms.HeapAlloc
+	var peak uint64
+	done, finished := make(chan struct{}), make(chan struct{})
+	sample := func() {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		if ms.HeapAlloc > base {
+			peak = max(peak, ms.HeapAlloc-base)
+		}
+	}
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			sample()
+			select {
+			case <-done:
+				sample() // what a short render left on the heap
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() uint64 {
+		close(done)
+		<-finished
+		return peak
+	}
+}
+
+// limitFindings returns the render/limit findings of res.
+func limitFindings(res *Result) []finding.Finding {
+	var out []finding.Finding
+	for _, f := range res.Findings {
+		if f.Rule == finding.RuleRenderLimit {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// wantLimit checks that res has exactly one render/limit finding, at
+// file:line, whose message contains every part.
+func wantLimit(t *testing.T, res *Result, file string, line int, parts ...string) finding.Finding {
+	t.Helper()
+	fs := limitFindings(res)
+	if len(fs) != 1 {
+		t.Fatalf("got %d render/limit findings, want 1: %v", len(fs), fs)
+	}
+	f := fs[0]
+	if f.Severity != finding.Error || f.File != file || f.Line != line {
+		t.Errorf("render/limit %s at %s:%d, want an error at %s:%d", f.Severity, f.File, f.Line, file, line)
+	}
+	for _, p := range parts {
+		if !strings.Contains(f.Message, p) {
+			t.Errorf("render/limit message lacks %q:\n%s", p, f.Message)
+		}
+	}
+	return f
+}
+
+// f0 is the file of the first render/limit finding of res.
+func f0(res *Result) string {
+	if fs := limitFindings(res); len(fs) > 0 {
+		return fs[0].File
+	}
+	return ""
+}
+
+// rendered counts the rendered objects of res.
+func rendered(res *Result) int {
+	n := 0
+	for _, env := range res.Environments {
+		for _, k := range env.Kustomizations {
+			n += len(k.Objects)
+		}
+	}
+	return n
+}
+
+// writeBig writes a file of size bytes made by repeating fill, or a sparse
+// file of zeros when fill is empty.
+func writeBig(t *testing.T, path string, size int, fill string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if fill == "" {
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Truncate(int64(size)); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		return
+	}
+	if err := os.WriteFile(path, []byte(strings.Repeat(fill, size/len(fill))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// configMaps is YAML of ConfigMaps named prefix-N, each with a value of
+// valueLen bytes, up to size bytes.
+func configMaps(prefix string, size, valueLen int) string {
+	var b strings.Builder
+	value := strings.Repeat("x", valueLen)
+	for i := 0; b.Len() < size-valueLen-200; i++ {
+		fmt.Fprintf(&b, "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s-%d\ndata:\n  key: %s\n", prefix, i, value)
+	}
+	return b.String()
 }
 
 func diffLines(a, b string) string {
@@ -83,10 +230,15 @@ func diffLines(a, b string) string {
 	return strings.Join(out, "\n")
 }
 
+// wantFinding checks that res has a rule finding at file:line (a hostile
+// input is always reported where it is).
 func wantFinding(t *testing.T, res *Result, rule, file string, line int) {
 	t.Helper()
+	if file == "" || line < 1 {
+		t.Fatalf("wantFinding(%s, %q, %d): a finding must name a file and a line", rule, file, line)
+	}
 	for _, f := range res.Findings {
-		if f.Rule == rule && f.File == file && (line == 0 || f.Line == line) {
+		if f.Rule == rule && f.File == file && f.Line == line {
 			return
 		}
 	}
@@ -108,7 +260,7 @@ func TestHostileSymlinkOutside(t *testing.T) {
 	}
 	res := renderHostile(t, dir)
 	wantFinding(t, res, finding.RulePathEscape, "apps/passwd.yaml", 1)
-	wantFinding(t, res, finding.RuleRenderError, "clusters/dev/apps.yaml", 0)
+	wantFinding(t, res, finding.RuleRenderError, "clusters/dev/apps.yaml", 1)
 }
 
 func TestHostileParentTraversal(t *testing.T) {
@@ -118,7 +270,7 @@ func TestHostileParentTraversal(t *testing.T) {
 		"apps/kustomization.yaml":                 "resources:\n- ../../../../etc\n",
 	})
 	res := renderHostile(t, dir)
-	wantFinding(t, res, finding.RulePathEscape, "clusters/dev/apps.yaml", 0)
+	wantFinding(t, res, finding.RulePathEscape, "clusters/dev/apps.yaml", 1)
 }
 
 func TestHostileSpecPathEscape(t *testing.T) {
@@ -171,7 +323,7 @@ metadata:
 `,
 	})
 	res := renderHostile(t, dir)
-	wantFinding(t, res, finding.RuleRenderError, "clusters/dev/apps.yaml", 0)
+	wantFinding(t, res, finding.RuleRenderError, "clusters/dev/apps.yaml", 1)
 	if _, err := os.Stat(marker); err == nil {
 		t.Fatal("the KRM exec function ran")
 	}
@@ -241,7 +393,7 @@ func TestHostileSelfInclusion(t *testing.T) {
 		"clusters/dev/loop.yaml":  fmt.Sprintf(fluxKs, "loop", "./loop/a"),
 	})
 	res := renderHostile(t, dir)
-	wantFinding(t, res, finding.RuleRenderError, "clusters/dev/apps.yaml", 0)
+	wantFinding(t, res, finding.RuleRenderError, "clusters/dev/apps.yaml", 1)
 	if n := len(res.Environments[0].Kustomizations); n != 5 {
 		t.Errorf("got %d Kustomizations, want 5 (root, apps, loop, loop-a, loop-b)", n)
 	}
@@ -270,4 +422,369 @@ func TestRemoteDetection(t *testing.T) {
 			t.Errorf("%q: remote=%v, want %v", tc.ref, got, tc.remote)
 		}
 	}
+}
+
+// TestHostileManyLargeFiles is eight YAML files of 15 MiB (each under the
+// per-file limit) at the default limits. Before the limits the run went
+// past 120 s: kustomize checks every resource it adds against all it
+// holds, so one build of their 30,000 ConfigMaps costs 30,000² steps.
+// Now the build is refused before Flux's generator parses the files;
+// with tiny documents, each file is refused as too dense to parse.
+func TestHostileManyLargeFiles(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		valueLen int
+	}{
+		{"4 KiB values", 4000}, // 3,860 ConfigMaps a file
+		{"tiny documents", 1},  // 200,000 ConfigMaps a file
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := writeTree(t, map[string]string{
+				"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
+				"clusters/dev/apps.yaml":                  fmt.Sprintf(fluxKs, "apps", "./apps"),
+			})
+			for i := range 8 {
+				writeBig(t, filepath.Join(dir, "apps", fmt.Sprintf("f%d.yaml", i)), 0, "")
+				if err := os.WriteFile(filepath.Join(dir, "apps", fmt.Sprintf("f%d.yaml", i)), []byte(configMaps(fmt.Sprintf("f%d", i), 15<<20, tc.valueLen)), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res := renderHostile(t, dir)
+			if tc.valueLen > 1 {
+				wantLimit(t, res, "clusters/dev/apps.yaml", 1, "kustomize would load", "--limit objects=COUNT", "not rendered (nor what it would create): flux-system/apps")
+			} else {
+				for i := range 8 {
+					wantFinding(t, res, finding.RuleYAMLSyntax, fmt.Sprintf("apps/f%d.yaml", i), 1)
+				}
+			}
+		})
+	}
+}
+
+// TestHostileTotalBudget spends the run's total byte budget: reading
+// stops at the file that does not fit, one render/limit finding names it
+// and the limit, and the run ends with what it has.
+func TestHostileTotalBudget(t *testing.T) {
+	files := map[string]string{
+		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
+		"clusters/dev/apps.yaml":                  fmt.Sprintf(fluxKs, "apps", "./apps"),
+	}
+	for i := range 20 {
+		files[fmt.Sprintf("apps/f%02d.yaml", i)] = configMaps(fmt.Sprintf("f%d", i), 900<<10, 4000)
+	}
+	dir := writeTree(t, files)
+	budget := confine.NewBudget(4<<20, confine.LimitTotalBytes)
+	limits := confine.Defaults()
+	limits.FileBytes, limits.TotalBytes = 1<<20, 4<<20
+	res := renderHostileWith(t, Options{Root: dir, Limits: limits, Budget: budget})
+	// The walk reads clusters/ after apps/: f00 to f03 fit in 4 MiB.
+	wantLimit(t, res, "apps/f04.yaml", 1, "reading stopped at apps/f04.yaml", "total byte limit of 4 MiB", "--limit total-bytes=SIZE")
+	if used := budget.Used(); used > 4<<20 || used < 3<<20 {
+		t.Errorf("the shared budget was charged %d bytes, want what the four files read", used)
+	}
+	if n := rendered(res); n != 0 {
+		t.Errorf("%d objects rendered after reading stopped", n)
+	}
+
+	// A budget already spent in part by the caller's other reads.
+	budget = confine.NewBudget(4<<20, confine.LimitTotalBytes)
+	budget.Take(3 << 20)
+	res = renderHostileWith(t, Options{Root: dir, Limits: limits, Budget: budget})
+	wantLimit(t, res, "apps/f01.yaml", 1, "reading stopped at apps/f01.yaml")
+}
+
+// TestHostileBudgetInArtifact: what is not YAML is read only when a source
+// is packaged, and charged then.
+func TestHostileBudgetInArtifact(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
+		"clusters/dev/apps.yaml":                  fmt.Sprintf(fluxKs, "apps", "./apps"),
+		"apps/cm.yaml":                            fmt.Sprintf(cm, "a"),
+	})
+	writeBig(t, filepath.Join(dir, "apps", "padding.json"), 3<<20, "0123456789abcdef")
+	limits := confine.Defaults()
+	limits.TotalBytes = 2 << 20
+	res := renderHostileWith(t, Options{Root: dir, Limits: limits})
+	wantLimit(t, res, "apps/padding.json", 1, "reading stopped at apps/padding.json", "--limit total-bytes=SIZE")
+}
+
+// TestHostileTwentyLargeFiles: twenty 60 MiB files that are not YAML were
+// read whole into the artifact (2.2 GB); files over the per-file limit
+// are now left unread, and a build that reads one says why.
+func TestHostileTwentyLargeFiles(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
+		"clusters/dev/apps.yaml":                  fmt.Sprintf(fluxKs, "apps", "./apps"),
+		"clusters/dev/big.yaml":                   fmt.Sprintf(fluxKs, "big", "./big"),
+		"apps/cm.yaml":                            fmt.Sprintf(cm, "a"),
+		"big/kustomization.yaml":                  "configMapGenerator:\n- name: big\n  files:\n  - blob-00.json\n",
+	})
+	for i := range 20 {
+		writeBig(t, filepath.Join(dir, "big", fmt.Sprintf("blob-%02d.json", i)), 60<<20, "")
+	}
+	writeBig(t, filepath.Join(dir, "apps", "huge.yaml"), 60<<20, "")
+	res := renderHostile(t, dir)
+	wantFinding(t, res, finding.RuleYAMLSyntax, "apps/huge.yaml", 1)
+	for _, f := range res.Findings {
+		if f.File == "apps/huge.yaml" && !strings.Contains(f.Message, "larger than 16 MiB") || f.File == "apps/huge.yaml" && !strings.Contains(f.Message, "--limit file-bytes=SIZE") {
+			t.Errorf("oversized file finding: %s", f.Message)
+		}
+	}
+	wantFinding(t, res, finding.RuleRenderError, "clusters/dev/big.yaml", 1)
+	for _, f := range res.Findings {
+		if f.File == "clusters/dev/big.yaml" && !strings.Contains(f.Message, "blob-00.json is larger than the limit of 16 MiB (raise it with --limit file-bytes=SIZE)") {
+			t.Errorf("the build reading an oversized file does not say why: %s", f.Message)
+		}
+	}
+	if n := len(limitFindings(res)); n != 0 {
+		t.Errorf("got %d render/limit findings: unread files cost no budget", n)
+	}
+}
+
+// TestHostileDenseYAML: a 14 MiB flow list of numbers parses into 7
+// million nodes (1.4 GB) although it is under the per-file byte limit.
+func TestHostileDenseYAML(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
+		"clusters/dev/apps.yaml":                  fmt.Sprintf(fluxKs, "apps", "./apps"),
+		"apps/cm.yaml":                            fmt.Sprintf(cm, "a"),
+		"apps/dense.yaml":                         "apiVersion: v1\nkind: List\nitems: [" + strings.Repeat("1,", 7<<20) + "1]\n",
+	})
+	res := renderHostile(t, dir)
+	wantFinding(t, res, finding.RuleYAMLSyntax, "apps/dense.yaml", 1)
+	for _, f := range res.Findings {
+		if f.File == "apps/dense.yaml" && !strings.Contains(f.Message, "--limit file-bytes=SIZE") {
+			t.Errorf("dense file finding: %s", f.Message)
+		}
+	}
+}
+
+// TestHostileParsedNodes: many files of tiny documents, each within the
+// per-file bounds, parse into more nodes than the total budget allows.
+func TestHostileParsedNodes(t *testing.T) {
+	files := map[string]string{
+		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
+		"clusters/dev/apps.yaml":                  fmt.Sprintf(fluxKs, "apps", "./apps"),
+	}
+	for i := range 8 {
+		files[fmt.Sprintf("apps/f%d.yaml", i)] = configMaps(fmt.Sprintf("f%d", i), 256<<10, 1) // ~45,000 nodes each
+	}
+	dir := writeTree(t, files)
+	limits := confine.Defaults()
+	limits.TotalBytes = 16 << 20 // 131,072 nodes
+	res := renderHostileWith(t, Options{Root: dir, Limits: limits})
+	wantLimit(t, res, "apps/f2.yaml", 1, "reading stopped at apps/f2.yaml", "parses into more than 131072 nodes", "--limit total-bytes=SIZE")
+}
+
+// TestHostileSubstitutionBomb: a 4 MiB postBuild.substitute value used 500
+// times expands to 2 GB; the substitution is refused before it runs.
+func TestHostileSubstitutionBomb(t *testing.T) {
+	var refs strings.Builder
+	for i := range 500 {
+		fmt.Fprintf(&refs, "  k%d: ${BIG}\n", i)
+	}
+	ks := fmt.Sprintf(fluxKs, "apps", "./apps") + "  postBuild:\n    substitute:\n      BIG: " + strings.Repeat("x", 4<<20) + "\n"
+	dir := writeTree(t, map[string]string{
+		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
+		"clusters/dev/apps.yaml":                  ks,
+		"apps/cm.yaml":                            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bomb\n  namespace: default\ndata:\n" + refs.String(),
+		"apps/other.yaml":                         fmt.Sprintf(cm, "other"),
+	})
+	res := renderHostile(t, dir)
+	wantLimit(t, res, "clusters/dev/apps.yaml", 1, "post-build substitution of flux-system/apps would produce more than the limit of 16 MiB", "ConfigMap/bomb", "--limit substitution-bytes=SIZE", "flux-system/apps is not rendered")
+	for _, k := range res.Environments[0].Kustomizations {
+		if k.ID() == "flux-system/apps" && (k.Rendered || len(k.Objects) > 0) {
+			t.Error("flux-system/apps was rendered")
+		}
+	}
+}
+
+// TestHostileManyUnsetVariables: every strict-mode miss was found by
+// substituting the whole object again and reading its file again.
+func TestHostileManyUnsetVariables(t *testing.T) {
+	var refs strings.Builder
+	for i := range 20000 {
+		fmt.Fprintf(&refs, " ${V%d}", i)
+	}
+	dir := writeTree(t, map[string]string{
+		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
+		"clusters/dev/apps.yaml":                  fmt.Sprintf(fluxKs, "apps", "./apps") + "  postBuild:\n    substitute:\n      SET: x\n",
+		"apps/cm.yaml":                            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: many\n  namespace: default\ndata:\n  key:" + refs.String() + "\n",
+	})
+	res := renderHostile(t, dir)
+	n := 0
+	for _, f := range res.Findings {
+		if f.Rule == finding.RuleSubstitution {
+			n++
+		}
+	}
+	if n != maxUnsetReported+1 {
+		t.Errorf("got %d render/substitution findings, want %d and one saying more are not set", n, maxUnsetReported)
+	}
+	wantFinding(t, res, finding.RuleSubstitution, "apps/cm.yaml", 7) // ${V0}
+}
+
+// TestHostileRenderedBudget: the rendered output of the run is bounded;
+// the Kustomizations beyond the bound are not rendered, and named.
+func TestHostileRenderedBudget(t *testing.T) {
+	files := map[string]string{
+		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
+		"base/cm.yaml": configMaps("big", 200<<10, 100<<10),
+	}
+	// Thirty Kustomizations of one base: built once, copied for each.
+	for i := range 30 {
+		files[fmt.Sprintf("clusters/dev/k%02d.yaml", i)] = strings.Replace(fmt.Sprintf(fluxKs, fmt.Sprintf("k%02d", i), "./base"), "  prune: true\n", fmt.Sprintf("  prune: true\n  targetNamespace: ns%d\n", i), 1)
+	}
+	dir := writeTree(t, files)
+	limits := confine.Defaults()
+	limits.RenderedBytes = 1 << 20
+	res := renderHostileWith(t, Options{Root: dir, Limits: limits, Workers: 1})
+	// Ten copies fit beside the root's 30 objects; the finding is at the
+	// first Kustomization refused (which one depends on scheduling) and
+	// lists the 20 not rendered.
+	f := wantLimit(t, res, f0(res), 1, "the rendered objects would exceed the limit of 1 MiB", "--limit rendered-bytes=SIZE",
+		"not rendered (nor what it would create): flux-system/k", " and 10 more")
+	if !strings.HasPrefix(f.File, "clusters/dev/k") {
+		t.Errorf("render/limit at %s, want a refused Kustomization", f.File)
+	}
+	if n := rendered(res); n != 30+10 {
+		t.Errorf("%d objects rendered, want 40", n)
+	}
+
+	limits = confine.Defaults()
+	limits.Objects = 35
+	res = renderHostileWith(t, Options{Root: dir, Limits: limits, Workers: 1})
+	wantLimit(t, res, f0(res), 1, "the rendered objects would number more than the limit of 35", "--limit objects=COUNT", "not rendered (nor what it would create): flux-system/k", " and 15 more")
+	if n := rendered(res); n != 35 {
+		t.Errorf("%d objects rendered, want the limit", n)
+	}
+}
+
+// TestHostileKustomizeWork: one build of many small resources, listed by
+// a kustomization file (refused when kustomize reads the list) or found
+// by Flux's generator (refused before it parses them).
+func TestHostileKustomizeWork(t *testing.T) {
+	for _, kfile := range []bool{true, false} {
+		t.Run(fmt.Sprintf("kustomization file %v", kfile), func(t *testing.T) {
+			files := map[string]string{
+				"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
+				"clusters/dev/apps.yaml":                  fmt.Sprintf(fluxKs, "apps", "./apps"),
+				"apps/a.yaml":                             configMaps("a", 200<<10, 1),
+				"apps/b.yaml":                             configMaps("b", 200<<10, 1),
+			}
+			if kfile {
+				files["apps/kustomization.yaml"] = "resources:\n- a.yaml\n- b.yaml\n"
+			}
+			dir := writeTree(t, files)
+			res := renderHostileWith(t, Options{Root: dir, Limits: confine.Limits{FileBytes: 16 << 20, TotalBytes: 256 << 20, RenderedBytes: 512 << 20, Objects: 1000, SubstitutionBytes: 16 << 20}})
+			wantLimit(t, res, "clusters/dev/apps.yaml", 1, "kustomize would load", "(with apps/", "at least 1000", "--limit objects=COUNT")
+		})
+	}
+}
+
+// TestHostileAliasBombUnindexed: the index checks .yaml files outside the
+// directories it skips; kustomize reads whatever a kustomization lists,
+// and expands aliases.
+func TestHostileAliasBombUnindexed(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bomb\ndata:\n  a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n")
+	prev := "a"
+	for _, n := range []string{"b", "c", "d", "e", "f", "g", "h", "i"} {
+		fmt.Fprintf(&b, "  %s: &%s [*%s,*%s,*%s,*%s,*%s,*%s,*%s,*%s,*%s]\n", n, n, prev, prev, prev, prev, prev, prev, prev, prev, prev)
+		prev = n
+	}
+	dir := writeTree(t, map[string]string{
+		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
+		"clusters/dev/apps.yaml":                  fmt.Sprintf(fluxKs, "apps", "./apps"),
+		"apps/kustomization.yaml":                 "resources:\n- vendor/bomb.yaml\n",
+		"apps/vendor/bomb.yaml":                   b.String(),
+	})
+	res := renderHostile(t, dir)
+	wantFinding(t, res, finding.RuleRenderError, "clusters/dev/apps.yaml", 1)
+}
+
+// TestClip: a message quoting a rendered object quotes a bounded part of
+// it, cut at a character boundary.
+func TestClip(t *testing.T) {
+	if got := clip("short", 10); got != "short" {
+		t.Errorf("clip(short) = %q", got)
+	}
+	if got := clip("ééé", 3); got != "é… (4 more bytes)" {
+		t.Errorf("clip(ééé, 3) = %q", got)
+	}
+	if got := clip(strings.Repeat("x", 1<<20), maxQuoted); len(got) > maxQuoted+32 {
+		t.Errorf("clipped to %d bytes", len(got))
+	}
+}
+
+// TestHostileWideMapping: kustomize's YAML library sets each key of a
+// mapping by searching the keys before it; 20,000 keys took seconds, the
+// 400,000 a 4 MiB file holds would take hours.
+func TestHostileWideMapping(t *testing.T) {
+	var keys strings.Builder
+	for i := range 19000 {
+		fmt.Fprintf(&keys, "  k%d: v\n", i)
+	}
+	dir := writeTree(t, map[string]string{
+		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
+		"clusters/dev/apps.yaml":                  fmt.Sprintf(fluxKs, "apps", "./apps"),
+		"apps/cm.yaml":                            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: wide\n  namespace: default\ndata:\n" + keys.String(),
+		"apps/wider.yaml":                         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: wider\n  namespace: default\ndata:\n" + keys.String() + strings.ReplaceAll(keys.String(), "  k", "  w"),
+	})
+	res := renderHostile(t, dir)
+	wantFinding(t, res, finding.RuleYAMLSyntax, "apps/wider.yaml", 7)
+	wantLimit(t, res, "clusters/dev/apps.yaml", 1, "mappings of too many keys (in apps/cm.yaml)", "--limit objects=COUNT")
+}
+
+// TestBudgetChargedOnce: the index and the artifact share what they read,
+// so every file of the checkout is charged once, YAML or not.
+func TestBudgetChargedOnce(t *testing.T) {
+	files := map[string]string{
+		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
+		"clusters/dev/apps.yaml":                  fmt.Sprintf(fluxKs, "apps", "./apps"),
+		"apps/kustomization.yaml":                 "resources:\n- cm.yaml\nconfigMapGenerator:\n- name: data\n  files:\n  - data.json\n",
+		"apps/cm.yaml":                            fmt.Sprintf(cm, "a"),
+		"apps/data.json":                          `{"key": "value"}`,
+		"README.md":                               "# not read by the index, packaged in the artifact\n",
+	}
+	dir := writeTree(t, files)
+	var want int64
+	for _, c := range files {
+		want += int64(len(c))
+	}
+	budget := confine.NewBudget(1<<20, confine.LimitTotalBytes)
+	res := renderHostileWith(t, Options{Root: dir, Budget: budget})
+	if got := budget.Used(); got != want {
+		t.Errorf("charged %d bytes, want %d (each file once)", got, want)
+	}
+	if n := rendered(res); n != 3 {
+		t.Errorf("%d objects rendered, want 3", n)
+	}
+}
+
+// TestPrefetchWithinLimits: an index Prefetch read within the default
+// limits is charged to the run's budget, and read again for a run with
+// other limits.
+func TestPrefetchWithinLimits(t *testing.T) {
+	files := map[string]string{
+		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
+		"clusters/dev/apps.yaml":                  fmt.Sprintf(fluxKs, "apps", "./apps"),
+	}
+	for i := range 4 {
+		files[fmt.Sprintf("apps/f%d.yaml", i)] = configMaps(fmt.Sprintf("f%d", i), 600<<10, 4000)
+	}
+	dir := writeTree(t, files)
+
+	Prefetch(dir)
+	budget := confine.NewBudget(256<<20, confine.LimitTotalBytes)
+	renderHostileWith(t, Options{Root: dir, Budget: budget})
+	if budget.Used() < 4*500<<10 {
+		t.Errorf("the prefetched index was not charged: %d bytes", budget.Used())
+	}
+
+	Prefetch(dir)
+	limits := confine.Defaults()
+	limits.TotalBytes = 1 << 20
+	res := renderHostileWith(t, Options{Root: dir, Limits: limits})
+	wantLimit(t, res, "apps/f1.yaml", 1, "reading stopped at apps/f1.yaml", "total byte limit of 1 MiB")
 }

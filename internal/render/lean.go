@@ -248,11 +248,12 @@ func (run *envRun) staticChildren(p *job) []*job {
 // false when only the full build will do.
 func (run *envRun) leanBuild(ctx context.Context, p *job) bool {
 	st := &p.ch
+	run.r.refund(&p.k.charged) // an earlier lean build's output is replaced
 	art, err := run.subsetArtifact(p)
 	if err != nil {
 		return false
 	}
-	m, wantOrigin, err := run.r.kustomizeBuild(art, p.ks)
+	m, wantOrigin, err := run.r.kustomizeBuild(art, p.ks, &p.k.charged)
 	if err != nil {
 		return false
 	}
@@ -387,6 +388,9 @@ func (run *envRun) subsetArtifact(p *job) (*artifact, error) {
 		}
 		a.mem.add(filepath.Join(dir, filepath.FromSlash(rel)), data)
 	}
+	for abs, err := range base.mem.refused {
+		a.mem.refuse(filepath.Join(dir, filepath.FromSlash(base.rel(abs))), err)
+	}
 	for d := range base.mem.dirs { // empty directories too
 		if rel := base.rel(d); rel != "." {
 			if _, ok := a.mem.dirs[filepath.Join(dir, filepath.FromSlash(rel))]; !ok {
@@ -457,5 +461,6 @@ func (run *envRun) lean(ctx context.Context, pending []*job) (build, kids []*job
 func (run *envRun) goFull(p *job) {
 	p.ch.lean, p.ch.full, p.ch.sched = false, true, true
 	p.k.Objects, p.k.Rendered = nil, false
+	run.r.refund(&p.k.charged)
 	run.dropStatic(p)
 }

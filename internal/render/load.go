@@ -9,18 +9,17 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/gitops-lint/gitops-lint/internal/confine"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"github.com/gitops-lint/gitops-lint/internal/objects"
 )
-
-// MaxFileSize is the largest YAML file gitops-lint indexes. Larger files are
-// reported (kustomize-controller would choke on them too) and not parsed.
-const MaxFileSize = 16 << 20
 
 // Doc is one YAML document of a repository file, with its position.
 type Doc struct {
@@ -53,6 +52,19 @@ type Index struct {
 	// Excluded are files too hostile to hand to kustomize (oversized, alias
 	// bombs); they are reported and left out of every artifact.
 	Excluded map[string]bool
+
+	// rd reads the checkout within the run's limits; raw holds what it
+	// read (relative path → content), shared with the artifacts made from
+	// the checkout so that no file is read twice. It is dropped when the
+	// render ends.
+	rd    *reader
+	rawMu sync.Mutex
+	raw   map[string][]byte
+	// byID indexes the documents of a file by kind and name, built on
+	// first use (locate looks up every rendered object).
+	byID sync.Map // file → map[string]*Doc
+	// work is what the mappings of a parsed file cost kustomize (docCost).
+	work map[string]int64
 }
 
 // Docs returns every document of every file, in file then document order.
@@ -99,8 +111,31 @@ var nonManifestNames = regexp.MustCompile(`^(docker-)?compose(\.[\w-]+)?\.ya?ml$
 // skipDirs are directories never read.
 var skipDirs = map[string]bool{".git": true, "node_modules": true, "vendor": true}
 
-// LoadIndex reads every YAML file under root once.
+// LoadIndex reads every YAML file under root once, within the default
+// limits (confine.Defaults).
 func LoadIndex(root string) (*Index, error) {
+	return loadIndexWith(root, newReader(confine.Defaults(), nil))
+}
+
+// indexed is one entry of the index in walk order: a file being parsed
+// and the findings about it.
+type indexed struct {
+	rel, abs string
+	findings []finding.Finding
+	data     []byte
+	done     chan struct{} // closed when parsed (nil: nothing to parse)
+	docs     []*Doc
+	nodes    int64 // estimated, then parsed
+	cost     docCost
+	err      error
+}
+
+// loadIndexWith reads every YAML file under root once through rd. Files
+// are read and charged in walk order and parsed a few at a time in
+// parallel; what they parse into is charged and recorded in walk order,
+// so that the index and the place where a budget runs out do not depend
+// on scheduling.
+func loadIndexWith(root string, rd *reader) (*Index, error) {
 	abs, err := filepath.Abs(root)
 	if err != nil {
 		return nil, fmt.Errorf("resolve %s: %w", root, err)
@@ -115,11 +150,35 @@ func LoadIndex(root string) (*Index, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("read repository: %s is not a directory", root)
 	}
-	x := &Index{Root: abs, Files: map[string][]*Doc{}, Excluded: map[string]bool{}}
+	x := &Index{Root: abs, Files: map[string][]*Doc{}, Excluded: map[string]bool{}, rd: rd, raw: map[string][]byte{}, work: map[string]int64{}}
 	// What source-controller leaves out of an artifact is no concern of ours.
 	ignored, err := ignoreMatcher(abs, "")
 	if err != nil {
 		return nil, err
+	}
+	croot, err := rd.openRoot(abs)
+	if err != nil {
+		return nil, fmt.Errorf("read repository: %w", err)
+	}
+	defer croot.Close()
+	// window holds the entries read but not yet recorded: at most one per
+	// CPU, or a single large one, is parsed at a time.
+	var window []*indexed
+	stop := false
+	commit := func() {
+		e := window[0]
+		window = window[1:]
+		if e.done != nil {
+			<-e.done
+			if stop || !rd.takeNodes(e.abs, e.cost.nodes) {
+				stop = true
+				return
+			}
+			x.parsed(e)
+		}
+		if !stop {
+			x.Findings = append(x.Findings, e.findings...)
+		}
 	}
 	err = filepath.WalkDir(abs, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -141,24 +200,53 @@ func LoadIndex(root string) (*Index, error) {
 		if d.Type()&fs.ModeSymlink != 0 {
 			x.Symlinks = append(x.Symlinks, rel)
 			if target, ok := symlinkEscapes(abs, p); ok {
-				x.Findings = append(x.Findings, finding.Finding{
+				window = append(window, &indexed{findings: []finding.Finding{{
 					Rule: finding.RulePathEscape, Severity: finding.Error, File: rel, Line: 1, Column: 1,
 					Message: fmt.Sprintf("symbolic link %s points outside the repository (%s); source-controller leaves links out of the artifact and kustomize-controller's secure filesystem refuses paths outside the source root", rel, target),
-				})
+				}}})
 			}
 			return nil
 		}
 		if !d.Type().IsRegular() || !isYAMLName(d.Name()) || nonManifestNames.MatchString(d.Name()) {
 			return nil
 		}
-		x.loadFile(p, rel)
+		e := x.readFile(croot, p, rel, sizeOf(d))
+		if e == nil {
+			return filepath.SkipAll // the run's budget is spent
+		}
+		large := e.done != nil && e.nodes > largeParse
+		for len(window) > 0 && (len(window) >= runtime.NumCPU() || large) && !stop {
+			commit()
+		}
+		if stop {
+			return filepath.SkipAll
+		}
+		window = append(window, e)
+		if e.done != nil {
+			go func() {
+				defer close(e.done)
+				e.docs, e.cost, e.err = parseDocs(e.rel, e.data)
+			}()
+		}
+		if large {
+			commit()
+			if stop {
+				return filepath.SkipAll
+			}
+		}
 		return nil
 	})
+	for len(window) > 0 {
+		commit()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("walk %s: %w", root, err)
 	}
 	return x, nil
 }
+
+// largeParse: a file estimated to parse into more nodes is parsed alone.
+const largeParse = 1 << 18
 
 func isYAMLName(name string) bool {
 	ext := filepath.Ext(name)
@@ -190,55 +278,104 @@ func symlinkEscapes(root, p string) (string, bool) {
 	return target, true
 }
 
-func (x *Index) syntax(rel string, line int, format string, args ...any) {
+func syntaxFinding(rel string, line int, format string, args ...any) finding.Finding {
 	if line < 1 {
 		line = 1
 	}
-	x.Findings = append(x.Findings, finding.Finding{
+	return finding.Finding{
 		Rule: finding.RuleYAMLSyntax, Severity: finding.Error, File: rel, Line: line, Column: 1,
 		Message: fmt.Sprintf(format, args...),
-	})
+	}
 }
 
 var k8sHint = regexp.MustCompile(`(?m)^\s*apiVersion:\s*\S+`)
 
-func (x *Index) loadFile(p, rel string) {
-	f, err := os.Open(p)
-	if err != nil {
-		return
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return
-	}
-	if len(data) > MaxFileSize {
+// readFile reads the YAML file rel (at p) and decides whether to parse it:
+// the returned entry has done set when it is to be parsed, findings when
+// it is refused. It returns nil once the run's budget is spent.
+func (x *Index) readFile(root *confine.Root, p, rel string, size int64) *indexed {
+	e := &indexed{rel: rel}
+	data, err := x.rd.read(root, p, rel, size)
+	var big *tooLarge
+	switch {
+	case errors.Is(err, errStopped):
+		return nil
+	case errors.As(err, &big):
 		x.Excluded[rel] = true
-		x.syntax(rel, 1, "file is larger than %d MiB; gitops-lint does not parse it (a manifest this large would also exceed Flux's artifact limits): split it or add it to .sourceignore", MaxFileSize>>20)
-		return
+		e.findings = append(e.findings, syntaxFinding(rel, 1, "file is larger than %s; gitops-lint does not parse it (a manifest this large would also exceed Flux's artifact limits): split it or add it to .sourceignore, or raise the limit with --limit %s=SIZE", confine.FormatBytes(big.limit), confine.LimitFileBytes))
+		return e
+	case err != nil:
+		return e // unreadable files are skipped, as the artifact would lack them
 	}
+	x.raw[rel] = data
 	if i := bytes.IndexByte(data, 0); i >= 0 {
-		x.syntax(rel, 1+bytes.Count(data[:i], []byte("\n")), "binary content (NUL byte) in a YAML file")
+		e.findings = append(e.findings, syntaxFinding(rel, 1+bytes.Count(data[:i], []byte("\n")), "binary content (NUL byte) in a YAML file"))
+		return e
+	}
+	// Parsing costs memory by node, not by byte: a file of dense flow
+	// lists parses into ~80 times its size. Refuse before parsing.
+	nodes := nodeBound(data)
+	if l := x.rd.limits.FileBytes; l > 0 && nodes > max(l/nodeBytesPerFile, 1) {
+		x.Excluded[rel] = true
+		e.findings = append(e.findings, syntaxFinding(rel, 1, "file would parse into more than %d YAML nodes (values, lists and maps), the most a file within the file limit of %s may hold (one per %d bytes); gitops-lint does not parse it: split it or add it to .sourceignore, or raise the limit with --limit %s=SIZE", l/nodeBytesPerFile, confine.FormatBytes(l), nodeBytesPerFile, confine.LimitFileBytes))
+		return e
+	}
+	e.abs, e.data, e.nodes, e.done = p, data, nodes, make(chan struct{})
+	return e
+}
+
+// parsed records the outcome of parsing e.
+func (x *Index) parsed(e *indexed) {
+	rel, data, err := e.rel, e.data, e.err
+	if err == nil {
+		x.Files[rel] = e.docs
+		if e.cost.work > 0 {
+			x.work[rel] = e.cost.work
+		}
 		return
 	}
-	docs, err := parseDocs(rel, data)
-	if err != nil {
-		// Only files that look like Kubernetes manifests are reported:
-		// templates and other tools' YAML are not ours to judge.
-		var pe *posError
-		if errors.As(err, &pe) && pe.exclude {
-			x.Excluded[rel] = true
+	// Only files that look like Kubernetes manifests are reported:
+	// templates and other tools' YAML are not ours to judge.
+	var pe *posError
+	if errors.As(err, &pe) && pe.exclude {
+		x.Excluded[rel] = true
+	}
+	if k8sHint.Match(data) {
+		if errors.As(err, &pe) {
+			e.findings = append(e.findings, syntaxFinding(rel, pe.line, "%s", pe.msg))
+		} else {
+			e.findings = append(e.findings, syntaxFinding(rel, 1, "%v", err))
 		}
-		if k8sHint.Match(data) {
-			if errors.As(err, &pe) {
-				x.syntax(rel, pe.line, "%s", pe.msg)
-			} else {
-				x.syntax(rel, 1, "%v", err)
+	}
+}
+
+// content returns the bytes of rel as the run read them (nil if not read).
+func (x *Index) content(rel string) []byte {
+	x.rawMu.Lock()
+	defer x.rawMu.Unlock()
+	return x.raw[rel]
+}
+
+// release drops the content read, once nothing will build from it.
+func (x *Index) release() {
+	x.rawMu.Lock()
+	x.raw = nil
+	x.rawMu.Unlock()
+}
+
+// docByID returns the first document of file declaring kind/name.
+func (x *Index) docByID(file, kind, name string) *Doc {
+	m, ok := x.byID.Load(file)
+	if !ok {
+		ids := map[string]*Doc{}
+		for _, d := range x.Files[file] {
+			if _, seen := ids[d.Kind+"/"+d.Name]; !seen {
+				ids[d.Kind+"/"+d.Name] = d
 			}
 		}
-		return
+		m, _ = x.byID.LoadOrStore(file, ids)
 	}
-	x.Files[rel] = docs
+	return m.(map[string]*Doc)[kind+"/"+name]
 }
 
 type posError struct {
@@ -253,9 +390,11 @@ var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // parseDocs splits data into documents, keeping positions, and rejects
 // duplicate keys (the apiserver's strict decoding does too).
-func parseDocs(rel string, data []byte) ([]*Doc, error) {
+// It also measures what the documents cost.
+func parseDocs(rel string, data []byte) ([]*Doc, docCost, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var docs []*Doc
+	var cost docCost
 	for i := 0; ; i++ {
 		var n yaml.Node
 		err := dec.Decode(&n)
@@ -267,16 +406,19 @@ func parseDocs(rel string, data []byte) ([]*Doc, error) {
 			if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
 				var line int
 				fmt.Sscan(m[1], &line)
-				return nil, &posError{line: line, msg: m[2]}
+				return nil, docCost{}, &posError{line: line, msg: m[2]}
 			}
-			return nil, &posError{line: 1, msg: strings.TrimPrefix(msg, "yaml: ")}
+			return nil, docCost{}, &posError{line: 1, msg: strings.TrimPrefix(msg, "yaml: ")}
 		}
 		if len(n.Content) == 0 {
 			continue
 		}
 		root := n.Content[0]
 		if err := checkNode(root); err != nil {
-			return nil, err
+			return nil, docCost{}, err
+		}
+		if err := cost.add(root); err != nil {
+			return nil, docCost{}, err
 		}
 		d := &Doc{File: rel, Index: i, Line: root.Line, Node: root}
 		if root.Kind == yaml.MappingNode {
@@ -289,7 +431,44 @@ func parseDocs(rel string, data []byte) ([]*Doc, error) {
 		}
 		docs = append(docs, d)
 	}
-	return docs, nil
+	return docs, cost, nil
+}
+
+// docCost is what parsed documents cost: the nodes they hold, and the
+// work their mappings make (kustomize's YAML library sets each key of a
+// mapping by searching the keys set before it, and yaml.v3 compares each
+// key with the others when decoding into a map: a mapping of k keys costs
+// k² steps each time it is read, parsed or copied).
+type docCost struct {
+	nodes int64
+	// work is the sum over mappings of keys², in the unit of the run's
+	// kustomize work (mappingPairs key pairs cost about one resource pair).
+	work int64
+}
+
+// maxMappingKeys bounds one mapping: decoding it (Flux documents are
+// decoded for discovery) takes k² comparisons.
+const maxMappingKeys = 20000
+
+// mappingPairs key comparisons cost about what comparing two resources
+// costs in kustomize's resmap.
+const mappingPairs = 8
+
+func (c *docCost) add(n *yaml.Node) error {
+	c.nodes++
+	if n.Kind == yaml.MappingNode {
+		k := int64(len(n.Content) / 2)
+		if k > maxMappingKeys {
+			return &posError{line: n.Line, exclude: true, msg: fmt.Sprintf("mapping with %d keys, more than %d: kustomize's time grows with the square of a mapping's keys", k, maxMappingKeys)}
+		}
+		c.work += k * k / mappingPairs
+	}
+	for _, ch := range n.Content {
+		if err := c.add(ch); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // maxExpandedNodes bounds what a document may expand to once its aliases are

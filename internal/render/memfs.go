@@ -26,10 +26,13 @@ type memFS struct {
 	root  string
 	files map[string][]byte   // absolute path → content
 	dirs  map[string][]string // absolute dir → sorted entry names
+	// refused are files listed but not read (over the per-file limit):
+	// reading one fails with its error.
+	refused map[string]error
 }
 
 func newMemFS(root string) *memFS {
-	m := &memFS{root: filepath.Clean(root), files: map[string][]byte{}, dirs: map[string][]string{}}
+	m := &memFS{root: filepath.Clean(root), files: map[string][]byte{}, dirs: map[string][]string{}, refused: map[string]error{}}
 	m.dirs[m.root] = nil
 	return m
 }
@@ -38,6 +41,18 @@ func newMemFS(root string) *memFS {
 func (m *memFS) add(abs string, data []byte) {
 	abs = filepath.Clean(abs)
 	m.files[abs] = data
+	m.link(abs)
+}
+
+// refuse lists a file whose reads fail with err.
+func (m *memFS) refuse(abs string, err error) {
+	abs = filepath.Clean(abs)
+	m.refused[abs] = err
+	m.link(abs)
+}
+
+// link enters abs in its parent directories' listings.
+func (m *memFS) link(abs string) {
 	for p := abs; p != m.root && p != filepath.Dir(p); p = filepath.Dir(p) {
 		parent := filepath.Dir(p)
 		entries, existed := m.dirs[parent]
@@ -95,7 +110,8 @@ func (m *memFS) Exists(path string) bool {
 	}
 	_, f := m.files[abs]
 	_, d := m.dirs[abs]
-	return f || d
+	_, r := m.refused[abs]
+	return f || d || r
 }
 
 // IsDir reports whether path is a directory of the artifact.
@@ -116,6 +132,9 @@ func (m *memFS) ReadFile(path string) ([]byte, error) {
 	}
 	data, ok := m.files[abs]
 	if !ok {
+		if err, refused := m.refused[abs]; refused {
+			return nil, &fs.PathError{Op: "read", Path: path, Err: err}
+		}
 		if _, isDir := m.dirs[abs]; isDir {
 			return nil, &fs.PathError{Op: "read", Path: path, Err: syscall.EISDIR}
 		}
@@ -155,7 +174,8 @@ func (m *memFS) CleanedAbs(path string) (filesys.ConfirmedDir, string, error) {
 		}
 		return filesys.ConfirmedDir(abs), "", nil
 	}
-	if _, ok := m.files[abs]; ok {
+	_, file := m.files[abs]
+	if _, refused := m.refused[abs]; file || refused {
 		return filesys.ConfirmedDir(filepath.Dir(abs)), filepath.Base(abs), nil
 	}
 	if !m.inside(abs) {
@@ -204,6 +224,9 @@ func (m *memFS) Walk(path string, walkFn filepath.WalkFunc) error {
 func (m *memFS) walk(abs string, walkFn filepath.WalkFunc) error {
 	if data, ok := m.files[abs]; ok {
 		return walkFn(abs, fileInfo{name: filepath.Base(abs), size: int64(len(data))}, nil)
+	}
+	if _, ok := m.refused[abs]; ok {
+		return walkFn(abs, fileInfo{name: filepath.Base(abs)}, nil)
 	}
 	entries, ok := m.dirs[abs]
 	if !ok {

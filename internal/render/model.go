@@ -5,6 +5,7 @@
 package render
 
 import (
+	"github.com/gitops-lint/gitops-lint/internal/confine"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 )
 
@@ -43,6 +44,15 @@ type Options struct {
 	// files that existed there (nil: unknown), to tell which environments
 	// a change creates.
 	BaseContent map[string][]byte
+	// Limits bound the run (--limit): the size of one file read and of
+	// all of them, the rendered bytes and objects, the output of one
+	// Kustomization's post-build substitution. The zero value means
+	// confine.Defaults(); within a set Limits, 0 means unlimited.
+	Limits confine.Limits
+	// Budget is the run's shared total-bytes budget, charged for every
+	// file read from the repository, the platform repository and each
+	// --source directory (nil: a budget of Limits.TotalBytes of its own).
+	Budget *confine.Budget
 }
 
 // EnvironmentSpec declares an environment explicitly.
@@ -136,6 +146,9 @@ type Kustomization struct {
 	// Kustomizations need its objects (Rendered says whether), and its
 	// findings are not to be reported.
 	Unchanged bool
+
+	// charged is what its output took from the run's bounds.
+	charged charges
 }
 
 // ID is "namespace/name".

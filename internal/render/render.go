@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/gitops-lint/gitops-lint/internal/confine"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 )
 
@@ -34,6 +35,16 @@ type renderer struct {
 	// changes is the --changed-since input (nil: render everything).
 	changes *changeSet
 	subsets int // lean builds so far (directory names)
+
+	// rd reads every file of the run within its limits; rendered, objects
+	// and work bound what the builds produce and cost; limits collects
+	// the render/limit findings.
+	limits                  confine.Limits
+	rd                      *reader
+	rendered, objects, work *meter
+	limitLog                limitLog
+	// varRefs caches, per linted file, the lines of its ${var} references.
+	varRefs sync.Map
 }
 
 // UsageError is a problem with what the user asked for (exit code 2).
@@ -54,6 +65,7 @@ func Render(ctx context.Context, opts Options) (*Result, error) {
 // Prefetch starts reading the repository at root in the background (and
 // kustomize's schema), for the Render or NewBuilder of the same root that
 // follows: the caller can meanwhile do other work (ask git what changed).
+// It reads within the default limits; a run with other limits reads again.
 func Prefetch(root string) {
 	warmOpenAPI()
 	f := &indexFuture{done: make(chan struct{})}
@@ -78,27 +90,56 @@ var prefetched sync.Map // root → *indexFuture
 // follows), so that no later render takes a stale index.
 func CancelPrefetch(root string) { prefetched.Delete(root) }
 
-// loadIndex takes the index Prefetch read for root, or reads it.
-func loadIndex(root string) (*Index, error) {
+// loadIndex takes the index Prefetch read for root when it was read
+// within the run's limits and fits the run's budget, or reads it.
+func loadIndex(root string, rd *reader) (*Index, error) {
 	if f, ok := prefetched.LoadAndDelete(root); ok {
 		f := f.(*indexFuture)
 		<-f.done
-		return f.x, f.err
+		if f.err != nil {
+			return nil, f.err
+		}
+		if x := f.x; rd.adopt(x) {
+			return x, nil
+		}
 	}
-	return LoadIndex(root)
+	return loadIndexWith(root, rd)
+}
+
+// adopt makes the index x, read by another reader, rd's: when it was read
+// within the same per-file and total limits and what it read fits rd's
+// budget. Otherwise the caller reads again.
+func (rd *reader) adopt(x *Index) bool {
+	pre := x.rd
+	if pre.limits.FileBytes != rd.limits.FileBytes || pre.limits.TotalBytes != rd.limits.TotalBytes {
+		return false
+	}
+	if !rd.budget.Take(pre.charged.Load()) {
+		return false // where exactly the budget runs out takes reading again
+	}
+	rd.charged.Add(pre.charged.Load())
+	rd.nodes.take(pre.nodes.used.Load())
+	if st := pre.stopped(); st != nil {
+		rd.halt(st.abs, st.why, false)
+	}
+	x.rd = rd
+	return true
 }
 
 func newRenderer(opts Options) (*renderer, error) {
 	quietKustomize()
 	warmOpenAPI()
-	lint, err := loadIndex(opts.Root)
+	lim := opts.bounds()
+	rd := newReader(lim, opts.Budget)
+	lint, err := loadIndex(opts.Root, rd)
 	if err != nil {
 		return nil, &UsageError{Msg: err.Error()}
 	}
-	r := &renderer{opts: opts, lint: lint, tree: lint, indexes: map[string]*Index{lint.Root: lint}}
+	r := &renderer{opts: opts, lint: lint, tree: lint, indexes: map[string]*Index{lint.Root: lint},
+		limits: lim, rd: rd, rendered: newMeter(lim.RenderedBytes), objects: newMeter(lim.Objects), work: newMeter(workBudget(lim.Objects))}
 	r.findings = append(r.findings, lint.Findings...)
 	if opts.Platform != "" {
-		if r.tree, err = LoadIndex(opts.Platform); err != nil {
+		if r.tree, err = loadIndexWith(opts.Platform, rd); err != nil {
 			return nil, &UsageError{Msg: "--platform: " + err.Error()}
 		}
 		r.indexes[r.tree.Root] = r.tree
@@ -129,7 +170,14 @@ func newRenderer(opts Options) (*renderer, error) {
 	return r, nil
 }
 
-func (r *renderer) close() { os.RemoveAll(r.tmp) }
+func (r *renderer) close() {
+	os.RemoveAll(r.tmp)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, x := range r.indexes {
+		x.release()
+	}
+}
 
 // Builder renders single Flux Kustomizations of one repository, sharing the
 // repository index, artifacts and build cache between calls.
@@ -173,6 +221,7 @@ func (b *Builder) BuildOne(ctx context.Context, file, name string) (*Kustomizati
 	j := run.newJob(ks, file, nil)
 	j.k.Line = d.Line
 	run.build(ctx, j)
+	r.addLimitFindings()
 	return j.k, r.findings, nil
 }
 
@@ -220,19 +269,41 @@ func (r *renderer) render(ctx context.Context) (*Result, error) {
 			env.Kustomizations = slices.DeleteFunc(env.Kustomizations, func(k *Kustomization) bool { return k.ID() != opts.Kustomization })
 			found = found || len(env.Kustomizations) > 0
 		}
-		if !found {
+		if !found && r.rd.stopped() == nil && !r.limitLog.reached() {
 			return nil, &UsageError{Msg: fmt.Sprintf("--kustomization %s: no such Flux Kustomization in the rendered environments", opts.Kustomization)}
 		}
 	}
+	r.addLimitFindings()
 	res.Findings = r.findings
 	if opts.Platform != "" && (r.changes == nil || r.changes.relevant) {
-		if err := tenantReached(res, opts); err != nil {
+		// A run stopped by a limit has not rendered what the tenant check
+		// looks for.
+		if err := tenantReached(res, opts); err != nil && r.rd.stopped() == nil && !r.limitLog.reached() {
 			return nil, err
 		}
 		// Findings about the platform's own files are the platform's business.
-		res.Findings = slices.DeleteFunc(res.Findings, func(f finding.Finding) bool { return f.File == "" })
+		res.Findings = slices.DeleteFunc(res.Findings, func(f finding.Finding) bool { return f.File == "" && f.Rule != finding.RuleRenderLimit })
 	}
 	return res, nil
+}
+
+// addLimitFindings adds the render/limit findings of the run: where
+// reading stopped, and the run-wide bounds that stopped rendering.
+func (r *renderer) addLimitFindings() {
+	if st := r.rd.stopped(); st != nil {
+		f := finding.Finding{Rule: finding.RuleRenderLimit, Severity: finding.Error, Column: 1}
+		name := st.abs
+		if f.File = r.lintRel(st.abs); f.File != "" {
+			f.Line, name = 1, f.File
+		} else {
+			f.Column = 0
+		}
+		f.Message = fmt.Sprintf("reading stopped at %s: %s; it and the files after it are not read, and nothing is rendered or checked beyond what was read", name, st.why)
+		r.add(f)
+	}
+	for _, f := range r.limitLog.findings() {
+		r.add(f)
+	}
 }
 
 func boolInt(b bool) int {
@@ -255,9 +326,9 @@ func (r *renderer) index(originRoot string) *Index {
 	if x, ok := r.indexes[originRoot]; ok {
 		return x
 	}
-	x, err := LoadIndex(originRoot)
+	x, err := loadIndexWith(originRoot, r.rd)
 	if err != nil {
-		x = &Index{Root: originRoot, Files: map[string][]*Doc{}}
+		x = &Index{Root: originRoot, Files: map[string][]*Doc{}, Excluded: map[string]bool{}, rd: r.rd, raw: map[string][]byte{}, work: map[string]int64{}}
 	}
 	r.indexes[originRoot] = x
 	return x
@@ -282,7 +353,9 @@ func (r *renderer) position(originAbs string) (lintRel string, x *Index, rel str
 
 // gitRemote returns the origin remote URL of the checkout at dir ("" if none).
 func gitRemote(dir string) string {
-	out, err := exec.Command("git", "-C", dir, "remote", "get-url", "origin").Output()
+	// The same read-only options as every git command gitops-lint runs
+	// (docs/security.md): no optional locks, no filesystem monitor.
+	out, err := exec.Command("git", "--no-optional-locks", "-c", "core.fsmonitor=false", "-C", dir, "remote", "get-url", "origin").Output()
 	if err != nil {
 		return ""
 	}
@@ -291,7 +364,35 @@ func gitRemote(dir string) string {
 
 // normalizeURL reduces git URLs to host/path so that ssh and https forms of
 // the same repository compare equal.
+//
+// It is idempotent for every input: the result is the fixpoint of one
+// reduction step (normalizeStep), so normalising it again changes nothing.
+// A single step is not enough: "a://b://c" loses one scheme per step, and
+// trimming a suffix can expose another ("x .git" → "x " → "x"). The
+// iteration ends: after the first step the string is lower case and
+// trimmed (ToLower can lengthen it only once), and every later step that
+// changes it shortens it, or keeps its length and replaces a ':' by a '/'.
+// URLs longer than maxURL (no real one comes near) are only lower-cased
+// and trimmed, which bounds the iteration's cost; the choice depends on
+// that lower-cased, trimmed form, which a result of either branch keeps.
 func normalizeURL(u string) string {
+	u = strings.TrimSpace(strings.ToLower(u))
+	if len(u) > maxURL {
+		return u
+	}
+	for {
+		next := normalizeStep(u)
+		if next == u {
+			return u
+		}
+		u = next
+	}
+}
+
+const maxURL = 4096
+
+// normalizeStep is one reduction of normalizeURL.
+func normalizeStep(u string) string {
 	u = strings.TrimSpace(strings.ToLower(u))
 	if u == "" {
 		return ""

@@ -75,7 +75,7 @@ func (r *renderer) dirArtifact(dir, ignore string) (*artifact, error) {
 	}
 	x := r.index(abs)
 	return r.arts.get("dir\x00"+abs+"\x00"+ignore, func(dst string) (*artifact, error) {
-		return fromDir(abs, dst, ignore, x.Excluded)
+		return fromDir(x, dst, ignore)
 	})
 }
 

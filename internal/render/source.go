@@ -1,8 +1,8 @@
 package render
 
 import (
+	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -13,6 +13,8 @@ import (
 	"github.com/fluxcd/pkg/sourceignore"
 
 	"github.com/fluxcd/pkg/sourceignore/gitignore"
+
+	"github.com/gitops-lint/gitops-lint/internal/confine"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 )
 
@@ -68,6 +70,13 @@ func (a *artifact) within(root string) bool {
 func (a *artifact) put(rel, origin string, data []byte) {
 	a.files[rel] = origin
 	a.mem.add(filepath.Join(a.Dir, filepath.FromSlash(rel)), data)
+}
+
+// refuse lists a file that was not read (over the per-file limit): it is
+// in the artifact's listings, and reading it fails with err.
+func (a *artifact) refuse(rel, origin string, err error) {
+	a.files[rel] = origin
+	a.mem.refuse(filepath.Join(a.Dir, filepath.FromSlash(rel)), err)
 }
 
 // materialize writes what Flux's generator reads for a build at dirPath:
@@ -183,13 +192,22 @@ func (s *artifacts) get(id string, mk func(dir string) (*artifact, error)) (*art
 }
 
 // fromDir packages a checkout the way source-controller packages a
-// GitRepository: default exclusions, .sourceignore files, spec.ignore.
-func fromDir(origin, dst, ignore string, excluded map[string]bool) (*artifact, error) {
+// GitRepository: default exclusions, .sourceignore files, spec.ignore. The
+// files come from x, the checkout's index: those it read are not read
+// again, the others are read through its reader (charged to the run's
+// budget) and kept for the next artifact of the same checkout.
+func fromDir(x *Index, dst, ignore string) (*artifact, error) {
+	origin := x.Root
 	a := newArtifact(dst, origin)
 	m, err := ignoreMatcher(origin, ignore)
 	if err != nil {
 		return nil, err
 	}
+	croot, err := x.rd.openRoot(origin)
+	if err != nil {
+		return nil, fmt.Errorf("package source %s: %w", origin, err)
+	}
+	defer croot.Close()
 	err = filepath.WalkDir(origin, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || p == origin {
 			return nil
@@ -208,11 +226,19 @@ func fromDir(origin, dst, ignore string, excluded map[string]bool) (*artifact, e
 		rel = filepath.ToSlash(rel)
 		// Oversized YAML and alias bombs are reported by the index and left
 		// out, so that a hostile repository cannot make kustomize parse them.
-		if excluded[rel] {
+		if x.Excluded[rel] {
 			return nil
 		}
-		data, err := readLimited(p)
-		if err != nil {
+		data, err := x.file(croot, p, rel, sizeOf(d))
+		var big *tooLarge
+		switch {
+		case errors.Is(err, errStopped):
+			return err
+		case errors.As(err, &big):
+			// Left out, but a build that reads it says why.
+			a.refuse(rel, p, big)
+			return nil
+		case err != nil:
 			return nil // unreadable files are not in the artifact
 		}
 		a.put(rel, p, data)
@@ -225,6 +251,23 @@ func fromDir(origin, dst, ignore string, excluded map[string]bool) (*artifact, e
 		return nil, err
 	}
 	return a, nil
+}
+
+// file returns the content of rel, read once per run.
+func (x *Index) file(croot *confine.Root, p, rel string, size int64) ([]byte, error) {
+	x.rawMu.Lock()
+	defer x.rawMu.Unlock()
+	if data, ok := x.raw[rel]; ok {
+		return data, nil
+	}
+	data, err := x.rd.read(croot, p, rel, size)
+	if err != nil {
+		return nil, err
+	}
+	if x.raw != nil {
+		x.raw[rel] = data
+	}
+	return data, nil
 }
 
 // ignoreMatcher returns source-controller's exclusions for a checkout:
@@ -243,25 +286,6 @@ func ignoreMatcher(origin, ignore string) (gitignore.Matcher, error) {
 		ps = append(ps, sourceignore.DefaultPatterns(domain)...)
 	}
 	return sourceignore.NewMatcher(ps), nil
-}
-
-// maxArtifactFile bounds any one file read into an artifact.
-const maxArtifactFile = 64 << 20
-
-func readLimited(p string) ([]byte, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxArtifactFile+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxArtifactFile {
-		return nil, fmt.Errorf("%s is larger than %d MiB", p, maxArtifactFile>>20)
-	}
-	return data, nil
 }
 
 // copyRule is one ArtifactGenerator copy operation.
@@ -306,7 +330,12 @@ func fromRules(dst string, srcs map[string]*artifact, rules []copyRule) (*artifa
 			if target == "." || strings.HasPrefix(target, "../") {
 				return nil, fmt.Errorf("copy %s to %s: destination leaves the artifact", r.From, r.To)
 			}
-			a.put(target, origin, src.mem.files[filepath.Join(src.Dir, filepath.FromSlash(rel))])
+			srcAbs := filepath.Join(src.Dir, filepath.FromSlash(rel))
+			if err, refused := src.mem.refused[srcAbs]; refused {
+				a.refuse(target, origin, err)
+				continue
+			}
+			a.put(target, origin, src.mem.files[srcAbs])
 		}
 	}
 	return a, nil

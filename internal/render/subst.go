@@ -1,16 +1,17 @@
 package render
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/fluxcd/pkg/envsubst"
+	"github.com/fluxcd/pkg/envsubst/parse"
 	fluxkustomize "github.com/fluxcd/pkg/kustomize"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -18,8 +19,10 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/kustomize/api/resource"
+	syaml "sigs.k8s.io/kustomize/kyaml/yaml"
 	"sigs.k8s.io/yaml"
 
+	"github.com/gitops-lint/gitops-lint/internal/confine"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"github.com/gitops-lint/gitops-lint/internal/objects"
 )
@@ -39,6 +42,11 @@ type substituter struct {
 	// are left as written instead of being reported or blanked.
 	complete bool
 	vars     map[string]string
+	// produced bounds what the substitution produced so far (the values
+	// its expressions expand to); unset counts the variables reported
+	// not set.
+	produced int64
+	unset    int
 }
 
 func (run *envRun) newSubstituter(k *Kustomization, ks map[string]any) *substituter {
@@ -154,6 +162,9 @@ func (s *substituter) apply(ctx context.Context, res *resource.Resource, obj *Ob
 	if !s.active {
 		return nil
 	}
+	if err := s.bound(res); err != nil {
+		return err
+	}
 	if s.complete {
 		u := unstructured.Unstructured{Object: s.ks}
 		_, err := fluxkustomize.SubstituteVariables(ctx, varClient{run: s.run}, u, res,
@@ -171,27 +182,29 @@ func (s *substituter) apply(ctx context.Context, res *resource.Resource, obj *Ob
 	return s.lenient(res)
 }
 
-// reportUnset reports every variable of res that strict mode rejects.
+// maxUnsetReported bounds the variables reported not set for one
+// Kustomization: each costs a few bytes of input and a finding.
+const maxUnsetReported = 100
+
+// reportUnset reports every variable of res that strict mode rejects, in
+// the order envsubst evaluates them.
 func (s *substituter) reportUnset(res *resource.Resource, obj *Object) {
 	data, err := res.AsYAML()
 	if err != nil {
 		return
 	}
-	seen := map[string]bool{}
-	for {
-		_, err := envsubst.Eval(string(data), func(name string) (string, bool) {
-			if seen[name] {
-				return "", true
+	t, err := parse.Parse(string(data))
+	if err != nil {
+		return
+	}
+	for _, name := range unsetVars(t.Root, s.vars) {
+		if s.unset++; s.unset > maxUnsetReported {
+			if s.unset == maxUnsetReported+1 {
+				s.run.r.add(s.run.finding(s.k, finding.RuleSubstitution, finding.Error, "", 0,
+					fmt.Sprintf("post build failed for %s: more variables are not set (strict mode); only the first %d are reported", s.k.ID(), maxUnsetReported)))
 			}
-			v, ok := s.vars[name]
-			return v, ok
-		})
-		m := varNotSetRe.FindStringSubmatch(fmt.Sprint(err))
-		if m == nil || seen[m[1]] {
 			return
 		}
-		name := m[1]
-		seen[name] = true
 		file, line := s.run.varLine(obj, name)
 		f := s.run.finding(s.k, finding.RuleSubstitution, finding.Error, file, line,
 			fmt.Sprintf("post build failed for '%s/%s': envsubst error: variable substitution failed: variable not set (strict mode): %q — set it in spec.postBuild.substitute or a substituteFrom ConfigMap/Secret of %s, or give it a default: ${%s:=value}",
@@ -199,6 +212,166 @@ func (s *substituter) reportUnset(res *resource.Resource, obj *Object) {
 		f.Object = &finding.Object{APIVersion: res.GetApiVersion(), Kind: res.GetKind(), Namespace: res.GetNamespace(), Name: res.GetName()}
 		s.run.r.add(f)
 	}
+}
+
+// unsetVars lists, once each, the variables strict substitution rejects
+// in the template below n: those without a value, unless their operator
+// supplies one (${v:=default}, ${v-default}, ${v:+alt}, ${v?msg}, ...).
+// envsubst evaluates an expression's arguments before its variable, so
+// the list is in that order, the order its errors come in.
+func unsetVars(n parse.Node, vars map[string]string) []string {
+	var out []string
+	seen := map[string]bool{}
+	var walk func(n parse.Node)
+	walk = func(n parse.Node) {
+		switch n := n.(type) {
+		case *parse.ListNode:
+			for _, c := range n.Nodes {
+				walk(c)
+			}
+		case *parse.FuncNode:
+			for _, a := range n.Args {
+				walk(a)
+			}
+			if _, ok := vars[n.Param]; ok || seen[n.Param] {
+				return
+			}
+			switch n.Name {
+			case "-", "+", "=", "?", ":-", ":+", ":=", ":?":
+				return
+			}
+			seen[n.Param] = true
+			out = append(out, n.Param)
+		}
+	}
+	walk(n)
+	return out
+}
+
+// bound refuses to substitute res when the values its expressions expand
+// to would take the Kustomization's substitution past its limit, before
+// anything is expanded: a large value used many times (or replaced into
+// itself) is small on disk and huge once expanded.
+func (s *substituter) bound(res *resource.Resource) error {
+	if res.GetLabels()["kustomize.toolkit.fluxcd.io/substitute"] == "disabled" ||
+		res.GetAnnotations()["kustomize.toolkit.fluxcd.io/substitute"] == "disabled" {
+		return nil
+	}
+	n, ok := expansionBound(res.YNode(), s.valueLen)
+	if !ok {
+		// An expression spans several scalars: bound it over the text
+		// envsubst reads.
+		data, err := res.AsYAML()
+		if err != nil {
+			return nil
+		}
+		t, err := parse.Parse(string(data))
+		if err != nil {
+			return nil // envsubst fails on it too, expanding nothing
+		}
+		n = templateBound(t.Root, s.valueLen)
+	}
+	if n == 0 {
+		return nil
+	}
+	r := s.run.r
+	if l := r.limits.SubstitutionBytes; l > 0 && sat(s.produced, n) > l {
+		return &limitError{key: confine.LimitSubstitutionBytes + "\x00" + s.k.ID(),
+			msg: fmt.Sprintf("post-build substitution of %s would produce more than the limit of %s (at %s/%s, whose variables expand to up to %d bytes; raise it with --limit %s=SIZE)",
+				s.k.ID(), confine.FormatBytes(l), res.GetKind(), res.GetName(), sat(s.produced, n), confine.LimitSubstitutionBytes)}
+	}
+	if !r.rendered.take(n) {
+		return r.renderedLimit()
+	}
+	s.produced += n
+	return nil
+}
+
+// valueLen is the longest a variable can expand to: its value, or, when
+// it is unknown and left as written, its reference.
+func (s *substituter) valueLen(name string) int64 {
+	return max(int64(len(s.vars[name])), int64(len(name)+3))
+}
+
+// expansionBound bounds what the expressions in the scalars (and
+// comments) below n expand to; false when a "${" does not close within
+// its scalar.
+func expansionBound(n *syaml.Node, val func(string) int64) (int64, bool) {
+	if n == nil {
+		return 0, true
+	}
+	var total int64
+	for _, text := range []string{n.Value, n.HeadComment, n.LineComment, n.FootComment} {
+		if !strings.Contains(text, "${") {
+			continue
+		}
+		t, err := parse.Parse(text)
+		if err != nil {
+			return 0, false
+		}
+		total = sat(total, templateBound(t.Root, val))
+	}
+	for _, c := range n.Content {
+		b, ok := expansionBound(c, val)
+		if !ok {
+			return 0, false
+		}
+		total = sat(total, b)
+	}
+	return total, true
+}
+
+// templateBound bounds what the expressions of a template expand to (its
+// literal text is not counted: it is there before substitution).
+func templateBound(n parse.Node, val func(string) int64) int64 {
+	switch n := n.(type) {
+	case *parse.ListNode:
+		var total int64
+		for _, c := range n.Nodes {
+			total = sat(total, templateBound(c, val))
+		}
+		return total
+	case *parse.FuncNode:
+		return funcBound(n, val)
+	}
+	return 0
+}
+
+// funcBound bounds the expansion of one ${...} expression: its value, at
+// most tripled by case mapping, lengthened by the replacement of every
+// character for ${v//x/y}, joined with its arguments for the others.
+func funcBound(n *parse.FuncNode, val func(string) int64) int64 {
+	v := val(n.Param)
+	var args int64
+	for _, a := range n.Args {
+		args = sat(args, exprLen(a, val))
+	}
+	switch {
+	case n.Name == "," || n.Name == ",," || n.Name == "^" || n.Name == "^^":
+		return satMul(v, 3)
+	case n.Name == "#" && len(n.Args) == 0:
+		return 20
+	case strings.HasPrefix(n.Name, "/"):
+		return sat(v, satMul(v+1, args))
+	}
+	return sat(v, args)
+}
+
+// exprLen bounds the text an argument evaluates to.
+func exprLen(n parse.Node, val func(string) int64) int64 {
+	switch n := n.(type) {
+	case *parse.TextNode:
+		return int64(len(n.Value))
+	case *parse.ListNode:
+		var total int64
+		for _, c := range n.Nodes {
+			total = sat(total, exprLen(c, val))
+		}
+		return total
+	case *parse.FuncNode:
+		return funcBound(n, val)
+	}
+	return 0
 }
 
 // lenient substitutes known variables and leaves unknown ones as written.
@@ -245,28 +418,83 @@ func (run *envRun) varLine(obj *Object, name string) (string, int) {
 	if obj.File == "" {
 		return "", 0
 	}
-	data, err := os.ReadFile(fileIn(run.r.lint.Root, obj.File))
-	if err != nil {
+	lines := run.r.varLines(obj.File)
+	if lines == nil {
 		return obj.File, obj.Line
 	}
-	re := regexp.MustCompile(`\$\{` + regexp.QuoteMeta(name) + `\b`)
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64<<10), MaxFileSize)
-	first := 0
-	for n := 1; sc.Scan(); n++ {
-		if re.MatchString(sc.Text()) {
-			if n >= obj.Line {
-				return obj.File, n
+	var at []int
+	if wordOnly(name) {
+		at = lines[name]
+	} else {
+		at = scanVarLines(run.r.lint.content(obj.File), name)
+	}
+	if len(at) == 0 {
+		return obj.File, obj.Line
+	}
+	if i, _ := slices.BinarySearch(at, obj.Line); i < len(at) {
+		return obj.File, at[i]
+	}
+	return obj.File, at[0]
+}
+
+// varLines maps every variable referenced in file (as ${name...}) to the
+// lines that reference it, read once per run.
+func (r *renderer) varLines(file string) map[string][]int {
+	if m, ok := r.varRefs.Load(file); ok {
+		return m.(map[string][]int)
+	}
+	data := r.lint.content(file)
+	if data == nil {
+		return nil
+	}
+	refs := map[string][]int{}
+	line := 1
+	for i := 0; i < len(data); i++ {
+		switch {
+		case data[i] == '\n':
+			line++
+		case data[i] == '$' && i+1 < len(data) && data[i+1] == '{':
+			j := i + 2
+			for j < len(data) && isWordByte(data[j]) {
+				j++
 			}
-			if first == 0 {
-				first = n
+			if j > i+2 {
+				name := string(data[i+2 : j])
+				if at := refs[name]; len(at) == 0 || at[len(at)-1] != line {
+					refs[name] = append(at, line)
+				}
 			}
+			i = j - 1
 		}
 	}
-	if first > 0 {
-		return obj.File, first
+	m, _ := r.varRefs.LoadOrStore(file, refs)
+	return m.(map[string][]int)
+}
+
+// scanVarLines lists the lines of data that reference ${name} (for names
+// that are not plain words).
+func scanVarLines(data []byte, name string) []int {
+	re := regexp.MustCompile(`\$\{` + regexp.QuoteMeta(name) + `\b`)
+	var out []int
+	for n, l := range bytes.Split(data, []byte("\n")) {
+		if re.Match(l) {
+			out = append(out, n+1)
+		}
 	}
-	return obj.File, obj.Line
+	return out
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
+
+func wordOnly(s string) bool {
+	for i := range len(s) {
+		if !isWordByte(s[i]) {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func fileIn(root, rel string) string { return root + string(os.PathSeparator) + rel }

@@ -253,8 +253,14 @@ func (run *envRun) fieldLine(k *Kustomization, path ...string) int {
 // its output declares.
 func (run *envRun) build(ctx context.Context, j *job) []*job {
 	k := j.k
+	if run.halted(k) {
+		return nil
+	}
 	art, err := run.source(j)
 	if err != nil {
+		if run.limited(k, err) {
+			return nil
+		}
 		var se *sourceMissing
 		sev, rule := finding.Error, finding.RuleRenderError
 		if errors.As(err, &se) {
@@ -268,9 +274,11 @@ func (run *envRun) build(ctx context.Context, j *job) []*job {
 	if art.Origin != "" {
 		k.Dir = filepath.Join(art.Origin, filepath.FromSlash(k.Path))
 	}
-	m, wantOrigin, err := run.r.kustomizeBuild(art, j.ks)
+	m, wantOrigin, err := run.r.kustomizeBuild(art, j.ks, &k.charged)
 	if err != nil {
-		run.buildFailed(k, art, err)
+		if !run.limited(k, err) {
+			run.buildFailed(k, art, err)
+		}
 		return nil
 	}
 	vars := run.newSubstituter(k, j.ks)
@@ -278,6 +286,9 @@ func (run *envRun) build(ctx context.Context, j *job) []*job {
 	for _, res := range m.Resources() {
 		obj, err := run.object(ctx, k, art, res, vars, wantOrigin)
 		if err != nil {
+			if run.limited(k, err) {
+				return nil
+			}
 			run.r.add(run.finding(k, finding.RuleRenderError, finding.Error, obj.File, obj.Line, err.Error()))
 			continue
 		}
@@ -376,7 +387,7 @@ func (run *envRun) object(ctx context.Context, k *Kustomization, art *artifact, 
 	obj := &Object{}
 	run.locate(k, art, res, obj, wantOrigin)
 	if res.GetName() == "" || res.GetKind() == "" || res.GetApiVersion() == "" {
-		return obj, fmt.Errorf("failed to decode Kubernetes apiVersion, kind and name from: %v", strings.TrimSpace(res.String()))
+		return obj, fmt.Errorf("failed to decode Kubernetes apiVersion, kind and name from: %v", clip(strings.TrimSpace(res.String()), maxQuoted))
 	}
 	if err := vars.apply(ctx, res, obj); err != nil {
 		return obj, err
@@ -425,11 +436,9 @@ func (run *envRun) locate(k *Kustomization, art *artifact, res *resource.Resourc
 	}
 	id := res.OrgId()
 	docs := x.Files[rel]
-	for _, d := range docs {
-		if d.Kind == id.Kind && d.Name == id.Name {
-			obj.Line = d.Line
-			return
-		}
+	if d := x.docByID(rel, id.Kind, id.Name); d != nil {
+		obj.Line = d.Line
+		return
 	}
 	if o.ConfiguredIn != "" && o.Path == "" { // generated: point at the generator entry
 		for _, d := range docs {

@@ -1,0 +1,108 @@
+package converge
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/render"
+)
+
+// applying returns an environment of n Kustomizations that each apply the
+// Namespace "shared" from infra/namespace.yaml.
+func applying(n int) *render.Environment {
+	env := &render.Environment{Name: "dev"}
+	for i := range n {
+		env.Kustomizations = append(env.Kustomizations, &render.Kustomization{
+			Namespace: "flux-system", Name: fmt.Sprintf("k%d", i), File: fmt.Sprintf("clusters/dev/k%d.yaml", i), Line: 1, Rendered: true,
+			Objects: []*render.Object{{
+				Content: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": "shared"}},
+				File:    "infra/namespace.yaml", Line: 1,
+			}},
+		})
+	}
+	return env
+}
+
+func duplicates(env *render.Environment) []finding.Finding {
+	var out []finding.Finding
+	for _, f := range checkEnv(&render.Index{}, env) {
+		if f.Rule == finding.RuleDuplicateObject {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// TestDuplicateObjectWording: up to four appliers, every other one is
+// named, as always; beyond, the first three and how many more.
+func TestDuplicateObjectWording(t *testing.T) {
+	const tail = ": the Kustomizations would fight over its fields and prune each other's copy"
+	for _, tc := range []struct {
+		n    int
+		want string // the message of k0's finding
+	}{
+		{2, "Namespace/shared is also applied by flux-system/k1 (infra/namespace.yaml:1)" + tail},
+		{4, "Namespace/shared is also applied by flux-system/k1 (infra/namespace.yaml:1), flux-system/k2 (infra/namespace.yaml:1), flux-system/k3 (infra/namespace.yaml:1)" + tail},
+		{5, "Namespace/shared is also applied by flux-system/k1 (infra/namespace.yaml:1), flux-system/k2 (infra/namespace.yaml:1), flux-system/k3 (infra/namespace.yaml:1) and 1 more" + tail},
+		{1000, "Namespace/shared is also applied by flux-system/k1 (infra/namespace.yaml:1), flux-system/k2 (infra/namespace.yaml:1), flux-system/k3 (infra/namespace.yaml:1) and 996 more" + tail},
+	} {
+		fs := duplicates(applying(tc.n))
+		if len(fs) != tc.n {
+			t.Fatalf("%d appliers: %d findings", tc.n, len(fs))
+		}
+		if fs[0].Message != tc.want {
+			t.Errorf("%d appliers:\n got %s\nwant %s", tc.n, fs[0].Message, tc.want)
+		}
+		// The last applier names the first three.
+		if last := fs[tc.n-1].Message; !strings.Contains(last, "by flux-system/k0 (") {
+			t.Errorf("%d appliers, last finding: %s", tc.n, last)
+		}
+	}
+}
+
+// TestDuplicateObjectManyAppliers: 2,500 identical Kustomizations named
+// every other one in each of their findings: 2,500² names, out of memory.
+func TestDuplicateObjectManyAppliers(t *testing.T) {
+	env := applying(2500)
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	fs := duplicates(env)
+	took := time.Since(start)
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	size := 0
+	for _, f := range fs {
+		size += len(f.Message)
+	}
+	t.Logf("%d findings, %d KiB of messages, %v, %d MiB allocated", len(fs), size>>10, took, (after.TotalAlloc-before.TotalAlloc)>>20)
+	if len(fs) != 2500 || size > 2500*512 {
+		t.Errorf("%d findings, %d bytes of messages", len(fs), size)
+	}
+	if took > 5*time.Second || after.TotalAlloc-before.TotalAlloc > 256<<20 {
+		t.Errorf("took %v and allocated %d MiB", took, (after.TotalAlloc-before.TotalAlloc)>>20)
+	}
+}
+
+// TestLongestChainOrder: the chain is listed first dependency first (it
+// was built by prepending, which costs the square of its length).
+func TestLongestChainOrder(t *testing.T) {
+	g := &Graph{Environment: "dev"}
+	const n = 20000
+	for i := range n {
+		node := GraphNode{ID: fmt.Sprintf("Kustomization/ns/k%05d", i), Bound: time.Minute}
+		if i > 0 {
+			node.DependsOn = []string{fmt.Sprintf("Kustomization/ns/k%05d", i-1)}
+		}
+		g.Nodes = append(g.Nodes, node)
+	}
+	chain, total := g.LongestChain()
+	if len(chain) != n || chain[0] != "Kustomization/ns/k00000" || chain[n-1] != fmt.Sprintf("Kustomization/ns/k%05d", n-1) || total != n*time.Minute {
+		t.Errorf("chain of %d from %s to %s, %v", len(chain), chain[0], chain[len(chain)-1], total)
+	}
+}
