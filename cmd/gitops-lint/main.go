@@ -1,5 +1,5 @@
 // Command gitops-lint lints Flux v2 GitOps repositories. See
-// `gitops-lint --help` and CONTRACT.md.
+// `gitops-lint --help` and docs/contract.md.
 package main
 
 import (

@@ -13,7 +13,7 @@ import (
 // when a field is removed or changes meaning; adding fields does not.
 const SchemaVersion = 1
 
-// jsonDoc is the JSON contract of CONTRACT.md; it is declared here, apart
+// jsonDoc is the JSON contract of docs/contract.md; it is declared here, apart
 // from Report, so that internal changes cannot leak into the output.
 type jsonDoc struct {
 	SchemaVersion int               `json:"schemaVersion"`

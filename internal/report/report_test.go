@@ -115,7 +115,7 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-// TestJSONContract checks the shape CONTRACT.md promises, independently of
+// TestJSONContract checks the shape docs/contract.md promises, independently of
 // the golden file.
 func TestJSONContract(t *testing.T) {
 	for name, r := range map[string]*Report{"fixture": fixture(), "empty": empty()} {
