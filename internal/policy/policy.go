@@ -403,6 +403,9 @@ func errorFinding(msg string, env *render.Environment, at func(int) *item) findi
 	f := finding.Finding{Rule: "policy/error", Severity: finding.Error, Message: msg}
 	if it := at(-1); it != nil {
 		f.File, f.Line, f.Environment, f.Kustomization, f.Object = it.o.File, it.o.Line, it.env.Name, it.k.ID(), it.o.Ref()
+		if f.Line > 0 {
+			f.Column = 1
+		}
 	} else if env != nil {
 		f.Environment = env.Name
 	}
