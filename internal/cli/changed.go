@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"github.com/gitops-lint/gitops-lint/internal/promote"
-	"github.com/gitops-lint/gitops-lint/internal/render"
 )
 
 // changedScope resolves --changed-since into the files changed below
@@ -59,42 +57,4 @@ func (a *app) changedScope(ctx context.Context, opts *Options) error {
 	}
 	opts.ChangedOnly, opts.Changed, opts.BaseContent = true, ch.Files, ch.BaseContent
 	return nil
-}
-
-// keepChanged narrows a --changed-since (or --shard) run to the
-// Kustomizations it lints: it drops the others (and environments left with
-// none) from res, and the findings about them; with --changed-since,
-// findings outside any Kustomization stay when they are about a changed
-// file, or about no file (promotion). It returns the findings kept and the
-// number of unchanged Kustomizations dropped.
-func keepChanged(res *render.Result, fs []finding.Finding, changed []string) ([]finding.Finding, int) {
-	if !res.Partial {
-		return fs, 0
-	}
-	unchanged := map[string]bool{}
-	dropped := 0
-	res.Environments = slices.DeleteFunc(res.Environments, func(e *render.Environment) bool {
-		e.Kustomizations = slices.DeleteFunc(e.Kustomizations, func(k *render.Kustomization) bool {
-			if k.Unchanged {
-				unchanged[e.Name+"|"+k.ID()] = true
-				dropped++
-			}
-			return k.Unchanged
-		})
-		return len(e.Kustomizations) == 0
-	})
-	fs = slices.DeleteFunc(fs, func(f finding.Finding) bool {
-		if f.Kustomization != "" {
-			return unchanged[f.Environment+"|"+f.Kustomization]
-		}
-		if !res.ChangedOnly || f.File == "" || strings.HasPrefix(f.Rule, "promotion/") {
-			return false // --shard: the share decides (shard 1)
-		}
-		_, found := slices.BinarySearch(changed, f.File)
-		return !found
-	})
-	if !res.ChangedOnly {
-		dropped = 0 // in the other shards, not unchanged
-	}
-	return fs, dropped
 }

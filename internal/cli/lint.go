@@ -3,12 +3,9 @@ package cli
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime/debug"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -18,53 +15,31 @@ import (
 
 	"github.com/gitops-lint/gitops-lint/internal/config"
 	"github.com/gitops-lint/gitops-lint/internal/confine"
-	"github.com/gitops-lint/gitops-lint/internal/converge"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
-	"github.com/gitops-lint/gitops-lint/internal/policy"
+	"github.com/gitops-lint/gitops-lint/internal/lint"
 	"github.com/gitops-lint/gitops-lint/internal/promote"
-	"github.com/gitops-lint/gitops-lint/internal/rbacsim"
 	"github.com/gitops-lint/gitops-lint/internal/render"
 	"github.com/gitops-lint/gitops-lint/internal/report"
-	"github.com/gitops-lint/gitops-lint/internal/schema"
 )
 
-// Checker finds problems in a render result. All checkers of a run get the
-// same result, concurrently, and must treat it as read-only. A checker never
-// prints and never aborts the run: whatever it finds, including files it
-// cannot read, is a finding. Order does not matter: findings are sorted after.
-type Checker interface {
-	Check(ctx context.Context, res *render.Result) []finding.Finding
-}
+// Checker and CheckerFunc are the engine's (internal/lint).
+type (
+	Checker     = lint.Checker
+	CheckerFunc = lint.CheckerFunc
+)
 
-// CheckerFunc adapts a function to Checker.
-type CheckerFunc func(ctx context.Context, res *render.Result) []finding.Finding
-
-// Check calls f.
-func (f CheckerFunc) Check(ctx context.Context, res *render.Result) []finding.Finding {
-	return f(ctx, res)
-}
-
-// newCheckers builds the checkers of a lint run from its options.
-//
-// ADD CHECKERS HERE: append each one (schema, rbac, flux, duplicate,
-// sealedsecret, policy, …) to the returned slice. An error (say, a policy
-// directory that does not compile) should be a finding.UsageError when the
-// user can fix it.
+// newCheckers builds the registered checkers of a lint run from its options.
 func newCheckers(opts Options) ([]Checker, error) {
-	sc, err := schema.Load(schema.Options{KubernetesVersion: opts.KubernetesVersion, CRDDirs: opts.CRDDirs, FileBytes: opts.Limits.Or().FileBytes, Budget: opts.Budget, Workers: opts.Workers})
-	if err != nil {
-		return nil, err
-	}
-	rc, err := rbacsim.Load(rbacsim.Options{RBACDirs: opts.RBACDirs, FileBytes: opts.Limits.Or().FileBytes, Budget: opts.Budget})
-	if err != nil {
-		return nil, err
-	}
-	pe, err := policy.Load(context.Background(), policy.Options{Dirs: opts.PolicyDirs, NoBuiltin: opts.NoBuiltinPolicies, Namespaces: opts.PolicyNamespaces, AllNamespaces: opts.AllPolicyNamespaces, Workers: opts.Workers, Params: opts.PolicyParams(), Limits: opts.Limits, Budget: opts.Budget})
-	if err != nil {
-		return nil, err
-	}
-	pc := promote.Checker{Options: promote.Options{Root: opts.Root, Chain: opts.Promotion, ChainFrom: opts.PromotionFrom, Env: opts.Environ}}
-	return []Checker{sc, rc, pe, pc, converge.Checker{}}, nil
+	return lint.NewCheckers(lint.Settings{
+		Root: opts.Root, KubernetesVersion: opts.KubernetesVersion,
+		CRDDirs: opts.CRDDirs, RBACDirs: opts.RBACDirs,
+		PolicyDirs: opts.PolicyDirs, NoBuiltinPolicies: opts.NoBuiltinPolicies,
+		PolicyNamespaces: opts.PolicyNamespaces, AllPolicyNamespaces: opts.AllPolicyNamespaces,
+		PolicyParams: opts.PolicyParams(),
+		Promotion:    opts.Promotion, PromotionFrom: opts.PromotionFrom,
+		Environ: opts.Environ, Workers: opts.Workers,
+		Limits: opts.Limits, Budget: opts.Budget,
+	})
 }
 
 func newLintCommand(a *app) *cobra.Command {
@@ -169,58 +144,39 @@ func (a *app) lint(cmd *cobra.Command, fv *flagValues, args []string) error {
 	if err != nil {
 		return err
 	}
-	// Checkers load their data (schema catalogs, CRDs) while git lists
-	// the changes and the repository renders.
-	type prepared struct {
-		checkers []Checker
-		err      error
-	}
-	ready := make(chan prepared, 1)
-	go func(opts Options) {
-		cs, err := a.checkers(opts)
-		ready <- prepared{cs, err}
-	}(opts)
-	if opts.ChangedSince != "" && opts.Platform == "" {
-		render.Prefetch(opts.Root) // while git lists the changes
-	}
-	if err := a.changedScope(ctx, &opts); err != nil {
-		render.CancelPrefetch(opts.Root)
-		return err
-	}
-
-	stop := a.progress("linting " + displayPath(opts.Root))
-	res, err := a.renderRepo(ctx, opts)
-	p := <-ready
-	if p.err != nil {
-		stop()
-		return p.err
-	}
-	if err != nil {
-		stop()
-		return err
-	}
-	checked, err := runCheckers(ctx, p.checkers, res)
+	stop := func() {}
+	checkerOpts := opts // the checkers load concurrently; scope changes opts
+	r, err := lint.Run(ctx, lint.Config{
+		Scope: func(ctx context.Context) (lint.Scope, error) {
+			if opts.ChangedSince != "" && opts.Platform == "" {
+				render.Prefetch(opts.Root) // while git lists the changes
+			}
+			if err := a.changedScope(ctx, &opts); err != nil {
+				render.CancelPrefetch(opts.Root)
+				return lint.Scope{}, err
+			}
+			stop = a.progress("linting " + displayPath(opts.Root))
+			return lint.Scope{Render: opts.RenderOptions(), Changed: opts.Changed}, nil
+		},
+		Render:       a.renderFn,
+		Checkers:     func() ([]lint.Checker, error) { return a.checkers(checkerOpts) },
+		Environments: opts.Environments,
+		Where:        displayPath(opts.Root),
+		Rules:        opts.Rules,
+		Ignore:       opts.Ignore,
+		Shard:        opts.Shard,
+		Shards:       opts.Shards,
+	})
 	stop()
 	if err != nil {
 		return err
 	}
-
-	all, suppressed := finding.Apply(append(slices.Clone(res.Findings), checked...), opts.Rules, opts.Ignore, ignoreAnnotations(res))
-	all, unchanged := keepChanged(res, all, opts.Changed)
-	if opts.Shards > 1 {
-		all = slices.DeleteFunc(all, func(f finding.Finding) bool { return finding.ShardOf(f, opts.Shards) != opts.Shard })
-	}
-	findings := finding.Sort(all)
+	res, findings := r.Render, r.Findings
 	summary := summarize(res, findings, time.Since(start))
-	summary.Suppressed = suppressed
-	summary.Unchanged = unchanged
+	summary.Suppressed = r.Suppressed
+	summary.Unchanged = r.Unchanged
 	a.exitCode = finding.ExitCode(findings, opts.FailOn)
-	rules := finding.Rules()
-	for _, c := range p.checkers {
-		if pe, ok := c.(*policy.Engine); ok {
-			rules = append(rules, pe.Rules()...)
-		}
-	}
+	rules := r.Rules
 	var envs []report.Environment
 	for _, e := range res.Environments {
 		ks := make([]string, 0, len(e.Kustomizations))
@@ -241,62 +197,10 @@ func (a *app) lint(cmd *cobra.Command, fv *flagValues, args []string) error {
 	return a.writeReports(opts.Formats, opts.Limits.Or().ReportBytes, rep)
 }
 
-// renderRepo renders and keeps only the requested environments (whether or
-// not render already did), failing on a requested one that does not exist.
+// renderRepo renders the scope of opts, for the commands that render
+// without checking.
 func (a *app) renderRepo(ctx context.Context, opts Options) (*render.Result, error) {
-	res, err := a.renderFn(ctx, opts.RenderOptions())
-	if err != nil {
-		if isUsage(err) {
-			return nil, err
-		}
-		// Anything else is ours: render turns the repository's problems
-		// into findings, so an error is a bug (exit 3).
-		return nil, fmt.Errorf("render %s: %w", displayPath(opts.Root), err)
-	}
-	if res == nil {
-		return nil, errors.New("render returned no result and no error")
-	}
-	if len(opts.Environments) == 0 {
-		return res, nil
-	}
-	found := map[string]bool{}
-	res.Environments = slices.DeleteFunc(res.Environments, func(e *render.Environment) bool {
-		keep := slices.Contains(opts.Environments, e.Name)
-		found[e.Name] = found[e.Name] || keep
-		return !keep
-	})
-	res.Findings = slices.DeleteFunc(res.Findings, func(f finding.Finding) bool {
-		return f.Environment != "" && !slices.Contains(opts.Environments, f.Environment)
-	})
-	for _, name := range opts.Environments {
-		if !found[name] {
-			return nil, finding.Usagef("--%s %s: no such environment in %s", flagEnv, name, displayPath(opts.Root))
-		}
-	}
-	return res, nil
-}
-
-// runCheckers runs every checker concurrently. A panicking checker is a bug
-// and fails the run (exit 3) rather than silently dropping its findings.
-func runCheckers(ctx context.Context, checkers []Checker, res *render.Result) ([]finding.Finding, error) {
-	out := make([][]finding.Finding, len(checkers))
-	errs := make([]error, len(checkers))
-	var wg sync.WaitGroup
-	for i, c := range checkers {
-		wg.Go(func() {
-			defer func() {
-				if r := recover(); r != nil {
-					errs[i] = fmt.Errorf("checker %T panicked: %v\n%s", c, r, debug.Stack())
-				}
-			}()
-			out[i] = c.Check(ctx, res)
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return slices.Concat(out...), nil
+	return lint.RenderScope(ctx, lint.Config{Render: a.renderFn, Environments: opts.Environments, Where: displayPath(opts.Root)}, lint.Scope{Render: opts.RenderOptions()})
 }
 
 // summarize is the one place the summary is computed; reporters only print it.
@@ -409,31 +313,5 @@ func (a *app) progress(label string) (stop func()) {
 			close(done)
 			<-finished
 		})
-	}
-}
-
-// ignoreAnnotations returns a lookup of the gitops-lint.io/ignore
-// annotation of the object a finding is about.
-func ignoreAnnotations(res *render.Result) func(finding.Finding) string {
-	byObject := map[string]string{}
-	key := func(env, ks string, o finding.Object) string {
-		return env + "|" + ks + "|" + o.APIVersion + "|" + o.String()
-	}
-	for _, env := range res.Environments {
-		for _, k := range env.Kustomizations {
-			for _, o := range k.Objects {
-				md, _ := o.Content["metadata"].(map[string]any)
-				ann, _ := md["annotations"].(map[string]any)
-				if v, ok := ann[finding.IgnoreAnnotation].(string); ok {
-					byObject[key(env.Name, k.ID(), *o.Ref())] = v
-				}
-			}
-		}
-	}
-	return func(f finding.Finding) string {
-		if f.Object == nil {
-			return ""
-		}
-		return byObject[key(f.Environment, f.Kustomization, *f.Object)]
 	}
 }
