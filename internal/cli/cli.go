@@ -168,15 +168,32 @@ like "gitops-lint lint PATH".
 	return root
 }
 
-// settingsHelp explains where lint settings come from.
-const settingsHelp = `Every flag below can also be set with an environment variable named after it,
-GITOPS_LINT_<FLAG> (GITOPS_LINT_FAIL_ON=warning; lists are comma-separated:
-GITOPS_LINT_FORMAT=text,json=out.json), or in .gitops-lint.yaml, found from PATH
-upward to the repository root. A flag wins over the variable, which wins over
-the file.
+// settingsHelp explains where lint settings come from. The list of what
+// the config file can set is generated from the settings table.
+var settingsHelp = wrap(`Every flag below can also be set with an environment variable named after it, GITOPS_LINT_<FLAG> (GITOPS_LINT_FAIL_ON=warning; lists are comma-separated: GITOPS_LINT_FORMAT=text,json=out.json). These can also be set in .gitops-lint.yaml, found from PATH upward to the repository root: `+configurable()+`. A flag wins over the variable, which wins over the file. --limit is never read from the file (docs/security.md).`, 78) + `
 
 Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it,
 2 usage or config error, 3 internal error (a bug).`
+
+// wrap breaks s into lines of at most width columns at spaces.
+func wrap(s string, width int) string {
+	var b strings.Builder
+	n := 0
+	for i, w := range strings.Fields(s) {
+		switch {
+		case i == 0:
+		case n+1+len(w) > width:
+			b.WriteByte('\n')
+			n = 0
+		default:
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString(w)
+		n += len(w)
+	}
+	return b.String()
+}
 
 // flagError marks cobra's flag parsing errors as usage errors.
 func flagError(cmd *cobra.Command, err error) error {
