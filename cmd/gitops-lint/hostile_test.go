@@ -128,23 +128,14 @@ func repo(t *testing.T, extra map[string]string) string {
 	dir := filepath.Join(t.TempDir(), "repo")
 	files := map[string]string{
 		"clusters/dev/flux-system/gotk-sync.yaml": gotkSync,
-		"clusters/dev/apps.yaml":                  fmt.Sprintf(fluxKs, "apps", "./apps"),
+		"clusters/dev/apps.yaml":                  fmt.Sprintf(testutil.FluxKustomization, "apps", "./apps"),
 		"apps/kustomization.yaml":                 "resources:\n- cm.yaml\n",
 		"apps/cm.yaml":                            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: default\ndata:\n  key: value\n",
 	}
 	for p, c := range extra {
 		files[p] = c
 	}
-	for p, c := range files {
-		full := filepath.Join(dir, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
+	return testutil.WriteTree(t, dir, files)
 }
 
 const gotkSync = `apiVersion: source.toolkit.fluxcd.io/v1
@@ -166,20 +157,6 @@ metadata:
 spec:
   interval: 10m
   path: ./clusters/dev
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-`
-
-const fluxKs = `apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: %s
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: %s
   prune: true
   sourceRef:
     kind: GitRepository

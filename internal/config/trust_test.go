@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gitops-lint/gitops-lint/internal/testutil"
 )
 
 // hostileRepo is a repository (with .git) inside a directory that also
@@ -20,17 +22,8 @@ func hostileRepo(t *testing.T) (outer, repo string) {
 			t.Fatal(err)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(outer, "outside.yaml"), []byte("SECRET_KEY_FROM_OUTSIDE: 1\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testutil.WriteFile(t, filepath.Join(outer, "outside.yaml"), "SECRET_KEY_FROM_OUTSIDE: 1\n")
 	return outer, repo
-}
-
-func write(t *testing.T, p, content string) {
-	t.Helper()
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // loadBounded loads with a deadline: a hostile config must never hang.
@@ -75,7 +68,7 @@ func TestLoadRefusesHostileFiles(t *testing.T) {
 			}
 		},
 		"oversized": func(t *testing.T, repo, cfg string) {
-			write(t, cfg, "# "+strings.Repeat("x", 2<<20)+"\n")
+			testutil.WriteFile(t, cfg, "# "+strings.Repeat("x", 2<<20)+"\n")
 		},
 	}
 	for name, setup := range cases {
@@ -102,7 +95,7 @@ func TestLoadRefusesHostileFiles(t *testing.T) {
 
 func TestLoadFollowsLinksInsideTheRepository(t *testing.T) {
 	_, repo := hostileRepo(t)
-	write(t, filepath.Join(repo, "sub", "lint.yaml"), "failOn: warning\n")
+	testutil.WriteFile(t, filepath.Join(repo, "sub", "lint.yaml"), "failOn: warning\n")
 	if err := os.Symlink("sub/lint.yaml", filepath.Join(repo, FileName)); err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +107,7 @@ func TestLoadFollowsLinksInsideTheRepository(t *testing.T) {
 
 func TestConfine(t *testing.T) {
 	outer, repo := hostileRepo(t)
-	write(t, filepath.Join(repo, "tracked.json"), "{}")
+	testutil.WriteFile(t, filepath.Join(repo, "tracked.json"), "{}")
 	if err := os.Symlink(filepath.Join(repo, ".git", "hooks"), filepath.Join(repo, "hooks")); err != nil {
 		t.Fatal(err)
 	}

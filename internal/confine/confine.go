@@ -91,6 +91,13 @@ func (b *Budget) Take(n int64) bool {
 	}
 }
 
+// Give returns n units that Take spent.
+func (b *Budget) Give(n int64) {
+	if b != nil && b.limit > 0 {
+		b.used.Add(-n)
+	}
+}
+
 // Used is what was spent so far.
 func (b *Budget) Used() int64 {
 	if b == nil {
@@ -158,14 +165,6 @@ func (r *Root) ReadFile(rel string) ([]byte, error) {
 		}
 		return nil, &Error{Path: rel, Err: unwrapPath(err)}
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, &Error{Path: rel, Err: unwrapPath(err)}
-	}
-	if !st.Mode().IsRegular() {
-		return nil, &Error{Path: rel, Err: ErrNotRegular}
-	}
 	return readBounded(f, rel, r.fileLimit, r.budget)
 }
 
@@ -210,20 +209,21 @@ func ReadFile(p string, limit int64, budget *Budget) ([]byte, error) {
 	if err != nil {
 		return nil, &Error{Path: p, Err: unwrapPath(err)}
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, &Error{Path: p, Err: unwrapPath(err)}
-	}
-	if !st.Mode().IsRegular() {
-		return nil, &Error{Path: p, Err: ErrNotRegular}
-	}
 	return readBounded(f, p, limit, budget)
 }
 
-// readBounded reads f whole, refusing more than limit bytes and charging
-// the budget as it goes (so /proc files, whose size is 0, are bounded too).
+// readBounded reads the opened file f whole and closes it. It refuses f
+// unless it is a regular file, refuses more than limit bytes and charges
+// the budget (so /proc files, whose size is 0, are bounded too).
 func readBounded(f *os.File, name string, limit int64, budget *Budget) ([]byte, error) {
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, &Error{Path: name, Err: unwrapPath(err)}
+	}
+	if !st.Mode().IsRegular() {
+		return nil, &Error{Path: name, Err: ErrNotRegular}
+	}
 	var rd io.Reader = f
 	if limit > 0 {
 		rd = io.LimitReader(f, limit+1)

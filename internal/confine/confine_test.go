@@ -33,13 +33,19 @@ func tree(t *testing.T) string {
 	return filepath.Join(dir, "root")
 }
 
-func TestRootReadFile(t *testing.T) {
-	root := tree(t)
-	r, err := Open(root, 50, nil)
+// openTree opens tree(t) as a Root, closed when the test ends.
+func openTree(t *testing.T, fileLimit int64, budget *Budget) *Root {
+	t.Helper()
+	r, err := Open(tree(t), fileLimit, budget)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+func TestRootReadFile(t *testing.T) {
+	r := openTree(t, 50, nil)
 	cases := []struct {
 		rel  string
 		want error // nil: readable
@@ -80,32 +86,26 @@ func TestRootReadFile(t *testing.T) {
 }
 
 func TestBudget(t *testing.T) {
-	root := tree(t)
 	b := NewBudget(8, LimitTotalBytes)
-	r, err := Open(root, 0, b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := openTree(t, 0, b)
 	if _, err := r.ReadFile("a.txt"); err != nil {
 		t.Fatal(err)
 	}
-	_, err = r.ReadFile("a.txt")
+	_, err := r.ReadFile("a.txt")
 	if !errors.Is(err, ErrBudget) || !strings.Contains(err.Error(), "--limit total-bytes=") {
 		t.Fatalf("second read: %v, want a budget refusal naming the setting", err)
 	}
 	if b.Used() != 5 {
 		t.Errorf("used %d, want 5 (a refused read spends nothing)", b.Used())
 	}
+	b.Give(5)
+	if _, err := r.ReadFile("a.txt"); err != nil || b.Used() != 5 {
+		t.Errorf("after Give: %v, used %d, want the read again and 5", err, b.Used())
+	}
 }
 
 func TestWalkSkipsSpecialFiles(t *testing.T) {
-	root := tree(t)
-	r, err := Open(root, 0, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := openTree(t, 0, nil)
 	var got []string
 	if err := r.Walk(func(rel string, d fs.DirEntry) error {
 		if !d.IsDir() {

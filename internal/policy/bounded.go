@@ -116,9 +116,9 @@ var preChecks = map[string]preCheck{
 	"net.cidr_expand":                  checkCIDRExpand,
 	"net.cidr_contains_matches":        checkCIDRMatches,
 	"array.flatten":                    checkFlatten,
-	"split":                            checkSplit,
-	"strings.split_n":                  checkSplit,
-	"indexof_n":                        checkIndexOfN,
+	"split":                            checkParts,
+	"strings.split_n":                  checkParts,
+	"indexof_n":                        checkParts,
 	"regex.split":                      checkRegexMatches(0, 0),
 	"regex.find_n":                     checkRegexMatches(1, 0),
 	"regex.find_all_string_submatch_n": checkRegexMatches(1, 1),
@@ -305,17 +305,25 @@ func checkQuantity(ops []*ast.Term) error {
 // digits.
 const maxBits = MaxBuiltinNumberDigits * 3322 / 1000
 
-func checkShift(ops []*ast.Term) error {
+// intOperands refuses ops with a number of too many digits (err), then
+// reads ops[0] and ops[1] as integers: ok is false when one is not (the
+// builtin then reports its own error).
+func intOperands(ops []*ast.Term) (x, y *big.Int, ok bool, err error) {
 	if err := checkNumbers(ops); err != nil {
+		return nil, nil, false, err
+	}
+	x, errX := builtins.BigIntOperand(ops[0].Value, 1)
+	if errX != nil {
+		return nil, nil, false, nil
+	}
+	y, errY := builtins.BigIntOperand(ops[1].Value, 2)
+	return x, y, errY == nil, nil
+}
+
+func checkShift(ops []*ast.Term) error {
+	x, s, ok, err := intOperands(ops)
+	if !ok || s.Sign() < 0 {
 		return err
-	}
-	x, err := builtins.BigIntOperand(ops[0].Value, 1)
-	if err != nil {
-		return nil
-	}
-	s, err := builtins.BigIntOperand(ops[1].Value, 2)
-	if err != nil || s.Sign() < 0 {
-		return nil
 	}
 	if !s.IsInt64() || int64(x.BitLen())+s.Int64() > maxBits {
 		bits := new(big.Int).Add(s, big.NewInt(int64(x.BitLen())))
@@ -333,16 +341,9 @@ func checkRange(stepped bool) preCheck {
 }
 
 func rangeSize(ops []*ast.Term, stepped bool) error {
-	if err := checkNumbers(ops); err != nil {
+	x, y, ok, err := intOperands(ops)
+	if !ok {
 		return err
-	}
-	x, err := builtins.BigIntOperand(ops[0].Value, 1)
-	if err != nil {
-		return nil
-	}
-	y, err := builtins.BigIntOperand(ops[1].Value, 2)
-	if err != nil {
-		return nil
 	}
 	n := new(big.Int).Sub(y, x)
 	n.Abs(n)
@@ -424,25 +425,16 @@ func parts(s, sep string) int64 {
 	return int64(strings.Count(s, sep)) + 1
 }
 
-func checkSplit(ops []*ast.Term) error {
+// checkParts bounds the pieces of string ops[0] split on ops[1] (split,
+// strings.split_n), which also bound the places ops[1] stands in it
+// (indexof_n).
+func checkParts(ops []*ast.Term) error {
 	s, ok1 := ops[0].Value.(ast.String)
 	sep, ok2 := ops[1].Value.(ast.String)
 	if !ok1 || !ok2 || int64(len(s)) < MaxBuiltinElements {
 		return nil
 	}
 	if n := parts(string(s), string(sep)); n > MaxBuiltinElements {
-		return tooMany("elements", big.NewInt(n), MaxBuiltinElements)
-	}
-	return nil
-}
-
-func checkIndexOfN(ops []*ast.Term) error {
-	s, ok1 := ops[0].Value.(ast.String)
-	sub, ok2 := ops[1].Value.(ast.String)
-	if !ok1 || !ok2 || int64(len(s)) < MaxBuiltinElements {
-		return nil
-	}
-	if n := parts(string(s), string(sub)); n > MaxBuiltinElements {
 		return tooMany("elements", big.NewInt(n), MaxBuiltinElements)
 	}
 	return nil

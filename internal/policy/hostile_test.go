@@ -20,6 +20,7 @@ import (
 	"github.com/gitops-lint/gitops-lint/internal/confine"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"github.com/gitops-lint/gitops-lint/internal/render"
+	"github.com/gitops-lint/gitops-lint/internal/testutil"
 )
 
 // The tests below play a hostile repository's --policy directory: every
@@ -115,7 +116,7 @@ func TestPolicySymlinkOutsideRefused(t *testing.T) {
 	if err := os.WriteFile(outside, []byte("root:x:0:0:s3cr3t-outside-value:/root:/bin/bash\nsecond line\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	dir := fixture(t, map[string]string{"ok.rego": okPolicy})
+	dir := testutil.WriteTree(t, t.TempDir(), map[string]string{"ok.rego": okPolicy})
 	if err := os.MkdirAll(filepath.Join(dir, "sub"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +153,7 @@ func TestPolicyDevZeroRefused(t *testing.T) {
 // TestPolicyFIFONoHang: a FIFO among the policies does not block the load
 // (reading it waited for a writer forever); a link to one is refused.
 func TestPolicyFIFONoHang(t *testing.T) {
-	dir := fixture(t, map[string]string{"ok.rego": okPolicy})
+	dir := testutil.WriteTree(t, t.TempDir(), map[string]string{"ok.rego": okPolicy})
 	if err := syscall.Mkfifo(filepath.Join(dir, "a.rego"), 0o644); err != nil {
 		t.Skip(err)
 	}
@@ -170,7 +171,7 @@ func TestPolicyFIFONoHang(t *testing.T) {
 // total budget, is refused naming the limit.
 func TestPolicyOversizedRefused(t *testing.T) {
 	big := okPolicy + "# " + strings.Repeat("x", 4096) + "\n"
-	dir := fixture(t, map[string]string{"big.rego": big})
+	dir := testutil.WriteTree(t, t.TempDir(), map[string]string{"big.rego": big})
 	limits := confine.Defaults()
 	limits.FileBytes = 1024
 	want := []string{"big.rego is larger than the limit of 1 KiB", "--limit file-bytes="}
@@ -189,14 +190,14 @@ func TestPolicyOversizedRefused(t *testing.T) {
 // Rego is reported by file, line and the parser's short message, without
 // the line the parser quotes.
 func TestPolicyParseErrorQuotesNoSource(t *testing.T) {
-	dir := fixture(t, map[string]string{
+	dir := testutil.WriteTree(t, t.TempDir(), map[string]string{
 		"a.rego": "DB_PASSWORD=hunter2-very-secret\x00API_KEY=abc\n",
 		"b.rego": "package main\nx := \"unterminated hunter2-very-secret\n",
 		"c.rego": "package main\nx := \"\\q hunter2-very-secret\"\n",
 		"d.rego": "package main\nimport hunter2.x\n",
 	})
 	for _, name := range []string{"a.rego", "b.rego", "c.rego", "d.rego"} {
-		sub := fixture(t, map[string]string{})
+		sub := testutil.WriteTree(t, t.TempDir(), map[string]string{})
 		data, _ := os.ReadFile(filepath.Join(dir, name))
 		os.WriteFile(filepath.Join(sub, name), data, 0o644)
 		err := loadErr(t, Options{Dirs: []string{sub}})
@@ -228,7 +229,7 @@ func TestPolicyDisallowedBuiltinsRefused(t *testing.T) {
 			if name == "trace" {
 				src = strings.Replace(src, "[r]", "[1]", 1)
 			}
-			dir := fixture(t, map[string]string{"a.rego": src})
+			dir := testutil.WriteTree(t, t.TempDir(), map[string]string{"a.rego": src})
 			want := filepath.Join(dir, "a.rego") + ":4: policy uses " + name + ", which gitops-lint does not allow ("
 			assertRefused(t, loadErr(t, Options{Dirs: []string{dir}}), []string{want})
 			// In tests too.
@@ -287,7 +288,7 @@ func TestBuiltinLibraryTestsInert(t *testing.T) {
 // hostileRepo is a repository of four objects for Check.
 func hostileRepo(t *testing.T) *render.Result {
 	t.Helper()
-	dir := fixture(t, map[string]string{
+	dir := testutil.WriteTree(t, t.TempDir(), map[string]string{
 		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
 		"clusters/dev/team-a.yaml":                tenantRepo,
 		"apps/service.yaml":                       lbService,
@@ -367,7 +368,7 @@ func TestPolicyAmplifyingBuiltinsBounded(t *testing.T) {
 	for name, expr := range cases {
 		t.Run(name, func(t *testing.T) {
 			src := "package main\n\ndeny contains msg if {\n\t" + expr + "\n\tmsg := sprintf(\"%d\", [count(x)])\n}\n"
-			dir := fixture(t, map[string]string{"a.rego": src})
+			dir := testutil.WriteTree(t, t.TempDir(), map[string]string{"a.rego": src})
 			fs := checkBounded(t, res, Options{Dirs: []string{dir}, NoBuiltin: true})
 			errs := policyErrors(fs)
 			if len(errs) != 4 || len(fs) != 4 {
@@ -388,7 +389,7 @@ func TestPolicyAmplifyingBuiltinsBounded(t *testing.T) {
 // again, and the other rules' findings are kept.
 func TestPolicyTimeoutNamesRule(t *testing.T) {
 	res := hostileRepo(t)
-	dir := fixture(t, map[string]string{"a.rego": `package main
+	dir := testutil.WriteTree(t, t.TempDir(), map[string]string{"a.rego": `package main
 
 deny_slow contains "never" if {
 	some i in numbers.range(1, 1000000)
@@ -435,7 +436,7 @@ warn_fast contains msg if {
 // other rules still report.
 func TestPolicyBuiltinErrorReported(t *testing.T) {
 	res := hostileRepo(t)
-	dir := fixture(t, map[string]string{"a.rego": `package main
+	dir := testutil.WriteTree(t, t.TempDir(), map[string]string{"a.rego": `package main
 
 deny_bad contains msg if {
 	input.kind == "Service"
@@ -462,7 +463,7 @@ deny_bad contains msg if {
 // operand is cut short in the finding.
 func TestPolicyErrorMessagesBounded(t *testing.T) {
 	res := hostileRepo(t)
-	dir := fixture(t, map[string]string{"a.rego": `package main
+	dir := testutil.WriteTree(t, t.TempDir(), map[string]string{"a.rego": `package main
 
 deny contains msg if {
 	input.kind == "Service"
@@ -479,7 +480,7 @@ deny contains msg if {
 
 // TestDisallowedBuiltinErrorIsUsage: the refusal is an exit-2 usage error.
 func TestDisallowedBuiltinErrorIsUsage(t *testing.T) {
-	dir := fixture(t, map[string]string{"a.rego": "package main\n\nx := time.now_ns()\n"})
+	dir := testutil.WriteTree(t, t.TempDir(), map[string]string{"a.rego": "package main\n\nx := time.now_ns()\n"})
 	err := loadErr(t, Options{Dirs: []string{dir}})
 	var u *finding.UsageError
 	if !errors.As(err, &u) {
@@ -534,7 +535,7 @@ func TestCapsAllowOrdinaryUse(t *testing.T) {
 // out of time is reported for the environment.
 func TestPolicyCombinedTimeoutNamesRule(t *testing.T) {
 	res := hostileRepo(t)
-	dir := fixture(t, map[string]string{"a.rego": `# METADATA
+	dir := testutil.WriteTree(t, t.TempDir(), map[string]string{"a.rego": `# METADATA
 # custom:
 #   combine: true
 package main
@@ -569,7 +570,7 @@ func nested(n int) string {
 // TestPolicyCompileBounded: a policy the compiler would take seconds to
 // minutes on (doubling with each line) is refused after policy-time.
 func TestPolicyCompileBounded(t *testing.T) {
-	dir := fixture(t, map[string]string{"a.rego": nested(13)})
+	dir := testutil.WriteTree(t, t.TempDir(), map[string]string{"a.rego": nested(13)})
 	limits := confine.Defaults()
 	limits.PolicyTime = 100 * time.Millisecond
 	start := time.Now()

@@ -235,24 +235,12 @@ func moduleMap(ms []*ast.Module) map[string]*ast.Module {
 // is accepted as v0.
 func parseFS(fsys fs.FS, root, label string) ([]*ast.Module, error) {
 	var out []*ast.Module
+	visit := parseEach(&out, label, false, func(p string) ([]byte, error) { return fs.ReadFile(fsys, p) })
 	err := fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() || path.Ext(p) != ".rego" || strings.HasSuffix(p, "_test.rego") {
-			return nil
-		}
-		data, err := fs.ReadFile(fsys, p)
-		if err != nil {
-			return err
-		}
-		name := filepath.ToSlash(filepath.Join(label, p))
-		m, err := parseModule(name, data)
-		if err != nil {
-			return err
-		}
-		out = append(out, m)
-		return nil
+		return visit(p, d)
 	})
 	return out, err
 }
@@ -269,23 +257,29 @@ func parseDir(dir string, fileLimit int64, budget *confine.Budget, tests bool) (
 	}
 	defer root.Close()
 	var out []*ast.Module
-	err = root.Walk(func(rel string, d fs.DirEntry) error {
-		if d.IsDir() || path.Ext(rel) != ".rego" || (!tests && strings.HasSuffix(rel, "_test.rego")) {
+	err = root.Walk(parseEach(&out, dir, tests, root.ReadFile))
+	return out, err
+}
+
+// parseEach is a walk's visit of the file p: a .rego file (a _test.rego
+// one only when tests is set) is read with read, parsed as module
+// label/p and appended to out; anything else is passed over.
+func parseEach(out *[]*ast.Module, label string, tests bool, read func(p string) ([]byte, error)) func(p string, d fs.DirEntry) error {
+	return func(p string, d fs.DirEntry) error {
+		if d.IsDir() || path.Ext(p) != ".rego" || (!tests && strings.HasSuffix(p, "_test.rego")) {
 			return nil
 		}
-		data, err := root.ReadFile(rel)
+		data, err := read(p)
 		if err != nil {
 			return err
 		}
-		name := filepath.ToSlash(filepath.Join(dir, rel))
-		m, err := parseModule(name, data)
+		m, err := parseModule(filepath.ToSlash(filepath.Join(label, p)), data)
 		if err != nil {
 			return err
 		}
-		out = append(out, m)
+		*out = append(*out, m)
 		return nil
-	})
-	return out, err
+	}
 }
 
 // severityOf applies conftest's naming: deny and violation rules fail,

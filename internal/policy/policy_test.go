@@ -3,8 +3,6 @@ package policy
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -80,19 +78,6 @@ func TestEveryBuiltinRuleHasTests(t *testing.T) {
 	}
 }
 
-func fixture(t *testing.T, files map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for p, c := range files {
-		full := filepath.Join(dir, filepath.FromSlash(p))
-		os.MkdirAll(filepath.Dir(full), 0o755)
-		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
 const tenantRepo = `apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
 metadata:
@@ -134,7 +119,7 @@ func lint(t *testing.T, dir string, opts Options) []finding.Finding {
 }
 
 func TestTenantLoadBalancer(t *testing.T) {
-	dir := fixture(t, map[string]string{
+	dir := testutil.WriteTree(t, t.TempDir(), map[string]string{
 		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
 		"clusters/dev/team-a.yaml":                tenantRepo,
 		"apps/service.yaml":                       lbService,
@@ -158,7 +143,7 @@ func TestTenantLoadBalancer(t *testing.T) {
 }
 
 func TestConftestPoliciesRunUnmodified(t *testing.T) {
-	dir := fixture(t, map[string]string{
+	dir := testutil.WriteTree(t, t.TempDir(), map[string]string{
 		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
 		"clusters/dev/apps.yaml":                  strings.Replace(strings.Replace(tenantRepo, "  serviceAccountName: flux-reconciler\n", "", 1), "team-a", "apps", -1),
 		"apps/deploy.yaml": `apiVersion: apps/v1

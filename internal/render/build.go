@@ -189,9 +189,9 @@ func (r *renderer) checkFrontier(a *artifact, dirPath string) error {
 			}
 		}
 	}
-	left := r.work.limit - r.work.used.Load()
+	left := r.work.Limit() - r.work.Used()
 	switch {
-	case r.work.limit <= 0:
+	case r.work.Limit() <= 0:
 	case satMul(n, n) > left:
 		return r.workLimit(n, files[len(files)-1], false)
 	case sat(satMul(n, n), mapping) > left:
@@ -271,7 +271,7 @@ func (r *renderer) runKrustyLocked(a *artifact, dirPath, kfile string, manifest 
 		return nil, g.limit
 	}
 	if g.needsGlobal {
-		r.work.give(g.work) // the exclusive retry charges again
+		r.work.Give(g.work) // the exclusive retry charges again
 		return nil, errExclusive
 	}
 	if err != nil {
@@ -436,7 +436,7 @@ func (g *guardFS) charge(path string, work int64) error {
 
 // take spends work on the run's budget (g.mu held).
 func (g *guardFS) take(work, docs int64, path string, mapping bool) error {
-	if g.r.work.take(work) {
+	if g.r.work.Take(work) {
 		g.work += work
 		return nil
 	}

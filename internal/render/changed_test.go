@@ -104,13 +104,7 @@ func checkChangedOnlyBase(t *testing.T, root string, opts Options, before map[st
 
 func write(t *testing.T, root, rel, content string) {
 	t.Helper()
-	p := filepath.Join(root, filepath.FromSlash(rel))
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testutil.WriteFile(t, filepath.Join(root, filepath.FromSlash(rel)), content)
 }
 
 // TestChangedSharedBase: a base shared by three overlays changes, and all

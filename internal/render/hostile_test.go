@@ -3,6 +3,7 @@ package render
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -14,36 +15,6 @@ import (
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"github.com/gitops-lint/gitops-lint/internal/testutil"
 )
-
-// writeTree writes files (path → content) under a new temporary directory.
-func writeTree(t *testing.T, files map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for p, c := range files {
-		full := filepath.Join(dir, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
-const fluxKs = `apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: %s
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: %s
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-`
 
 const cm = `apiVersion: v1
 kind: ConfigMap
@@ -182,6 +153,19 @@ func rendered(res *Result) int {
 	return n
 }
 
+// appsTree writes a one-environment repository whose Flux Kustomization
+// apps renders ./apps, with files (path → content) added or replacing
+// its own, under a new temporary directory, and returns the directory.
+func appsTree(t *testing.T, files map[string]string) string {
+	t.Helper()
+	all := map[string]string{
+		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
+		"clusters/dev/apps.yaml":                  fmt.Sprintf(testutil.FluxKustomization, "apps", "./apps"),
+	}
+	maps.Copy(all, files)
+	return testutil.WriteTree(t, t.TempDir(), all)
+}
+
 // writeBig writes a file of size bytes made by repeating fill, or a sparse
 // file of zeros when fill is empty.
 func writeBig(t *testing.T, path string, size int, fill string) {
@@ -250,10 +234,8 @@ func wantFinding(t *testing.T, res *Result, rule, file string, line int) {
 }
 
 func TestHostileSymlinkOutside(t *testing.T) {
-	dir := writeTree(t, map[string]string{
-		"clusters/dev/apps.yaml":                  fmt.Sprintf(fluxKs, "apps", "./apps"),
-		"apps/kustomization.yaml":                 "resources:\n- passwd.yaml\n",
-		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
+	dir := appsTree(t, map[string]string{
+		"apps/kustomization.yaml": "resources:\n- passwd.yaml\n",
 	})
 	if err := os.Symlink("/etc/passwd", filepath.Join(dir, "apps", "passwd.yaml")); err != nil {
 		t.Skip(err)
@@ -263,54 +245,11 @@ func TestHostileSymlinkOutside(t *testing.T) {
 	wantFinding(t, res, finding.RuleRenderError, "clusters/dev/apps.yaml", 1)
 }
 
-func TestHostileParentTraversal(t *testing.T) {
-	dir := writeTree(t, map[string]string{
-		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
-		"clusters/dev/apps.yaml":                  fmt.Sprintf(fluxKs, "apps", "./apps"),
-		"apps/kustomization.yaml":                 "resources:\n- ../../../../etc\n",
-	})
-	res := renderHostile(t, dir)
-	wantFinding(t, res, finding.RulePathEscape, "clusters/dev/apps.yaml", 1)
-}
-
-func TestHostileSpecPathEscape(t *testing.T) {
-	dir := writeTree(t, map[string]string{
-		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
-		"clusters/dev/apps.yaml":                  fmt.Sprintf(fluxKs, "apps", "../../etc"),
-	})
-	res := renderHostile(t, dir)
-	wantFinding(t, res, finding.RulePathEscape, "clusters/dev/apps.yaml", 8)
-}
-
-func TestHostileRemoteBase(t *testing.T) {
-	dir := writeTree(t, map[string]string{
-		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
-		"clusters/dev/apps.yaml":                  fmt.Sprintf(fluxKs, "apps", "./apps"),
-		"apps/kustomization.yaml":                 "resources:\n- cm.yaml\n- https://github.com/example/repo//deploy?ref=v1.0.0\n",
-		"apps/cm.yaml":                            fmt.Sprintf(cm, "a"),
-	})
-	res := renderHostile(t, dir)
-	wantFinding(t, res, finding.RuleRemoteBase, "apps/kustomization.yaml", 3)
-}
-
-func TestHostileRemoteFile(t *testing.T) {
-	dir := writeTree(t, map[string]string{
-		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
-		"clusters/dev/apps.yaml":                  fmt.Sprintf(fluxKs, "apps", "./apps"),
-		"apps/kustomization.yaml":                 "resources:\n- cm.yaml\npatches:\n- path: http://127.0.0.1:1/patch.yaml\n",
-		"apps/cm.yaml":                            fmt.Sprintf(cm, "a"),
-	})
-	res := renderHostile(t, dir)
-	wantFinding(t, res, finding.RuleRemoteBase, "apps/kustomization.yaml", 4)
-}
-
 func TestHostileKRMExecFunction(t *testing.T) {
 	marker := filepath.Join(t.TempDir(), "executed")
-	dir := writeTree(t, map[string]string{
-		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
-		"clusters/dev/apps.yaml":                  fmt.Sprintf(fluxKs, "apps", "./apps"),
-		"apps/kustomization.yaml":                 "resources:\n- cm.yaml\ntransformers:\n- fn.yaml\n",
-		"apps/cm.yaml":                            fmt.Sprintf(cm, "a"),
+	dir := appsTree(t, map[string]string{
+		"apps/kustomization.yaml": "resources:\n- cm.yaml\ntransformers:\n- fn.yaml\n",
+		"apps/cm.yaml":            fmt.Sprintf(cm, "a"),
 		"apps/fn.yaml": `apiVersion: example.com/v1
 kind: Evil
 metadata:
@@ -329,7 +268,9 @@ metadata:
 	}
 }
 
-func TestHostileAliasBomb(t *testing.T) {
+// aliasBomb is a ConfigMap of nine levels of YAML aliases, each nine of
+// the one before: 9^9 (387 million) strings once expanded.
+func aliasBomb() string {
 	var b strings.Builder
 	b.WriteString("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bomb\ndata:\n  a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n")
 	prev := "a"
@@ -337,13 +278,55 @@ func TestHostileAliasBomb(t *testing.T) {
 		fmt.Fprintf(&b, "  %s: &%s [*%s,*%s,*%s,*%s,*%s,*%s,*%s,*%s,*%s]\n", n, n, prev, prev, prev, prev, prev, prev, prev, prev, prev)
 		prev = n
 	}
-	dir := writeTree(t, map[string]string{
-		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
-		"clusters/dev/apps.yaml":                  fmt.Sprintf(fluxKs, "apps", "./apps"),
-		"apps/bomb.yaml":                          b.String(),
-	})
-	res := renderHostile(t, dir)
-	wantFinding(t, res, finding.RuleYAMLSyntax, "apps/bomb.yaml", 1)
+	return b.String()
+}
+
+// TestHostileInputs: a repository holding one hostile input renders, and
+// the input is reported where it is.
+func TestHostileInputs(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		files map[string]string // added to appsTree's
+		rule  string
+		file  string
+		line  int
+	}{
+		{"parent traversal", map[string]string{
+			"apps/kustomization.yaml": "resources:\n- ../../../../etc\n",
+		}, finding.RulePathEscape, "clusters/dev/apps.yaml", 1},
+		{"spec path escape", map[string]string{
+			"clusters/dev/apps.yaml": fmt.Sprintf(testutil.FluxKustomization, "apps", "../../etc"),
+		}, finding.RulePathEscape, "clusters/dev/apps.yaml", 8},
+		{"remote base", map[string]string{
+			"apps/kustomization.yaml": "resources:\n- cm.yaml\n- https://github.com/example/repo//deploy?ref=v1.0.0\n",
+			"apps/cm.yaml":            fmt.Sprintf(cm, "a"),
+		}, finding.RuleRemoteBase, "apps/kustomization.yaml", 3},
+		{"remote file", map[string]string{
+			"apps/kustomization.yaml": "resources:\n- cm.yaml\npatches:\n- path: http://127.0.0.1:1/patch.yaml\n",
+			"apps/cm.yaml":            fmt.Sprintf(cm, "a"),
+		}, finding.RuleRemoteBase, "apps/kustomization.yaml", 4},
+		{"alias bomb", map[string]string{
+			"apps/bomb.yaml": aliasBomb(),
+		}, finding.RuleYAMLSyntax, "apps/bomb.yaml", 1},
+		// The index checks .yaml files outside the directories it skips;
+		// kustomize reads whatever a kustomization lists, and expands
+		// aliases.
+		{"alias bomb unindexed", map[string]string{
+			"apps/kustomization.yaml": "resources:\n- vendor/bomb.yaml\n",
+			"apps/vendor/bomb.yaml":   aliasBomb(),
+		}, finding.RuleRenderError, "clusters/dev/apps.yaml", 1},
+		{"binary YAML", map[string]string{
+			"apps/blob.yaml": "apiVersion: v1\nkind: ConfigMap\n\x00\x01\x02\xff\xfe",
+		}, finding.RuleYAMLSyntax, "apps/blob.yaml", 3},
+		{"duplicate keys", map[string]string{
+			"apps/dup.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dup\n  name: again\n",
+		}, finding.RuleYAMLSyntax, "apps/dup.yaml", 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := renderHostile(t, appsTree(t, tc.files))
+			wantFinding(t, res, tc.rule, tc.file, tc.line)
+		})
+	}
 }
 
 func TestHostileHugeFile(t *testing.T) {
@@ -351,46 +334,22 @@ func TestHostileHugeFile(t *testing.T) {
 	for i := 0; b.Len() < 50<<20; i++ {
 		fmt.Fprintf(&b, "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-%d\ndata:\n  key: %s\n", i, strings.Repeat("x", 4000))
 	}
-	dir := writeTree(t, map[string]string{
-		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
-		"clusters/dev/apps.yaml":                  fmt.Sprintf(fluxKs, "apps", "./apps"),
-		"apps/huge.yaml":                          b.String(),
-		"apps/cm.yaml":                            fmt.Sprintf(cm, "small"),
+	dir := appsTree(t, map[string]string{
+		"apps/huge.yaml": b.String(),
+		"apps/cm.yaml":   fmt.Sprintf(cm, "small"),
 	})
 	res := renderHostile(t, dir)
 	wantFinding(t, res, finding.RuleYAMLSyntax, "apps/huge.yaml", 1)
 }
 
-func TestHostileBinaryYAML(t *testing.T) {
-	dir := writeTree(t, map[string]string{
-		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
-		"clusters/dev/apps.yaml":                  fmt.Sprintf(fluxKs, "apps", "./apps"),
-		"apps/blob.yaml":                          "apiVersion: v1\nkind: ConfigMap\n\x00\x01\x02\xff\xfe",
-	})
-	res := renderHostile(t, dir)
-	wantFinding(t, res, finding.RuleYAMLSyntax, "apps/blob.yaml", 3)
-}
-
-func TestHostileDuplicateKeys(t *testing.T) {
-	dir := writeTree(t, map[string]string{
-		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
-		"clusters/dev/apps.yaml":                  fmt.Sprintf(fluxKs, "apps", "./apps"),
-		"apps/dup.yaml":                           "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dup\n  name: again\n",
-	})
-	res := renderHostile(t, dir)
-	wantFinding(t, res, finding.RuleYAMLSyntax, "apps/dup.yaml", 5)
-}
-
 func TestHostileSelfInclusion(t *testing.T) {
-	dir := writeTree(t, map[string]string{
-		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
-		"clusters/dev/apps.yaml":                  fmt.Sprintf(fluxKs, "apps", "./apps"),
+	dir := appsTree(t, map[string]string{
 		// a kustomization listing itself, and two Flux Kustomizations
 		// whose paths contain each other
 		"apps/kustomization.yaml": "resources:\n- .\n",
-		"loop/a/ks.yaml":          fmt.Sprintf(fluxKs, "loop-a", "./loop/b"),
-		"loop/b/ks.yaml":          fmt.Sprintf(fluxKs, "loop-b", "./loop/a"),
-		"clusters/dev/loop.yaml":  fmt.Sprintf(fluxKs, "loop", "./loop/a"),
+		"loop/a/ks.yaml":          fmt.Sprintf(testutil.FluxKustomization, "loop-a", "./loop/b"),
+		"loop/b/ks.yaml":          fmt.Sprintf(testutil.FluxKustomization, "loop-b", "./loop/a"),
+		"clusters/dev/loop.yaml":  fmt.Sprintf(testutil.FluxKustomization, "loop", "./loop/a"),
 	})
 	res := renderHostile(t, dir)
 	wantFinding(t, res, finding.RuleRenderError, "clusters/dev/apps.yaml", 1)
@@ -439,15 +398,9 @@ func TestHostileManyLargeFiles(t *testing.T) {
 		{"tiny documents", 1},  // 200,000 ConfigMaps a file
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := writeTree(t, map[string]string{
-				"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
-				"clusters/dev/apps.yaml":                  fmt.Sprintf(fluxKs, "apps", "./apps"),
-			})
+			dir := appsTree(t, nil)
 			for i := range 8 {
-				writeBig(t, filepath.Join(dir, "apps", fmt.Sprintf("f%d.yaml", i)), 0, "")
-				if err := os.WriteFile(filepath.Join(dir, "apps", fmt.Sprintf("f%d.yaml", i)), []byte(configMaps(fmt.Sprintf("f%d", i), 15<<20, tc.valueLen)), 0o644); err != nil {
-					t.Fatal(err)
-				}
+				testutil.WriteFile(t, filepath.Join(dir, "apps", fmt.Sprintf("f%d.yaml", i)), configMaps(fmt.Sprintf("f%d", i), 15<<20, tc.valueLen))
 			}
 			res := renderHostile(t, dir)
 			if tc.valueLen > 1 {
@@ -465,14 +418,11 @@ func TestHostileManyLargeFiles(t *testing.T) {
 // stops at the file that does not fit, one render/limit finding names it
 // and the limit, and the run ends with what it has.
 func TestHostileTotalBudget(t *testing.T) {
-	files := map[string]string{
-		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
-		"clusters/dev/apps.yaml":                  fmt.Sprintf(fluxKs, "apps", "./apps"),
-	}
+	files := map[string]string{}
 	for i := range 20 {
 		files[fmt.Sprintf("apps/f%02d.yaml", i)] = configMaps(fmt.Sprintf("f%d", i), 900<<10, 4000)
 	}
-	dir := writeTree(t, files)
+	dir := appsTree(t, files)
 	budget := confine.NewBudget(4<<20, confine.LimitTotalBytes)
 	limits := confine.Defaults()
 	limits.FileBytes, limits.TotalBytes = 1<<20, 4<<20
@@ -496,10 +446,8 @@ func TestHostileTotalBudget(t *testing.T) {
 // TestHostileBudgetInArtifact: what is not YAML is read only when a source
 // is packaged, and charged then.
 func TestHostileBudgetInArtifact(t *testing.T) {
-	dir := writeTree(t, map[string]string{
-		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
-		"clusters/dev/apps.yaml":                  fmt.Sprintf(fluxKs, "apps", "./apps"),
-		"apps/cm.yaml":                            fmt.Sprintf(cm, "a"),
+	dir := appsTree(t, map[string]string{
+		"apps/cm.yaml": fmt.Sprintf(cm, "a"),
 	})
 	writeBig(t, filepath.Join(dir, "apps", "padding.json"), 3<<20, "0123456789abcdef")
 	limits := confine.Defaults()
@@ -512,12 +460,10 @@ func TestHostileBudgetInArtifact(t *testing.T) {
 // read whole into the artifact (2.2 GB); files over the per-file limit
 // are now left unread, and a build that reads one says why.
 func TestHostileTwentyLargeFiles(t *testing.T) {
-	dir := writeTree(t, map[string]string{
-		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
-		"clusters/dev/apps.yaml":                  fmt.Sprintf(fluxKs, "apps", "./apps"),
-		"clusters/dev/big.yaml":                   fmt.Sprintf(fluxKs, "big", "./big"),
-		"apps/cm.yaml":                            fmt.Sprintf(cm, "a"),
-		"big/kustomization.yaml":                  "configMapGenerator:\n- name: big\n  files:\n  - blob-00.json\n",
+	dir := appsTree(t, map[string]string{
+		"clusters/dev/big.yaml":  fmt.Sprintf(testutil.FluxKustomization, "big", "./big"),
+		"apps/cm.yaml":           fmt.Sprintf(cm, "a"),
+		"big/kustomization.yaml": "configMapGenerator:\n- name: big\n  files:\n  - blob-00.json\n",
 	})
 	for i := range 20 {
 		writeBig(t, filepath.Join(dir, "big", fmt.Sprintf("blob-%02d.json", i)), 60<<20, "")
@@ -544,11 +490,9 @@ func TestHostileTwentyLargeFiles(t *testing.T) {
 // TestHostileDenseYAML: a 14 MiB flow list of numbers parses into 7
 // million nodes (1.4 GB) although it is under the per-file byte limit.
 func TestHostileDenseYAML(t *testing.T) {
-	dir := writeTree(t, map[string]string{
-		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
-		"clusters/dev/apps.yaml":                  fmt.Sprintf(fluxKs, "apps", "./apps"),
-		"apps/cm.yaml":                            fmt.Sprintf(cm, "a"),
-		"apps/dense.yaml":                         "apiVersion: v1\nkind: List\nitems: [" + strings.Repeat("1,", 7<<20) + "1]\n",
+	dir := appsTree(t, map[string]string{
+		"apps/cm.yaml":    fmt.Sprintf(cm, "a"),
+		"apps/dense.yaml": "apiVersion: v1\nkind: List\nitems: [" + strings.Repeat("1,", 7<<20) + "1]\n",
 	})
 	res := renderHostile(t, dir)
 	wantFinding(t, res, finding.RuleYAMLSyntax, "apps/dense.yaml", 1)
@@ -562,14 +506,11 @@ func TestHostileDenseYAML(t *testing.T) {
 // TestHostileParsedNodes: many files of tiny documents, each within the
 // per-file bounds, parse into more nodes than the total budget allows.
 func TestHostileParsedNodes(t *testing.T) {
-	files := map[string]string{
-		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
-		"clusters/dev/apps.yaml":                  fmt.Sprintf(fluxKs, "apps", "./apps"),
-	}
+	files := map[string]string{}
 	for i := range 8 {
 		files[fmt.Sprintf("apps/f%d.yaml", i)] = configMaps(fmt.Sprintf("f%d", i), 256<<10, 1) // ~45,000 nodes each
 	}
-	dir := writeTree(t, files)
+	dir := appsTree(t, files)
 	limits := confine.Defaults()
 	limits.TotalBytes = 16 << 20 // 131,072 nodes
 	res := renderHostileWith(t, Options{Root: dir, Limits: limits})
@@ -583,12 +524,11 @@ func TestHostileSubstitutionBomb(t *testing.T) {
 	for i := range 500 {
 		fmt.Fprintf(&refs, "  k%d: ${BIG}\n", i)
 	}
-	ks := fmt.Sprintf(fluxKs, "apps", "./apps") + "  postBuild:\n    substitute:\n      BIG: " + strings.Repeat("x", 4<<20) + "\n"
-	dir := writeTree(t, map[string]string{
-		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
-		"clusters/dev/apps.yaml":                  ks,
-		"apps/cm.yaml":                            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bomb\n  namespace: default\ndata:\n" + refs.String(),
-		"apps/other.yaml":                         fmt.Sprintf(cm, "other"),
+	ks := fmt.Sprintf(testutil.FluxKustomization, "apps", "./apps") + "  postBuild:\n    substitute:\n      BIG: " + strings.Repeat("x", 4<<20) + "\n"
+	dir := appsTree(t, map[string]string{
+		"clusters/dev/apps.yaml": ks,
+		"apps/cm.yaml":           "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bomb\n  namespace: default\ndata:\n" + refs.String(),
+		"apps/other.yaml":        fmt.Sprintf(cm, "other"),
 	})
 	res := renderHostile(t, dir)
 	wantLimit(t, res, "clusters/dev/apps.yaml", 1, "post-build substitution of flux-system/apps would produce more than the limit of 16 MiB", "ConfigMap/bomb", "--limit substitution-bytes=SIZE", "flux-system/apps is not rendered")
@@ -606,10 +546,9 @@ func TestHostileManyUnsetVariables(t *testing.T) {
 	for i := range 20000 {
 		fmt.Fprintf(&refs, " ${V%d}", i)
 	}
-	dir := writeTree(t, map[string]string{
-		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
-		"clusters/dev/apps.yaml":                  fmt.Sprintf(fluxKs, "apps", "./apps") + "  postBuild:\n    substitute:\n      SET: x\n",
-		"apps/cm.yaml":                            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: many\n  namespace: default\ndata:\n  key:" + refs.String() + "\n",
+	dir := appsTree(t, map[string]string{
+		"clusters/dev/apps.yaml": fmt.Sprintf(testutil.FluxKustomization, "apps", "./apps") + "  postBuild:\n    substitute:\n      SET: x\n",
+		"apps/cm.yaml":           "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: many\n  namespace: default\ndata:\n  key:" + refs.String() + "\n",
 	})
 	res := renderHostile(t, dir)
 	n := 0
@@ -633,9 +572,9 @@ func TestHostileRenderedBudget(t *testing.T) {
 	}
 	// Thirty Kustomizations of one base: built once, copied for each.
 	for i := range 30 {
-		files[fmt.Sprintf("clusters/dev/k%02d.yaml", i)] = strings.Replace(fmt.Sprintf(fluxKs, fmt.Sprintf("k%02d", i), "./base"), "  prune: true\n", fmt.Sprintf("  prune: true\n  targetNamespace: ns%d\n", i), 1)
+		files[fmt.Sprintf("clusters/dev/k%02d.yaml", i)] = strings.Replace(fmt.Sprintf(testutil.FluxKustomization, fmt.Sprintf("k%02d", i), "./base"), "  prune: true\n", fmt.Sprintf("  prune: true\n  targetNamespace: ns%d\n", i), 1)
 	}
-	dir := writeTree(t, files)
+	dir := testutil.WriteTree(t, t.TempDir(), files)
 	limits := confine.Defaults()
 	limits.RenderedBytes = 1 << 20
 	res := renderHostileWith(t, Options{Root: dir, Limits: limits, Workers: 1})
@@ -667,40 +606,17 @@ func TestHostileKustomizeWork(t *testing.T) {
 	for _, kfile := range []bool{true, false} {
 		t.Run(fmt.Sprintf("kustomization file %v", kfile), func(t *testing.T) {
 			files := map[string]string{
-				"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
-				"clusters/dev/apps.yaml":                  fmt.Sprintf(fluxKs, "apps", "./apps"),
-				"apps/a.yaml":                             configMaps("a", 200<<10, 1),
-				"apps/b.yaml":                             configMaps("b", 200<<10, 1),
+				"apps/a.yaml": configMaps("a", 200<<10, 1),
+				"apps/b.yaml": configMaps("b", 200<<10, 1),
 			}
 			if kfile {
 				files["apps/kustomization.yaml"] = "resources:\n- a.yaml\n- b.yaml\n"
 			}
-			dir := writeTree(t, files)
+			dir := appsTree(t, files)
 			res := renderHostileWith(t, Options{Root: dir, Limits: confine.Limits{FileBytes: 16 << 20, TotalBytes: 256 << 20, RenderedBytes: 512 << 20, Objects: 1000, SubstitutionBytes: 16 << 20}})
 			wantLimit(t, res, "clusters/dev/apps.yaml", 1, "kustomize would load", "(with apps/", "at least 1000", "--limit objects=COUNT")
 		})
 	}
-}
-
-// TestHostileAliasBombUnindexed: the index checks .yaml files outside the
-// directories it skips; kustomize reads whatever a kustomization lists,
-// and expands aliases.
-func TestHostileAliasBombUnindexed(t *testing.T) {
-	var b strings.Builder
-	b.WriteString("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bomb\ndata:\n  a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n")
-	prev := "a"
-	for _, n := range []string{"b", "c", "d", "e", "f", "g", "h", "i"} {
-		fmt.Fprintf(&b, "  %s: &%s [*%s,*%s,*%s,*%s,*%s,*%s,*%s,*%s,*%s]\n", n, n, prev, prev, prev, prev, prev, prev, prev, prev, prev)
-		prev = n
-	}
-	dir := writeTree(t, map[string]string{
-		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
-		"clusters/dev/apps.yaml":                  fmt.Sprintf(fluxKs, "apps", "./apps"),
-		"apps/kustomization.yaml":                 "resources:\n- vendor/bomb.yaml\n",
-		"apps/vendor/bomb.yaml":                   b.String(),
-	})
-	res := renderHostile(t, dir)
-	wantFinding(t, res, finding.RuleRenderError, "clusters/dev/apps.yaml", 1)
 }
 
 // TestClip: a message quoting a rendered object quotes a bounded part of
@@ -725,11 +641,9 @@ func TestHostileWideMapping(t *testing.T) {
 	for i := range 19000 {
 		fmt.Fprintf(&keys, "  k%d: v\n", i)
 	}
-	dir := writeTree(t, map[string]string{
-		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
-		"clusters/dev/apps.yaml":                  fmt.Sprintf(fluxKs, "apps", "./apps"),
-		"apps/cm.yaml":                            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: wide\n  namespace: default\ndata:\n" + keys.String(),
-		"apps/wider.yaml":                         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: wider\n  namespace: default\ndata:\n" + keys.String() + strings.ReplaceAll(keys.String(), "  k", "  w"),
+	dir := appsTree(t, map[string]string{
+		"apps/cm.yaml":    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: wide\n  namespace: default\ndata:\n" + keys.String(),
+		"apps/wider.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: wider\n  namespace: default\ndata:\n" + keys.String() + strings.ReplaceAll(keys.String(), "  k", "  w"),
 	})
 	res := renderHostile(t, dir)
 	wantFinding(t, res, finding.RuleYAMLSyntax, "apps/wider.yaml", 7)
@@ -741,13 +655,13 @@ func TestHostileWideMapping(t *testing.T) {
 func TestBudgetChargedOnce(t *testing.T) {
 	files := map[string]string{
 		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
-		"clusters/dev/apps.yaml":                  fmt.Sprintf(fluxKs, "apps", "./apps"),
+		"clusters/dev/apps.yaml":                  fmt.Sprintf(testutil.FluxKustomization, "apps", "./apps"),
 		"apps/kustomization.yaml":                 "resources:\n- cm.yaml\nconfigMapGenerator:\n- name: data\n  files:\n  - data.json\n",
 		"apps/cm.yaml":                            fmt.Sprintf(cm, "a"),
 		"apps/data.json":                          `{"key": "value"}`,
 		"README.md":                               "# not read by the index, packaged in the artifact\n",
 	}
-	dir := writeTree(t, files)
+	dir := testutil.WriteTree(t, t.TempDir(), files)
 	var want int64
 	for _, c := range files {
 		want += int64(len(c))
@@ -766,14 +680,11 @@ func TestBudgetChargedOnce(t *testing.T) {
 // limits is charged to the run's budget, and read again for a run with
 // other limits.
 func TestPrefetchWithinLimits(t *testing.T) {
-	files := map[string]string{
-		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
-		"clusters/dev/apps.yaml":                  fmt.Sprintf(fluxKs, "apps", "./apps"),
-	}
+	files := map[string]string{}
 	for i := range 4 {
 		files[fmt.Sprintf("apps/f%d.yaml", i)] = configMaps(fmt.Sprintf("f%d", i), 600<<10, 4000)
 	}
-	dir := writeTree(t, files)
+	dir := appsTree(t, files)
 
 	Prefetch(dir)
 	budget := confine.NewBudget(256<<20, confine.LimitTotalBytes)

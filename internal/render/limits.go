@@ -74,39 +74,6 @@ func buildResources(objects int64) int64 {
 	return max(objects/objectsPerBuild, minBuildResources)
 }
 
-// meter is a count shared by a run's goroutines, bounded by limit
-// (<= 0: unlimited).
-type meter struct {
-	limit int64
-	used  atomic.Int64
-}
-
-func newMeter(limit int64) *meter { return &meter{limit: limit} }
-
-// take spends n; it reports false (spending nothing) when that would
-// exceed the limit.
-func (m *meter) take(n int64) bool {
-	if m == nil || m.limit <= 0 {
-		return true
-	}
-	for {
-		used := m.used.Load()
-		if used+n > m.limit {
-			return false
-		}
-		if m.used.CompareAndSwap(used, used+n) {
-			return true
-		}
-	}
-}
-
-// give returns what take spent.
-func (m *meter) give(n int64) {
-	if m != nil && m.limit > 0 {
-		m.used.Add(-n)
-	}
-}
-
 // reader reads the files of a run: the linted repository, the platform
 // repository and every --source directory. Each file is read once (the
 // index keeps its bytes for the artifacts), refused beyond the per-file
@@ -116,7 +83,7 @@ type reader struct {
 	limits confine.Limits
 	budget *confine.Budget
 	// nodes bounds the parsed YAML the indexes hold.
-	nodes *meter
+	nodes *confine.Budget
 	// charged counts what this reader charged to budget (for a
 	// prefetched index handed to a run with its own budget).
 	charged atomic.Int64
@@ -136,7 +103,7 @@ func newReader(l confine.Limits, budget *confine.Budget) *reader {
 	if budget == nil {
 		budget = confine.NewBudget(l.TotalBytes, confine.LimitTotalBytes)
 	}
-	return &reader{limits: l, budget: budget, nodes: newMeter(perRun(l.TotalBytes))}
+	return &reader{limits: l, budget: budget, nodes: confine.NewBudget(perRun(l.TotalBytes), confine.LimitTotalBytes)}
 }
 
 func perRun(total int64) int64 {
@@ -211,11 +178,11 @@ func (rd *reader) read(root *confine.Root, abs, rel string, size int64) ([]byte,
 // takeNodes charges n parsed nodes of file abs to the run; false stops
 // reading (at abs, read before any file that stopped reading since).
 func (rd *reader) takeNodes(abs string, n int64) bool {
-	if rd.nodes.take(n) {
+	if rd.nodes.Take(n) {
 		return true
 	}
 	rd.halt(abs, fmt.Sprintf("the YAML read so far parses into more than %d nodes, the most the total byte limit of %s allows (one node per %d bytes; raise it with --limit %s=SIZE)",
-		rd.nodes.limit, confine.FormatBytes(rd.limits.TotalBytes), nodeBytesPerRun, confine.LimitTotalBytes), true)
+		rd.nodes.Limit(), confine.FormatBytes(rd.limits.TotalBytes), nodeBytesPerRun, confine.LimitTotalBytes), true)
 	return false
 }
 
@@ -405,11 +372,11 @@ type charges struct{ bytes, objects int64 }
 
 // charge takes size rendered bytes and count objects for c.
 func (r *renderer) charge(c *charges, size, count int64) error {
-	if !r.objects.take(count) {
+	if !r.objects.Take(count) {
 		return r.objectsLimit()
 	}
-	if !r.rendered.take(size) {
-		r.objects.give(count)
+	if !r.rendered.Take(size) {
+		r.objects.Give(count)
 		return r.renderedLimit()
 	}
 	c.bytes += size
@@ -419,8 +386,8 @@ func (r *renderer) charge(c *charges, size, count int64) error {
 
 // refund gives back what c took.
 func (r *renderer) refund(c *charges) {
-	r.rendered.give(c.bytes)
-	r.objects.give(c.objects)
+	r.rendered.Give(c.bytes)
+	r.objects.Give(c.objects)
 	*c = charges{}
 }
 

@@ -41,7 +41,7 @@ type renderer struct {
 	// the render/limit findings.
 	limits                  confine.Limits
 	rd                      *reader
-	rendered, objects, work *meter
+	rendered, objects, work *confine.Budget
 	limitLog                limitLog
 	// varRefs caches, per linted file, the lines of its ${var} references.
 	varRefs sync.Map
@@ -118,7 +118,7 @@ func (rd *reader) adopt(x *Index) bool {
 		return false // where exactly the budget runs out takes reading again
 	}
 	rd.charged.Add(pre.charged.Load())
-	rd.nodes.take(pre.nodes.used.Load())
+	rd.nodes.Take(pre.nodes.Used())
 	if st := pre.stopped(); st != nil {
 		rd.halt(st.abs, st.why, false)
 	}
@@ -136,7 +136,8 @@ func newRenderer(opts Options) (*renderer, error) {
 		return nil, &UsageError{Msg: err.Error()}
 	}
 	r := &renderer{opts: opts, lint: lint, tree: lint, indexes: map[string]*Index{lint.Root: lint},
-		limits: lim, rd: rd, rendered: newMeter(lim.RenderedBytes), objects: newMeter(lim.Objects), work: newMeter(workBudget(lim.Objects))}
+		limits: lim, rd: rd, rendered: confine.NewBudget(lim.RenderedBytes, confine.LimitRenderedBytes), objects: confine.NewBudget(lim.Objects, confine.LimitObjects),
+		work: confine.NewBudget(workBudget(lim.Objects), confine.LimitObjects)}
 	r.findings = append(r.findings, lint.Findings...)
 	if opts.Platform != "" {
 		if r.tree, err = loadIndexWith(opts.Platform, rd); err != nil {

@@ -181,7 +181,7 @@ func TestEnvironmentDiscovery(t *testing.T) {
 			"deploy/prod/kustomization.yaml": "resources: [../base]\n",
 		}, []string{"dev=deploy/dev", "prod=deploy/prod"}},
 		{"orphan Flux Kustomizations", map[string]string{
-			"kubernetes/flux/cluster/ks.yaml": fmt.Sprintf(fluxKs, "cluster-apps", "./kubernetes/apps"),
+			"kubernetes/flux/cluster/ks.yaml": fmt.Sprintf(testutil.FluxKustomization, "cluster-apps", "./kubernetes/apps"),
 			"kubernetes/apps/cm.yaml":         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n",
 		}, []string{"cluster=kubernetes/flux/cluster"}},
 		{"bootstrap layout without sync", map[string]string{
@@ -194,7 +194,7 @@ func TestEnvironmentDiscovery(t *testing.T) {
 		}, []string{"a-dev=a/dev", "b-dev=b/dev"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			x, err := LoadIndex(writeTree(t, tc.files))
+			x, err := LoadIndex(testutil.WriteTree(t, t.TempDir(), tc.files))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -226,9 +226,9 @@ func asUsage(err error, target **UsageError) bool {
 }
 
 func TestSourceIgnore(t *testing.T) {
-	dir := writeTree(t, map[string]string{
+	dir := testutil.WriteTree(t, t.TempDir(), map[string]string{
 		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
-		"clusters/dev/apps.yaml":                  fmt.Sprintf(fluxKs, "apps", "./apps"),
+		"clusters/dev/apps.yaml":                  fmt.Sprintf(testutil.FluxKustomization, "apps", "./apps"),
 		".sourceignore":                           "apps/drafts/\n*.tmpl.yaml\n",
 		"apps/cm.yaml":                            fmt.Sprintf(cm, "kept"),
 		"apps/drafts/broken.yaml":                 "apiVersion: v1\nkind: ConfigMap\nmetadata: [\n",
@@ -246,7 +246,7 @@ func TestSourceIgnore(t *testing.T) {
 }
 
 func TestCommonMetadataAndSubstituteFrom(t *testing.T) {
-	dir := writeTree(t, map[string]string{
+	dir := testutil.WriteTree(t, t.TempDir(), map[string]string{
 		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
 		"clusters/dev/vars.yaml": `apiVersion: v1
 kind: ConfigMap
@@ -316,7 +316,7 @@ spec:
 }
 
 func TestSyntheticRootErrorPosition(t *testing.T) {
-	dir := writeTree(t, map[string]string{
+	dir := testutil.WriteTree(t, t.TempDir(), map[string]string{
 		"deploy/base/kustomization.yaml": "resources:\n- missing.yaml\n",
 		"deploy/dev/kustomization.yaml":  "resources:\n- ../base\n",
 	})

@@ -280,7 +280,7 @@ func (s *substituter) bound(res *resource.Resource) error {
 			msg: fmt.Sprintf("post-build substitution of %s would produce more than the limit of %s (at %s/%s, whose variables expand to up to %d bytes; raise it with --limit %s=SIZE)",
 				s.k.ID(), confine.FormatBytes(l), res.GetKind(), res.GetName(), sat(s.produced, n), confine.LimitSubstitutionBytes)}
 	}
-	if !r.rendered.take(n) {
+	if !r.rendered.Take(n) {
 		return r.renderedLimit()
 	}
 	s.produced += n
@@ -324,17 +324,7 @@ func expansionBound(n *syaml.Node, val func(string) int64) (int64, bool) {
 // templateBound bounds what the expressions of a template expand to (its
 // literal text is not counted: it is there before substitution).
 func templateBound(n parse.Node, val func(string) int64) int64 {
-	switch n := n.(type) {
-	case *parse.ListNode:
-		var total int64
-		for _, c := range n.Nodes {
-			total = sat(total, templateBound(c, val))
-		}
-		return total
-	case *parse.FuncNode:
-		return funcBound(n, val)
-	}
-	return 0
+	return exprBound(n, val, false)
 }
 
 // funcBound bounds the expansion of one ${...} expression: its value, at
@@ -359,13 +349,21 @@ func funcBound(n *parse.FuncNode, val func(string) int64) int64 {
 
 // exprLen bounds the text an argument evaluates to.
 func exprLen(n parse.Node, val func(string) int64) int64 {
+	return exprBound(n, val, true)
+}
+
+// exprBound bounds what the expressions below n expand to, with its
+// literal text when text is set.
+func exprBound(n parse.Node, val func(string) int64, text bool) int64 {
 	switch n := n.(type) {
 	case *parse.TextNode:
-		return int64(len(n.Value))
+		if text {
+			return int64(len(n.Value))
+		}
 	case *parse.ListNode:
 		var total int64
 		for _, c := range n.Nodes {
-			total = sat(total, exprLen(c, val))
+			total = sat(total, exprBound(c, val, text))
 		}
 		return total
 	case *parse.FuncNode:

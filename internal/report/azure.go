@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/gitops-lint/gitops-lint/internal/finding"
@@ -37,16 +36,8 @@ func (a azureWriter) Write(w io.Writer, r *Report) error {
 			// A plain line, no command: nothing to unescape.
 			line = Escape(string(f.Severity)) + ": " + detail(f, false) + "\n"
 		} else {
-			props := []string{"type=" + string(f.Severity)}
-			if f.File != "" {
-				props = append(props, "sourcepath="+AzureProperty(Escape(f.File)))
-				if f.Line > 0 {
-					props = append(props, "linenumber="+strconv.Itoa(f.Line))
-					if f.Column > 0 {
-						props = append(props, "columnnumber="+strconv.Itoa(f.Column))
-					}
-				}
-			}
+			props := append([]string{"type=" + string(f.Severity)},
+				locationProps(f, [3]string{"sourcepath", "linenumber", "columnnumber"}, AzureProperty)...)
 			props = append(props, "code="+AzureProperty(Escape(f.Rule)))
 			line = "##vso[task.logissue " + strings.Join(props, ";") + "]" + AzureData(annotationText(f)) + "\n"
 		}

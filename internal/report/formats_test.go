@@ -158,6 +158,44 @@ func validateSARIF(t *testing.T, schema *jsonschema.Schema, out []byte) {
 	}
 }
 
+// sarifDoc is the part of a SARIF log the tests read.
+type sarifDoc struct {
+	Runs []struct {
+		Tool struct {
+			Driver struct {
+				Rules []struct {
+					ID   string `json:"id"`
+					Help struct {
+						Text string `json:"text"`
+					} `json:"help"`
+				} `json:"rules"`
+			} `json:"driver"`
+		} `json:"tool"`
+		Results []struct {
+			RuleID    string `json:"ruleId"`
+			RuleIndex int    `json:"ruleIndex"`
+			Message   struct {
+				Text string `json:"text"`
+			} `json:"message"`
+			PartialFingerprints map[string]string `json:"partialFingerprints"`
+			Properties          struct {
+				Environment   string         `json:"environment"`
+				Kustomization string         `json:"kustomization"`
+				Object        finding.Object `json:"object"`
+			} `json:"properties"`
+		} `json:"results"`
+	} `json:"runs"`
+}
+
+func decodeSARIF(t *testing.T, out []byte) sarifDoc {
+	t.Helper()
+	var log sarifDoc
+	if err := json.Unmarshal(out, &log); err != nil {
+		t.Fatal(err)
+	}
+	return log
+}
+
 // TestSARIFSchema validates the SARIF output against the official schema.
 func TestSARIFSchema(t *testing.T) {
 	schema := loadSARIFSchema(t)
@@ -170,29 +208,7 @@ func TestSARIFSchema(t *testing.T) {
 
 func TestSARIFRulesAndFingerprints(t *testing.T) {
 	r := fixture()
-	var log struct {
-		Runs []struct {
-			Tool struct {
-				Driver struct {
-					Rules []struct {
-						ID   string `json:"id"`
-						Help struct {
-							Text string `json:"text"`
-						} `json:"help"`
-					} `json:"rules"`
-				} `json:"driver"`
-			} `json:"tool"`
-			Results []struct {
-				RuleID              string            `json:"ruleId"`
-				RuleIndex           int               `json:"ruleIndex"`
-				PartialFingerprints map[string]string `json:"partialFingerprints"`
-			} `json:"results"`
-		} `json:"runs"`
-	}
-	if err := json.Unmarshal(write(t, "sarif", r), &log); err != nil {
-		t.Fatal(err)
-	}
-	run := log.Runs[0]
+	run := decodeSARIF(t, write(t, "sarif", r)).Runs[0]
 	if len(run.Tool.Driver.Rules) != len(r.Rules) {
 		t.Errorf("%d rules, want %d", len(run.Tool.Driver.Rules), len(r.Rules))
 	}

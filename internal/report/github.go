@@ -30,16 +30,7 @@ func (g githubWriter) Write(w io.Writer, r *Report) error {
 	var b strings.Builder
 	summary := (&textWriter{}).summary(r.Summary) + "\n"
 	for i, f := range r.Findings {
-		var props []string
-		if f.File != "" {
-			props = append(props, "file="+GitHubProperty(Escape(f.File)))
-			if f.Line > 0 {
-				props = append(props, "line="+strconv.Itoa(f.Line))
-				if f.Column > 0 {
-					props = append(props, "col="+strconv.Itoa(f.Column))
-				}
-			}
-		}
+		props := locationProps(f, [3]string{"file", "line", "col"}, GitHubProperty)
 		props = append(props, "title="+GitHubProperty(Escape(f.Rule)))
 		line := "::" + githubCommand(f.Severity) + " " + strings.Join(props, ",") + "::" + GitHubData(annotationText(f)) + "\n"
 		if g.limit > 0 && !fitsText(b.Len()+len(line), i+1, len(r.Findings), g.limit, len(summary)) {
@@ -78,6 +69,23 @@ func githubCommand(s finding.Severity) string {
 		return "warning"
 	}
 	return "notice"
+}
+
+// locationProps is where a finding is, as the properties of a CI command:
+// its file, then its line and column where known, under keys (file, line,
+// column); the file is escaped for display, then with property.
+func locationProps(f finding.Finding, keys [3]string, property func(string) string) []string {
+	var props []string
+	if f.File != "" {
+		props = append(props, keys[0]+"="+property(Escape(f.File)))
+		if f.Line > 0 {
+			props = append(props, keys[1]+"="+strconv.Itoa(f.Line))
+			if f.Column > 0 {
+				props = append(props, keys[2]+"="+strconv.Itoa(f.Column))
+			}
+		}
+	}
+	return props
 }
 
 // annotationText is the message, then its context, for CI annotations:

@@ -323,33 +323,7 @@ func TestHostileJSON(t *testing.T) {
 	t.Run("sarif", func(t *testing.T) {
 		out := write(t, "sarif", r)
 		checkDisplay(t, string(out), false, none)
-		var log struct {
-			Runs []struct {
-				Tool struct {
-					Driver struct {
-						Rules []struct {
-							ID string `json:"id"`
-						} `json:"rules"`
-					} `json:"driver"`
-				} `json:"tool"`
-				Results []struct {
-					RuleID    string `json:"ruleId"`
-					RuleIndex int    `json:"ruleIndex"`
-					Message   struct {
-						Text string `json:"text"`
-					} `json:"message"`
-					Properties struct {
-						Environment   string         `json:"environment"`
-						Kustomization string         `json:"kustomization"`
-						Object        finding.Object `json:"object"`
-					} `json:"properties"`
-				} `json:"results"`
-			} `json:"runs"`
-		}
-		if err := json.Unmarshal(out, &log); err != nil {
-			t.Fatal(err)
-		}
-		run := log.Runs[0]
+		run := decodeSARIF(t, out).Runs[0]
 		res := run.Results[0]
 		if res.RuleID != want.Rule || res.Message.Text != r.Findings[0].Message ||
 			res.Properties.Environment != want.Environment || res.Properties.Kustomization != want.Kustomization ||

@@ -67,8 +67,10 @@ func writeCapped(w io.Writer, n int, limit int64, cost func(i int) int64, render
 		}
 		return costs[i]
 	}
-	// try renders k findings, keeping the result as best if it fits, and
-	// returns its size.
+	// lo fits (best holds it), hi does not (n+1: not known).
+	lo, hi := 0, n+1
+	// try renders k findings and returns its size; if it fits, it keeps
+	// the result as best and k as lo, else k as hi.
 	best, scratch := &sizedBuffer{limit: limit}, &sizedBuffer{limit: limit}
 	try := func(k int) (int64, error) {
 		scratch.reset()
@@ -78,6 +80,9 @@ func writeCapped(w io.Writer, n int, limit int64, cost func(i int) int64, render
 		size := scratch.size
 		if size <= limit {
 			best, scratch = scratch, best
+			lo = k
+		} else {
+			hi = k
 		}
 		return size, nil
 	}
@@ -103,8 +108,6 @@ func writeCapped(w io.Writer, n int, limit int64, cost func(i int) int64, render
 		}
 		return k
 	}
-	// lo fits (best holds it), hi does not (n+1: not known).
-	lo, hi := 0, n+1
 	// Aim a few times; a fitting cut whose costs say no more fit still
 	// tries one more, which reaches the full report (no truncation marker).
 	k := aim(0, base)
@@ -115,11 +118,6 @@ func writeCapped(w io.Writer, n int, limit int64, cost func(i int) int64, render
 		size, err := try(k)
 		if err != nil {
 			return err
-		}
-		if size <= limit {
-			lo = k
-		} else {
-			hi = k
 		}
 		switch next := aim(k, size); {
 		case next == k && size <= limit:
@@ -132,39 +130,18 @@ func writeCapped(w io.Writer, n int, limit int64, cost func(i int) int64, render
 	}
 	// Bracket the cut, then halve.
 	for step := 1; hi == n+1 && lo < n; step *= 2 {
-		k := min(lo+step, n)
-		size, err := try(k)
-		if err != nil {
+		if _, err := try(min(lo+step, n)); err != nil {
 			return err
-		}
-		if size > limit {
-			hi = k
-		} else {
-			lo = k
 		}
 	}
 	for step := 1; lo == 0 && hi-step > 0; step *= 2 {
-		k := hi - step
-		size, err := try(k)
-		if err != nil {
+		if _, err := try(hi - step); err != nil {
 			return err
-		}
-		if size > limit {
-			hi = k
-		} else {
-			lo = k
 		}
 	}
 	for hi-lo > 1 {
-		mid := lo + (hi-lo)/2
-		size, err := try(mid)
-		if err != nil {
+		if _, err := try(lo + (hi-lo)/2); err != nil {
 			return err
-		}
-		if size > limit {
-			hi = mid
-		} else {
-			lo = mid
 		}
 	}
 	_, err = w.Write(best.Bytes())
