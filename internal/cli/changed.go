@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/gitops-lint/gitops-lint/internal/finding"
-	"github.com/gitops-lint/gitops-lint/internal/promote"
+	"github.com/gitops-lint/gitops-lint/internal/git"
 )
 
 // changedScope resolves --changed-since into the files changed below
@@ -18,7 +18,7 @@ func (a *app) changedScope(ctx context.Context, opts *Options) error {
 	if opts.ChangedSince == "" {
 		return nil
 	}
-	ch, err := promote.ChangedSince(ctx, opts.Root, opts.ChangedSince)
+	ch, err := git.ChangedSince(ctx, opts.Root, opts.ChangedSince)
 	if err != nil {
 		if isUsage(err) {
 			return finding.Usagef("--%s: %w", flagChangedSince, err)

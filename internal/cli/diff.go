@@ -11,8 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gitops-lint/gitops-lint/internal/diff"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
-	"github.com/gitops-lint/gitops-lint/internal/promote"
+	"github.com/gitops-lint/gitops-lint/internal/git"
 	"github.com/gitops-lint/gitops-lint/internal/render"
 )
 
@@ -93,36 +94,36 @@ func (a *app) diff(cmd *cobra.Command, fv *flagValues, df *diffFlags, args []str
 		return err
 	}
 
-	rep := &promote.DiffReport{}
-	var baseTree, headTree *promote.Tree
+	rep := &diff.Report{}
+	var baseTree, headTree *git.Tree
 	defer func() {
 		baseTree.Close()
 		headTree.Close()
 	}()
 	if df.promotion != "" {
-		dstRef, _, err := promote.ResolveBranch(ctx, opts.Root, dst)
+		dstRef, _, err := git.ResolveBranch(ctx, opts.Root, dst)
 		if err != nil {
 			return err
 		}
-		srcRef, _, err := promote.ResolveBranch(ctx, opts.Root, src)
+		srcRef, _, err := git.ResolveBranch(ctx, opts.Root, src)
 		if err != nil {
 			return err
 		}
-		if baseTree, err = promote.Materialize(ctx, opts.Root, dstRef); err != nil {
+		if baseTree, err = git.Materialize(ctx, opts.Root, dstRef); err != nil {
 			return err
 		}
-		if headTree, err = promote.Materialize(ctx, opts.Root, srcRef); err != nil {
+		if headTree, err = git.Materialize(ctx, opts.Root, srcRef); err != nil {
 			return err
 		}
 		rep.Promotion = df.promotion
 		rep.Base, rep.Head = shortRef(dstRef), shortRef(srcRef)
 	} else {
-		if baseTree, err = promote.Materialize(ctx, opts.Root, df.base); err != nil {
+		if baseTree, err = git.Materialize(ctx, opts.Root, df.base); err != nil {
 			return err
 		}
 		rep.Base = df.base
 		if df.head != "" {
-			if headTree, err = promote.Materialize(ctx, opts.Root, df.head); err != nil {
+			if headTree, err = git.Materialize(ctx, opts.Root, df.head); err != nil {
 				return err
 			}
 			rep.Head = df.head
@@ -152,21 +153,21 @@ func (a *app) diff(cmd *cobra.Command, fv *flagValues, df *diffFlags, args []str
 	if err != nil {
 		return err
 	}
-	d, err := promote.Diff(baseRes, headRes, filter)
+	d, err := diff.Compare(baseRes, headRes, filter)
 	if err != nil {
 		return err
 	}
-	d.Tool = promote.DiffTool{Name: toolName, Version: Version()}
+	d.Tool = diff.Tool{Name: toolName, Version: Version()}
 	d.Base, d.BaseCommit, d.Head, d.HeadCommit, d.Promotion = rep.Base, rep.BaseCommit, rep.Head, rep.HeadCommit, rep.Promotion
 
 	var out bytes.Buffer
 	switch df.format {
 	case "json":
-		err = promote.WriteJSON(&out, d)
+		err = diff.WriteJSON(&out, d)
 	case "markdown":
-		err = promote.WriteMarkdown(&out, d, promote.MarkdownLimit)
+		err = diff.WriteMarkdown(&out, d, diff.MarkdownLimit)
 	default:
-		err = promote.WriteText(&out, d, a.colorStdout())
+		err = diff.WriteText(&out, d, a.colorStdout())
 	}
 	if err != nil {
 		return err

@@ -16,8 +16,8 @@ import (
 	"github.com/gitops-lint/gitops-lint/internal/config"
 	"github.com/gitops-lint/gitops-lint/internal/confine"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/git"
 	"github.com/gitops-lint/gitops-lint/internal/lint"
-	"github.com/gitops-lint/gitops-lint/internal/promote"
 	"github.com/gitops-lint/gitops-lint/internal/render"
 	"github.com/gitops-lint/gitops-lint/internal/report"
 )
@@ -103,7 +103,7 @@ func (a *app) options(cmd *cobra.Command, fv *flagValues, args []string, lint bo
 			return Options{}, err
 		}
 		for _, s := range opts.Formats {
-			if s.Root != "" && promote.Tracked(cmd.Context(), s.Root, s.Rel) {
+			if s.Root != "" && git.Tracked(cmd.Context(), s.Root, s.Rel) {
 				return Options{}, in.file.Errorf(config.KeyFormat, "%s: %s is a file git tracks; a report file named in the config never overwrites a tracked file", config.KeyFormat, s.Rel)
 			}
 		}

@@ -1,20 +1,22 @@
 // Package promote checks branch promotion: environments follow branches
 // (dev, test, main) that move forward by fast-forward pull requests, so each
-// downstream branch must be an ancestor of its upstream. It asks the git CLI
-// (merge-base --is-ancestor answers in milliseconds on any history, and
-// works on shallow clones, where it can at least say it cannot tell).
+// downstream branch must be an ancestor of its upstream. It derives the
+// chain, checks each pair and a promotion pull request for fast-forward,
+// and environments that follow the wrong branch. It reads the repository
+// through internal/git (merge-base --is-ancestor answers in milliseconds on
+// any history, and works on shallow clones, where it can at least say it
+// cannot tell).
 package promote
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/git"
 	"github.com/gitops-lint/gitops-lint/internal/render"
 )
 
@@ -70,67 +72,7 @@ func DeriveChain(envs []*render.Environment) []string {
 	return chain
 }
 
-// gitCmd runs a read-only git command in dir (no optional locks, so not even
-// the index is refreshed).
-func gitCmd(ctx context.Context, dir string, args ...string) (string, int, error) {
-	out, err := git(ctx, dir, args...)
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return strings.TrimSpace(string(out)), ee.ExitCode(), err
-	}
-	if err != nil {
-		return "", -1, err
-	}
-	return strings.TrimSpace(string(out)), 0, nil
-}
-
-// Resolve finds a branch as a local head or, as CI checkouts often have
-// only those, a remote-tracking ref of origin.
-func Resolve(ctx context.Context, dir, branch string) (string, bool) {
-	for _, ref := range []string{"refs/heads/" + branch, "refs/remotes/origin/" + branch} {
-		if _, code, _ := gitCmd(ctx, dir, "rev-parse", "--verify", "--quiet", ref+"^{commit}"); code == 0 {
-			return ref, true
-		}
-	}
-	return "", false
-}
-
-// IsAncestor reports whether a is an ancestor of b (or equal).
-func IsAncestor(ctx context.Context, dir, a, b string) (bool, error) {
-	_, code, err := gitCmd(ctx, dir, "merge-base", "--is-ancestor", "--end-of-options", a, b)
-	switch code {
-	case 0:
-		return true, nil
-	case 1:
-		return false, nil
-	}
-	return false, err
-}
-
-func isShallow(ctx context.Context, dir string) bool {
-	out, _, _ := gitCmd(ctx, dir, "rev-parse", "--is-shallow-repository")
-	return out == "true"
-}
-
-// Commit is one commit a downstream branch has and its upstream lacks.
-type Commit struct{ SHA, Subject, Author string }
-
-// ahead lists the commits of down that up lacks.
-func ahead(ctx context.Context, dir, up, down string) ([]Commit, error) {
-	out, _, err := gitCmd(ctx, dir, "log", "--format=%h%x1f%s%x1f%an", "--end-of-options", up+".."+down)
-	if err != nil {
-		return nil, err
-	}
-	var cs []Commit
-	for _, line := range strings.Split(out, "\n") {
-		if parts := strings.Split(line, "\x1f"); len(parts) == 3 {
-			cs = append(cs, Commit{parts[0], parts[1], parts[2]})
-		}
-	}
-	return cs, nil
-}
-
-func describe(cs []Commit) string {
+func describe(cs []git.Commit) string {
 	var parts []string
 	for i, c := range cs {
 		if i == 10 {
@@ -146,13 +88,12 @@ const shallowFix = "fetch the full history: `fetch-depth: 0` on actions/checkout
 
 // Check runs the promotion checks.
 func Check(ctx context.Context, opts Options, res *render.Result) []finding.Finding {
-	if _, code, _ := gitCmd(ctx, opts.Root, "rev-parse", "--git-dir"); code != 0 {
+	if !git.IsRepository(ctx, opts.Root) {
 		return nil // not a git checkout: nothing to check
 	}
 	chain, from := opts.Chain, opts.ChainFrom
 	if len(chain) == 0 {
-		top, _, _ := gitCmd(ctx, opts.Root, "rev-parse", "--show-toplevel")
-		if !sameDir(top, opts.Root) {
+		if !sameDir(git.TopLevel(ctx, opts.Root), opts.Root) {
 			// PATH sits inside a larger repository (a fixture, a monorepo
 			// subdirectory): its branches are not necessarily the
 			// environments'. Only an explicit chain is checked there.
@@ -167,11 +108,11 @@ func Check(ctx context.Context, opts Options, res *render.Result) []finding.Find
 	out = append(out, finding.Finding{Rule: finding.RulePromotionChain, Severity: finding.Info,
 		Message: fmt.Sprintf("promotion chain %s (from %s)", strings.Join(chain, " → "), from)})
 	out = append(out, branchMismatch(chain, res)...)
-	shallow := isShallow(ctx, opts.Root)
+	shallow := git.IsShallow(ctx, opts.Root)
 	loc := locator(res)
 	found := 0
 	for _, b := range chain {
-		if _, ok := Resolve(ctx, opts.Root, b); ok {
+		if _, ok := git.BranchRef(ctx, opts.Root, b); ok {
 			found++
 		}
 	}
@@ -210,8 +151,8 @@ func fastForward(ctx context.Context, dir, up, down string, shallow bool, file s
 	if file == "" {
 		f.Column = 0
 	}
-	upRef, okUp := Resolve(ctx, dir, up)
-	downRef, okDown := Resolve(ctx, dir, down)
+	upRef, okUp := git.BranchRef(ctx, dir, up)
+	downRef, okDown := git.BranchRef(ctx, dir, down)
 	if !okUp || !okDown {
 		missing := up
 		if okUp {
@@ -221,7 +162,7 @@ func fastForward(ctx context.Context, dir, up, down string, shallow bool, file s
 		f.Message = fmt.Sprintf("cannot check that %s fast-forwards to %s: branch %s is neither a local branch nor origin/%s in this checkout; fetch it (%s)", down, up, missing, missing, shallowFix)
 		return []finding.Finding{f}
 	}
-	ok, err := IsAncestor(ctx, dir, downRef, upRef)
+	ok, err := git.IsAncestor(ctx, dir, downRef, upRef)
 	if err != nil || (!ok && shallow) {
 		f.Severity = finding.Warning
 		f.Message = fmt.Sprintf("cannot tell whether %s fast-forwards to %s: the clone is shallow and their history is cut off; %s", down, up, shallowFix)
@@ -230,7 +171,7 @@ func fastForward(ctx context.Context, dir, up, down string, shallow bool, file s
 	if ok {
 		return nil
 	}
-	cs, _ := ahead(ctx, dir, upRef, downRef)
+	cs, _ := git.Ahead(ctx, dir, upRef, downRef)
 	f.Message = fmt.Sprintf("%s is not fast-forwardable from %s: %s has %d commit(s) %s lacks, so the next promotion from %s to %s cannot fast-forward (and a merge would drop or duplicate them): %s; bring them into %s first (merge or cherry-pick into %s, then promote)",
 		down, up, down, len(cs), up, up, down, describe(cs), up, up)
 	return []finding.Finding{f}
@@ -256,13 +197,13 @@ func pullRequest(ctx context.Context, opts Options, chain []string, shallow bool
 	if file == "" {
 		f.Column = 0
 	}
-	dstRef, ok := Resolve(ctx, opts.Root, dst)
+	dstRef, ok := git.BranchRef(ctx, opts.Root, dst)
 	if !ok {
 		f.Severity = finding.Warning
 		f.Message = fmt.Sprintf("promotion pull request %s → %s: cannot find %s (neither a local branch nor origin/%s); %s", src, dst, dst, dst, shallowFix)
 		return []finding.Finding{f}
 	}
-	isAnc, err := IsAncestor(ctx, opts.Root, dstRef, "HEAD")
+	isAnc, err := git.IsAncestor(ctx, opts.Root, dstRef, "HEAD")
 	if err != nil || (!isAnc && shallow) {
 		f.Severity = finding.Warning
 		f.Message = fmt.Sprintf("promotion pull request %s → %s: cannot tell whether it fast-forwards, the clone is shallow; %s", src, dst, shallowFix)
@@ -271,7 +212,7 @@ func pullRequest(ctx context.Context, opts Options, chain []string, shallow bool
 	if isAnc {
 		return nil
 	}
-	cs, _ := ahead(ctx, opts.Root, "HEAD", dstRef)
+	cs, _ := git.Ahead(ctx, opts.Root, "HEAD", dstRef)
 	f.Message = fmt.Sprintf("promotion pull request %s → %s cannot fast-forward: %s has %d commit(s) the pull request lacks: %s; merge %s into %s first", src, dst, dst, len(cs), describe(cs), dst, src)
 	return []finding.Finding{f}
 }

@@ -1,16 +1,12 @@
-package promote
+package git
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
 	"path"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/gitops-lint/gitops-lint/internal/finding"
@@ -40,7 +36,7 @@ func ChangedSince(ctx context.Context, dir, rev string) (*Changes, error) {
 	if rev == "" || strings.HasPrefix(rev, "-") {
 		return nil, finding.Usagef("unknown revision %q", rev)
 	}
-	out, err := git(ctx, dir, "rev-parse", "--verify", "--quiet", "--end-of-options", rev+"^{commit}")
+	out, err := run(ctx, dir, "rev-parse", "--verify", "--quiet", "--end-of-options", rev+"^{commit}")
 	if err != nil {
 		if _, err := ResolveRevision(ctx, dir, rev); err != nil {
 			return nil, err // not a repository, or the revision is unknown: say which
@@ -49,11 +45,11 @@ func ChangedSince(ctx context.Context, dir, rev string) (*Changes, error) {
 	}
 	commit := strings.TrimSpace(string(out))
 	base := commit
-	if out, err := git(ctx, dir, "merge-base", commit, "HEAD"); err == nil {
+	if out, err := run(ctx, dir, "merge-base", commit, "HEAD"); err == nil {
 		base = strings.TrimSpace(string(out))
-	} else if _, headErr := git(ctx, dir, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"); headErr == nil {
+	} else if _, headErr := run(ctx, dir, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"); headErr == nil {
 		hint := ""
-		if isShallow(ctx, dir) {
+		if IsShallow(ctx, dir) {
 			hint = "; the clone is shallow: fetch more history (actions/checkout fetch-depth: 0, Azure fetchDepth: 0)"
 		}
 		return nil, finding.Usagef("--changed-since %s: no common ancestor with HEAD%s", rev, hint)
@@ -65,9 +61,9 @@ func ChangedSince(ctx context.Context, dir, rev string) (*Changes, error) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		untracked, untrackedErr = git(ctx, dir, "ls-files", "--others", "--exclude-standard", "-z", "--", ".")
+		untracked, untrackedErr = run(ctx, dir, "ls-files", "--others", "--exclude-standard", "-z", "--", ".")
 	}()
-	diff, err := git(ctx, dir, "-c", "core.quotepath=off", "diff", "--name-only", "--no-renames", "--no-ext-diff", "--relative", "-z", base, "--")
+	diff, err := run(ctx, dir, "-c", "core.quotepath=off", "diff", "--name-only", "--no-renames", "--no-ext-diff", "--relative", "-z", base, "--")
 	<-done
 	if err != nil {
 		return nil, err
@@ -90,49 +86,34 @@ func ChangedSince(ctx context.Context, dir, rev string) (*Changes, error) {
 // baseContents reads the YAML files among files (relative to dir) at
 // commit with one `git cat-file --batch`; files missing there are left out.
 func baseContents(ctx context.Context, dir, commit string, files []string) (map[string][]byte, error) {
-	var names []string
+	var names, objects []string
 	for _, f := range files {
 		if strings.ContainsAny(f, "\n\r") {
 			return nil, fmt.Errorf("unusual file name %q", f)
 		}
 		if ext := path.Ext(f); ext == ".yaml" || ext == ".yml" {
 			names = append(names, f)
+			objects = append(objects, commit+":./"+f)
 		}
 	}
 	out := map[string][]byte{}
-	if len(names) == 0 {
-		return out, nil
-	}
-	var in bytes.Buffer
-	for _, f := range names {
-		fmt.Fprintf(&in, "%s:./%s\n", commit, f)
-	}
-	cmd := exec.CommandContext(ctx, "git", slices.Concat(gitGlobal, []string{"-C", dir, "cat-file", "--batch"})...)
-	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "LC_ALL=C")
-	cmd.Stdin = &in
-	raw, err := cmd.Output()
+	err := CatFile(ctx, dir, objects, func(i int, obj Object, content io.Reader) error {
+		f := names[i]
+		if obj.Type != "blob" {
+			return nil // "<name> missing": added since
+		}
+		if obj.Size > 64<<20 {
+			return fmt.Errorf("cat-file %s: bad size", f)
+		}
+		data := make([]byte, obj.Size)
+		if _, err := io.ReadFull(content, data); err != nil {
+			return err
+		}
+		out[f] = data
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	r := bufio.NewReader(bytes.NewReader(raw))
-	for _, f := range names {
-		header, err := r.ReadString('\n')
-		if err != nil {
-			return nil, err
-		}
-		fields := strings.Fields(header)
-		if len(fields) != 3 || fields[1] != "blob" {
-			continue // "<name> missing": added since
-		}
-		size, err := strconv.Atoi(fields[2])
-		if err != nil || size < 0 || size > 64<<20 {
-			return nil, fmt.Errorf("cat-file %s: bad size", f)
-		}
-		data := make([]byte, size+1) // content and its newline
-		if _, err := io.ReadFull(r, data); err != nil {
-			return nil, err
-		}
-		out[f] = data[:size]
 	}
 	return out, nil
 }

@@ -1,16 +1,12 @@
-package promote
+package diff
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/gitops-lint/gitops-lint/internal/render"
-	"github.com/gitops-lint/gitops-lint/internal/testutil"
 )
 
 func obj(apiVersion, kind, ns, name string, extra map[string]any) *render.Object {
@@ -72,7 +68,7 @@ func TestDiffMasksSecretValues(t *testing.T) {
 	}
 	base := result(env("dev", ks("flux-system", "apps", sec("old-secret-value"))))
 	head := result(env("dev", ks("flux-system", "apps", sec("new-secret-value"), obj("v1", "Secret", "app", "fresh", map[string]any{"data": map[string]any{"k": "dG9wc2VjcmV0"}}))))
-	rep, err := Diff(base, head, nil)
+	rep, err := Compare(base, head, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +117,7 @@ func TestDiffPairing(t *testing.T) {
 		env("dev", ks("flux-system", "apps", deploy("apps/v1", 2), cm, obj("v1", "Service", "app", "new", nil)), ks("flux-system", "fresh", cm)),
 		env("new-env", ks("flux-system", "x", cm)),
 	)
-	rep, err := Diff(base, head, nil)
+	rep, err := Compare(base, head, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,11 +156,11 @@ func TestDiffPairing(t *testing.T) {
 	if len(got) != len(want) {
 		t.Errorf("got %d entries, want %d: %v", len(got), len(want), got)
 	}
-	if rep.Summary != (DiffSummary{Environments: 3, Changed: 1, Added: 3, Removed: 3}) {
+	if rep.Summary != (Summary{Environments: 3, Changed: 1, Added: 3, Removed: 3}) {
 		t.Errorf("summary = %+v", rep.Summary)
 	}
 	// Filter and an unchanged environment.
-	rep, _ = Diff(base, base, func(n string) bool { return n == "dev" })
+	rep, _ = Compare(base, base, func(n string) bool { return n == "dev" })
 	if len(rep.Environments) != 1 || rep.Environments[0].Status != "" || len(rep.Environments[0].Kustomizations) != 0 {
 		t.Errorf("unchanged diff: %+v", rep.Environments)
 	}
@@ -172,8 +168,8 @@ func TestDiffPairing(t *testing.T) {
 	if err := WriteJSON(&js, rep); err != nil {
 		t.Fatal(err)
 	}
-	var back DiffReport
-	if err := json.Unmarshal(js.Bytes(), &back); err != nil || back.SchemaVersion != DiffSchemaVersion {
+	var back Report
+	if err := json.Unmarshal(js.Bytes(), &back); err != nil || back.SchemaVersion != SchemaVersion {
 		t.Errorf("json round trip: %v %+v", err, back)
 	}
 }
@@ -183,7 +179,7 @@ func TestDiffUnrenderedSide(t *testing.T) {
 	broken.Rendered = false
 	base := result(env("dev", ks("flux-system", "apps", obj("v1", "ConfigMap", "a", "b", nil))))
 	head := result(env("dev", broken))
-	rep, err := Diff(base, head, nil)
+	rep, err := Compare(base, head, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +195,7 @@ func TestMarkdownTrimmed(t *testing.T) {
 		objs = append(objs, obj("v1", "ConfigMap", "app", "cm-"+strings.Repeat("x", 3)+string(rune('a'+i%26))+string(rune('a'+i/26)),
 			map[string]any{"data": map[string]any{"blob": strings.Repeat("line\n", 40)}}))
 	}
-	rep, err := Diff(result(env("dev")), result(env("dev", ks("flux-system", "apps", objs...))), nil)
+	rep, err := Compare(result(env("dev")), result(env("dev", ks("flux-system", "apps", objs...))), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,72 +212,5 @@ func TestMarkdownTrimmed(t *testing.T) {
 	}
 	if !strings.HasPrefix(out, "### gitops-lint diff") || strings.Count(out, "<details>") != 1 || strings.Count(out, "</details>") != 1 {
 		t.Errorf("bad structure")
-	}
-}
-
-func TestSafePath(t *testing.T) {
-	for p, want := range map[string]bool{
-		"a/b.yaml": true, "../x": false, "a/../../x": false, "/etc/passwd": false,
-		"a/.git/config": false, ".git": false, "a//b": false, "./a": false, "": false,
-	} {
-		if got := safePath(p); got != want {
-			t.Errorf("safePath(%q) = %v, want %v", p, got, want)
-		}
-	}
-}
-
-func TestMaterialize(t *testing.T) {
-	src := t.TempDir()
-	os.MkdirAll(filepath.Join(src, "deploy", "base"), 0o755)
-	os.WriteFile(filepath.Join(src, "deploy", "base", "a.yaml"), []byte("one\n"), 0o644)
-	os.WriteFile(filepath.Join(src, "run.sh"), []byte("#!/bin/sh\n"), 0o755)
-	os.Symlink("base", filepath.Join(src, "deploy", "link"))
-	os.Symlink("../../outside", filepath.Join(src, "deploy", "escape"))
-	repo := testutil.GitRepo(t, src, testutil.GitOptions{})
-	os.WriteFile(filepath.Join(repo, "deploy", "base", "a.yaml"), []byte("two\n"), 0o644)
-	testutil.Git(t, repo, "commit", "-qam", "second")
-	os.WriteFile(filepath.Join(repo, "deploy", "base", "a.yaml"), []byte("dirty\n"), 0o644)
-	before := testutil.Snapshot(t, repo)
-
-	ctx := context.Background()
-	tree, err := Materialize(ctx, filepath.Join(repo, "deploy"), "HEAD~1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tree.Close()
-	if tree.Root != filepath.Join(tree.Dir, "deploy") {
-		t.Errorf("Root = %s", tree.Root)
-	}
-	if b, _ := os.ReadFile(filepath.Join(tree.Root, "base", "a.yaml")); string(b) != "one\n" {
-		t.Errorf("a.yaml = %q", b)
-	}
-	if b, _ := os.ReadFile(filepath.Join(tree.Root, "link", "a.yaml")); string(b) != "one\n" {
-		t.Errorf("link/a.yaml = %q (in-tree symlink not recreated)", b)
-	}
-	if _, err := os.Lstat(filepath.Join(tree.Root, "escape")); !os.IsNotExist(err) {
-		t.Errorf("escaping symlink was materialised: %v", err)
-	}
-	if fi, err := os.Stat(filepath.Join(tree.Dir, "run.sh")); err != nil || fi.Mode().Perm()&0o100 == 0 {
-		t.Errorf("run.sh lost its executable bit: %v", err)
-	}
-	if _, err := os.Stat(filepath.Join(tree.Dir, ".git")); !os.IsNotExist(err) {
-		t.Errorf(".git materialised")
-	}
-	if after := testutil.Snapshot(t, repo); after != before {
-		t.Errorf("repository changed:\n%s\n---\n%s", before, after)
-	}
-	if _, err := Materialize(ctx, repo, "no-such-rev"); err == nil || !strings.Contains(err.Error(), "unknown revision") {
-		t.Errorf("bad revision: %v", err)
-	}
-	if _, _, err := ResolveBranch(ctx, repo, "main"); err != nil {
-		t.Errorf("ResolveBranch main: %v", err)
-	}
-	if _, _, err := ResolveBranch(ctx, repo, "nope"); err == nil {
-		t.Error("ResolveBranch nope: no error")
-	}
-	dir := tree.Dir
-	tree.Close()
-	if _, err := os.Stat(dir); !os.IsNotExist(err) {
-		t.Errorf("Close left %s", dir)
 	}
 }

@@ -1,4 +1,8 @@
-package promote
+package diff
+
+// The printers of a Report: text (terminal, log), markdown (pull-request
+// comment) and JSON. They are the diff command's output formats; they are
+// to become formats of internal/report.
 
 import (
 	"encoding/json"
@@ -31,7 +35,7 @@ func counts(changed, added, removed int) string {
 	return fmt.Sprintf("%d changed, %d added, %d removed", changed, added, removed)
 }
 
-func (r *DiffReport) title() string {
+func (r *Report) title() string {
 	head := r.Head
 	if head == "" {
 		head = "working tree"
@@ -42,7 +46,7 @@ func (r *DiffReport) title() string {
 	return fmt.Sprintf("%s → %s", r.Base, head)
 }
 
-func envHeader(e *EnvironmentDiff) string {
+func envHeader(e *Environment) string {
 	s := e.Name + ": " + counts(e.Changed, e.Added, e.Removed)
 	switch e.Status {
 	case Added:
@@ -53,7 +57,7 @@ func envHeader(e *EnvironmentDiff) string {
 	return s
 }
 
-func ksHeader(k *KustomizationDiff) string {
+func ksHeader(k *Kustomization) string {
 	s := "Kustomization " + k.ID()
 	switch k.Status {
 	case Added:
@@ -69,7 +73,7 @@ var changeSign = map[ChangeKind]string{Added: "+", Removed: "-", Changed: "~"}
 // WriteText writes the report for a terminal or a log: per environment,
 // per Kustomization, one line per object (`+ added`, `- removed`,
 // `~ changed`) followed by its unified diff. color adds ANSI colours.
-func WriteText(w io.Writer, r *DiffReport, color bool) error {
+func WriteText(w io.Writer, r *Report, color bool) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n", paint(color, "diff "+r.title(), ansiBold))
 	for _, e := range r.Environments {
@@ -136,7 +140,7 @@ func writeDiffText(b *strings.Builder, diff string, color bool) {
 // output stays under limit characters (MarkdownLimit when limit <= 0);
 // changes that do not fit are dropped and counted in a visible
 // "… trimmed, N more changes not shown" note.
-func WriteMarkdown(w io.Writer, r *DiffReport, limit int) error {
+func WriteMarkdown(w io.Writer, r *Report, limit int) error {
 	if limit <= 0 {
 		limit = MarkdownLimit
 	}
@@ -216,8 +220,8 @@ func mdEscape(s string) string {
 	return strings.NewReplacer("<", "&lt;", ">", "&gt;").Replace(s)
 }
 
-// WriteJSON writes the report as indented JSON (DiffReport, schemaVersion 1).
-func WriteJSON(w io.Writer, r *DiffReport) error {
+// WriteJSON writes the report as indented JSON (Report, schemaVersion 1).
+func WriteJSON(w io.Writer, r *Report) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(r)

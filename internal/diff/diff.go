@@ -1,4 +1,10 @@
-package promote
+// Package diff is the rendered-diff engine of `gitops-lint diff`: it
+// compares two render results (environments paired by name,
+// Kustomizations by namespace/name, objects by API group, kind, namespace
+// and name) into a Report, with Secret values masked. format.go prints a
+// Report as text, markdown or JSON. Reading the revisions is internal/git's
+// work (git.Materialize), rendering them internal/render's.
+package diff
 
 import (
 	"cmp"
@@ -14,9 +20,9 @@ import (
 	"github.com/gitops-lint/gitops-lint/internal/render"
 )
 
-// DiffSchemaVersion is the schemaVersion of the `diff --format json`
-// document (DiffReport).
-const DiffSchemaVersion = 1
+// SchemaVersion is the schemaVersion of the `diff --format json`
+// document (Report).
+const SchemaVersion = 1
 
 // ChangeKind says what happened to an object, Kustomization or environment.
 type ChangeKind string
@@ -34,11 +40,11 @@ const (
 	MaskChanged   = "<masked: changed>"
 )
 
-// DiffReport is the rendered difference between two revisions: the
+// Report is the rendered difference between two revisions: the
 // `diff --format json` document.
-type DiffReport struct {
-	SchemaVersion int      `json:"schemaVersion"`
-	Tool          DiffTool `json:"tool"`
+type Report struct {
+	SchemaVersion int  `json:"schemaVersion"`
+	Tool          Tool `json:"tool"`
 	// Base and Head name the compared revisions as the user gave them
 	// (Head "" is the working tree); BaseCommit/HeadCommit are commit ids
 	// ("" for the working tree).
@@ -47,29 +53,29 @@ type DiffReport struct {
 	Head       string `json:"head"`
 	HeadCommit string `json:"headCommit,omitempty"`
 	// Promotion is "SRC:DST" for --promotion-preview.
-	Promotion string      `json:"promotion,omitempty"`
-	Summary   DiffSummary `json:"summary"`
+	Promotion string  `json:"promotion,omitempty"`
+	Summary   Summary `json:"summary"`
 	// Environments are sorted by name; unchanged ones are listed with no
 	// Kustomizations.
-	Environments []*EnvironmentDiff `json:"environments"`
+	Environments []*Environment `json:"environments"`
 }
 
-// DiffTool names the program that wrote the report.
-type DiffTool struct {
+// Tool names the program that wrote the report.
+type Tool struct {
 	Name    string `json:"name"`
 	Version string `json:"version"`
 }
 
-// DiffSummary counts object changes.
-type DiffSummary struct {
+// Summary counts object changes.
+type Summary struct {
 	Environments int `json:"environments"`
 	Changed      int `json:"changed"`
 	Added        int `json:"added"`
 	Removed      int `json:"removed"`
 }
 
-// EnvironmentDiff is the difference of one environment.
-type EnvironmentDiff struct {
+// Environment is the difference of one environment.
+type Environment struct {
 	Name string `json:"name"`
 	// Status is added or removed when the environment exists on one side
 	// only, changed when any object changed, else "" (unchanged).
@@ -78,11 +84,11 @@ type EnvironmentDiff struct {
 	Added   int        `json:"added"`
 	Removed int        `json:"removed"`
 	// Kustomizations that differ, sorted by namespace/name.
-	Kustomizations []*KustomizationDiff `json:"kustomizations"`
+	Kustomizations []*Kustomization `json:"kustomizations"`
 }
 
-// KustomizationDiff is the difference of one Flux Kustomization.
-type KustomizationDiff struct {
+// Kustomization is the difference of one Flux Kustomization.
+type Kustomization struct {
 	Namespace string     `json:"namespace"`
 	Name      string     `json:"name"`
 	Status    ChangeKind `json:"status,omitempty"`
@@ -93,7 +99,7 @@ type KustomizationDiff struct {
 }
 
 // ID is "namespace/name".
-func (k *KustomizationDiff) ID() string { return k.Namespace + "/" + k.Name }
+func (k *Kustomization) ID() string { return k.Namespace + "/" + k.Name }
 
 // Change is one added, removed or changed object.
 type Change struct {
@@ -112,11 +118,11 @@ type Change struct {
 // diff entry and a finding name an object the same way, in JSON and text.
 type ObjectRef = finding.Object
 
-// Diff compares two render results: environments paired by name,
+// Compare compares two render results: environments paired by name,
 // Kustomizations by namespace/name, objects by API group, kind, namespace
 // and name. envFilter, when non-nil, keeps only the environments it accepts.
-func Diff(base, head *render.Result, envFilter func(name string) bool) (*DiffReport, error) {
-	rep := &DiffReport{SchemaVersion: DiffSchemaVersion, Environments: []*EnvironmentDiff{}}
+func Compare(base, head *render.Result, envFilter func(name string) bool) (*Report, error) {
+	rep := &Report{SchemaVersion: SchemaVersion, Environments: []*Environment{}}
 	baseEnvs := envMap(base)
 	headEnvs := envMap(head)
 	names := unionKeys(baseEnvs, headEnvs)
@@ -162,8 +168,8 @@ func unionKeys[V any](a, b map[string]V) []string {
 	return keys
 }
 
-func diffEnvironment(name string, base, head *render.Environment) (*EnvironmentDiff, error) {
-	ed := &EnvironmentDiff{Name: name, Kustomizations: []*KustomizationDiff{}}
+func diffEnvironment(name string, base, head *render.Environment) (*Environment, error) {
+	ed := &Environment{Name: name, Kustomizations: []*Kustomization{}}
 	switch {
 	case base == nil:
 		ed.Status = Added
@@ -208,12 +214,12 @@ func ksMap(env *render.Environment) map[string]*render.Kustomization {
 	return m
 }
 
-func diffKustomization(base, head *render.Kustomization) (*KustomizationDiff, error) {
+func diffKustomization(base, head *render.Kustomization) (*Kustomization, error) {
 	k := head
 	if k == nil {
 		k = base
 	}
-	kd := &KustomizationDiff{Namespace: k.Namespace, Name: k.Name, Changes: []*Change{}}
+	kd := &Kustomization{Namespace: k.Namespace, Name: k.Name, Changes: []*Change{}}
 	switch {
 	case base == nil:
 		kd.Status = Added
