@@ -142,7 +142,10 @@ var settings = []setting{
 		}},
 	{flag: flagNamespace, list: true, lint: true,
 		fromFlag: func(fv *flagValues) []string { return fv.namespaces },
-		apply:    func(opts *Options, vals []string, _ origin) error { opts.PolicyNamespaces = slices.Clone(vals); return nil }},
+		apply: func(opts *Options, vals []string, _ origin) error {
+			opts.PolicyNamespaces = slices.Clone(vals)
+			return nil
+		}},
 	{flag: flagAllNamespaces, lint: true,
 		fromFlag: func(fv *flagValues) []string { return []string{strconv.FormatBool(fv.allNamespaces)} },
 		apply:    boolSetting(func(o *Options, b bool) { o.AllPolicyNamespaces = b })},

@@ -56,7 +56,9 @@ func CatFile(ctx context.Context, dir string, names []string, fn func(i int, obj
 	go func() {
 		w := bufio.NewWriter(stdin)
 		for _, n := range names {
-			w.WriteString(n + "\n")
+			if _, err := w.WriteString(n + "\n"); err != nil {
+				break // git stopped reading; the reader below reports why
+			}
 		}
 		w.Flush()
 		stdin.Close()
@@ -92,7 +94,7 @@ func CatFile(ctx context.Context, dir string, names []string, fn func(i int, obj
 		return nil
 	}()
 	if readErr != nil {
-		io.Copy(io.Discard, stdout)
+		_, _ = io.Copy(io.Discard, stdout) // drain, so that git can exit
 	}
 	if err := cmd.Wait(); err != nil && readErr == nil {
 		readErr = fmt.Errorf("git cat-file: %w: %s", err, strings.TrimSpace(stderr.String()))
