@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -16,7 +17,9 @@ import (
 	"github.com/gitops-lint/gitops-lint/internal/testutil"
 )
 
-var updateScripts = os.Getenv("UPDATE_SCRIPTS") != ""
+// update rewrites the golden files of this package: the `cmp` files inside
+// the scripts and docs/rules.md (`make golden` runs every package's -update).
+var update = flag.Bool("update", false, "rewrite the golden files (script cmp files, docs/rules.md)")
 
 // TestMain makes the test binary double as the gitops-lint command that
 // the scripts run (testscript re-executes it under that name).
@@ -30,12 +33,12 @@ func TestMain(m *testing.M) {
 // scripts have `exitcode N command args...`, which runs the command and
 // checks its exact exit code (the contract has four), keeping its stdout
 // and stderr for the next `stdout`/`stderr` checks.
-// Set UPDATE_SCRIPTS=1 to rewrite `cmp` golden files inside the scripts.
+// -update rewrites `cmp` golden files inside the scripts.
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
-		UpdateScripts:       updateScripts,
+		UpdateScripts:       *update,
 		Setup: func(env *testscript.Env) error {
 			repos, err := filepath.Abs(filepath.Join("..", "..", "testdata", "repos"))
 			env.Setenv("FIXTURES", repos)
@@ -185,7 +188,7 @@ func cmdCmpText(ts *testscript.TestScript, neg bool, args []string) {
 	got := durationRe.ReplaceAllString(ts.ReadFile("stdout"), "(TIME)")
 	want := durationRe.ReplaceAllString(ts.ReadFile(args[1]), "(TIME)")
 	if got != want {
-		if updateScripts {
+		if *update {
 			ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(got), 0o644))
 			return
 		}

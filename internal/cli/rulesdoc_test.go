@@ -7,7 +7,7 @@ import (
 )
 
 // TestRulesDocUpToDate fails when docs/rules.md differs from the rule
-// metadata; UPDATE_DOCS=1 rewrites it.
+// metadata; -update rewrites it.
 func TestRulesDocUpToDate(t *testing.T) {
 	rules, err := allRules()
 	if err != nil {
@@ -15,7 +15,7 @@ func TestRulesDocUpToDate(t *testing.T) {
 	}
 	want := rulesMarkdown(rules)
 	p := filepath.Join("..", "..", "docs", "rules.md")
-	if os.Getenv("UPDATE_DOCS") != "" {
+	if *update {
 		if err := os.WriteFile(p, []byte(want), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -25,6 +25,6 @@ func TestRulesDocUpToDate(t *testing.T) {
 		t.Fatal(err)
 	}
 	if string(got) != want {
-		t.Errorf("docs/rules.md is stale: run `UPDATE_DOCS=1 go test ./internal/cli -run TestRulesDocUpToDate` (or `gitops-lint rules --format markdown > docs/rules.md`)")
+		t.Errorf("docs/rules.md is stale: run `go test ./internal/cli -run TestRulesDocUpToDate -update` (or `make golden`) (or `gitops-lint rules --format markdown > docs/rules.md`)")
 	}
 }
