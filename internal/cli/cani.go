@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/identity"
 	"github.com/gitops-lint/gitops-lint/internal/rbacsim"
 )
 
@@ -74,7 +75,7 @@ func (a *app) canI(cmd *cobra.Command, fv *flagValues, cf *canIFlags, args []str
 	}
 	resource, group, sub := parseResource(args[1])
 	req := rbacsim.Request{Verb: args[0], APIGroup: group, Resource: resource, Subresource: sub, Name: cf.name, Namespace: cf.namespace}
-	id := rbacsim.Identity{Namespace: ns, Name: name}
+	id := identity.Identity{Namespace: ns, Name: name}
 	if len(res.Environments) == 0 {
 		return finding.Usagef("no environment found in %s", displayPath(opts.Root))
 	}

@@ -69,7 +69,7 @@ type Options struct {
 	// Workers is the parallelism (0: one per CPU).
 	Workers int
 	// ExplicitEnvironments come from the config file.
-	ExplicitEnvironments []render.EnvironmentSpec
+	ExplicitEnvironments []config.Environment
 	// ConfigFile is the config file used ("" for none).
 	ConfigFile string
 	// Kustomization is the render --kustomization filter (namespace/name).
@@ -151,7 +151,7 @@ func (o Options) RenderOptions() render.Options {
 		Environments:         o.Environments,
 		Kustomization:        o.Kustomization,
 		Platform:             o.Platform,
-		ExplicitEnvironments: o.ExplicitEnvironments,
+		ExplicitEnvironments: renderEnvironments(o.ExplicitEnvironments),
 		Workers:              o.Workers,
 		ChangedOnly:          o.ChangedOnly,
 		Changed:              o.Changed,
@@ -159,6 +159,19 @@ func (o Options) RenderOptions() render.Options {
 		Limits:               o.Limits,
 		Budget:               o.Budget,
 	}
+}
+
+// renderEnvironments converts the config file's environments into render's
+// declaration of them (nil stays nil).
+func renderEnvironments(envs []config.Environment) []render.EnvironmentSpec {
+	if envs == nil {
+		return nil
+	}
+	out := make([]render.EnvironmentSpec, len(envs))
+	for i, e := range envs {
+		out[i] = render.EnvironmentSpec{Name: e.Name, Path: e.Path, Branch: e.Branch}
+	}
+	return out
 }
 
 // FormatSpec is one --format value: a format and where it goes.

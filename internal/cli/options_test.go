@@ -112,7 +112,7 @@ environments:
 					Sources:              map[string]string{"flux-system/apps": "/cfg/apps", "flux-system/infra": "/cfg/infra"},
 					Platform:             "/platform",
 					Workers:              3,
-					ExplicitEnvironments: []render.EnvironmentSpec{{Name: "dev", Path: "clusters/dev"}},
+					ExplicitEnvironments: []config.Environment{{Name: "dev", Path: "clusters/dev"}},
 					ConfigFile:           "/cfg/" + config.FileName,
 				}
 				if !reflect.DeepEqual(o, want) {

@@ -20,7 +20,6 @@ import (
 
 	"github.com/gitops-lint/gitops-lint/internal/confine"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
-	"github.com/gitops-lint/gitops-lint/internal/render"
 )
 
 // FileName is the name of the config file searched from PATH upward.
@@ -62,7 +61,7 @@ type File struct {
 
 	Format       []string
 	FailOn       finding.FailOn
-	Environments []render.EnvironmentSpec
+	Environments []Environment
 	Sources      map[string]string
 	Platform     string
 	Workers      int
@@ -81,6 +80,15 @@ type File struct {
 
 	// lines maps each top-level key present in the file to the line of its value.
 	lines map[string]int
+}
+
+// Environment is one entry of the file's environments: an environment
+// declared explicitly, with its entry directory (relative to the
+// repository) and the branch it follows.
+type Environment struct {
+	Name   string `json:"name" yaml:"name"`
+	Path   string `json:"path" yaml:"path"`
+	Branch string `json:"branch,omitempty" yaml:"branch,omitempty"`
 }
 
 // Has reports whether key is set in the file.
@@ -233,18 +241,18 @@ func unwrapPathError(err error) error {
 // raw is the decoding target. Reserved keys are yaml.Nodes so that any
 // shape is accepted until they are implemented.
 type raw struct {
-	Format       yaml.Node                `yaml:"format"`
-	FailOn       string                   `yaml:"failOn"`
-	Environments []render.EnvironmentSpec `yaml:"environments"`
-	Sources      map[string]string        `yaml:"sources"`
-	Platform     string                   `yaml:"platform"`
-	Workers      int                      `yaml:"workers"`
-	KubeVersion  string                   `yaml:"kubernetesVersion"`
-	CRDDirs      []string                 `yaml:"crdDirs"`
-	RBACDirs     []string                 `yaml:"rbacDirs"`
-	Rules        map[string]ruleRaw       `yaml:"rules"`
-	Ignore       []finding.IgnoreEntry    `yaml:"ignore"`
-	Promotion    yaml.Node                `yaml:"promotion"`
+	Format       yaml.Node             `yaml:"format"`
+	FailOn       string                `yaml:"failOn"`
+	Environments []Environment         `yaml:"environments"`
+	Sources      map[string]string     `yaml:"sources"`
+	Platform     string                `yaml:"platform"`
+	Workers      int                   `yaml:"workers"`
+	KubeVersion  string                `yaml:"kubernetesVersion"`
+	CRDDirs      []string              `yaml:"crdDirs"`
+	RBACDirs     []string              `yaml:"rbacDirs"`
+	Rules        map[string]ruleRaw    `yaml:"rules"`
+	Ignore       []finding.IgnoreEntry `yaml:"ignore"`
+	Promotion    yaml.Node             `yaml:"promotion"`
 }
 
 // Parse checks and decodes the content of a config file. name is used in

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/gitops-lint/gitops-lint/internal/finding"
-	"github.com/gitops-lint/gitops-lint/internal/render"
 )
 
 func TestParse(t *testing.T) {
@@ -48,7 +47,7 @@ promotion: dev,main
 			want: &File{
 				Format: []string{"text", "json=out/report.json"},
 				FailOn: finding.FailOnWarning,
-				Environments: []render.EnvironmentSpec{
+				Environments: []Environment{
 					{Name: "dev", Path: "clusters/dev", Branch: "dev"},
 					{Name: "prod", Path: "clusters/prod"},
 				},

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,8 +21,8 @@ import (
 
 	"github.com/gitops-lint/gitops-lint/internal/confine"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/identity"
 	"github.com/gitops-lint/gitops-lint/internal/pool"
-	"github.com/gitops-lint/gitops-lint/internal/rbacsim"
 	"github.com/gitops-lint/gitops-lint/internal/render"
 	"github.com/gitops-lint/gitops-lint/policies"
 )
@@ -318,7 +319,7 @@ func (e *Engine) Rules() []finding.Rule {
 func (e *Engine) objectContext(env *render.Environment, k *render.Kustomization, o *render.Object) map[string]any {
 	sa := ""
 	tenant := false
-	if id, ok := rbacsim.IdentityOf(env, k); ok {
+	if id, ok := identity.Of(env, k); ok {
 		sa = id.Namespace + "/" + id.Name
 		tenant = k.Namespace != "flux-system"
 	}
@@ -428,8 +429,10 @@ func (e *Engine) collect(x *render.Index, r map[string]any, err error, at func(i
 	}
 	sort.Strings(keys)
 	for _, key := range keys {
-		var idx int
-		fmt.Sscan(key, &idx)
+		idx, err := strconv.Atoi(key) // the keys are the query's own rule indexes
+		if err != nil || idx < 0 || idx >= len(e.rules) {
+			continue
+		}
 		rule := e.rules[idx]
 		values, _ := r[key].([]any)
 		for _, v := range values {
@@ -470,7 +473,9 @@ func decodeResult(v any) (msg string, p []string, index int) {
 			p = strings.Split(strings.TrimPrefix(pv, "."), ".")
 		}
 		if n, ok := t["index"]; ok {
-			fmt.Sscan(fmt.Sprint(n), &index)
+			if i, err := strconv.Atoi(fmt.Sprint(n)); err == nil {
+				index = i
+			}
 		}
 		return msg, p, index
 	}

@@ -10,11 +10,12 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/component-helpers/auth/rbac/validation"
 
+	"github.com/gitops-lint/gitops-lint/internal/catalog"
 	"github.com/gitops-lint/gitops-lint/internal/confine"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/identity"
 	"github.com/gitops-lint/gitops-lint/internal/objects"
 	"github.com/gitops-lint/gitops-lint/internal/render"
-	"github.com/gitops-lint/gitops-lint/internal/schema/catalog"
 )
 
 // resourceInfo maps a kind to its API resource.
@@ -167,21 +168,6 @@ func groupKind(apiVersionKind string) string {
 	return group + "/" + kind
 }
 
-// IdentityOf returns the identity kustomize-controller impersonates for k,
-// or false when it applies as itself (no serviceAccountName and no
-// --default-service-account lockdown: kustomize-controller's own
-// cluster-admin identity).
-func IdentityOf(e *render.Environment, k *render.Kustomization) (Identity, bool) {
-	sa := k.ServiceAccountName
-	if sa == "" {
-		sa = e.Lockdown.DefaultServiceAccount
-	}
-	if sa == "" {
-		return Identity{}, false
-	}
-	return Identity{Namespace: k.Namespace, Name: sa}, true
-}
-
 // Check simulates every Kustomization of every environment.
 func (c *Checker) Check(ctx context.Context, res *render.Result) []finding.Finding {
 	var out []finding.Finding
@@ -195,7 +181,7 @@ func (c *Checker) Check(ctx context.Context, res *render.Result) []finding.Findi
 				continue // --changed-since: rendered for the others' sake only
 			}
 			out = append(out, crossNamespace(res.Index, e, k)...)
-			id, ok := IdentityOf(e, k)
+			id, ok := identity.Of(e, k)
 			if !ok {
 				continue
 			}
@@ -216,7 +202,7 @@ func baseFinding(e *render.Environment, k *render.Kustomization, o *render.Objec
 	return f
 }
 
-func (st *env) checkObject(e *render.Environment, k *render.Kustomization, id Identity, grants []Grant, o *render.Object) []finding.Finding {
+func (st *env) checkObject(e *render.Environment, k *render.Kustomization, id identity.Identity, grants []Grant, o *render.Object) []finding.Finding {
 	base := baseFinding(e, k, o)
 	where := ""
 	if o.File == "" {
@@ -289,7 +275,7 @@ func alsoDenied(verbs []string) string {
 
 // forbidden words a denial as the apiserver does:
 // cronjobs.batch "cleanup" is forbidden: User "…" cannot patch resource "cronjobs" in API group "batch" in the namespace "team-a".
-func forbidden(id Identity, req Request) string {
+func forbidden(id identity.Identity, req Request) string {
 	scope := "at the cluster scope"
 	if req.Namespace != "" {
 		scope = fmt.Sprintf("in the namespace %q", req.Namespace)
@@ -325,7 +311,7 @@ func bindingsOf(grants []Grant) string {
 // escalation checks that granting what o grants does not exceed what the
 // identity holds, as the apiserver's RBAC escalation check does for roles
 // and bindings.
-func (st *env) escalation(id Identity, grants []Grant, o *render.Object, ri resourceInfo, ns string, base finding.Finding) (finding.Finding, bool) {
+func (st *env) escalation(id identity.Identity, grants []Grant, o *render.Object, ri resourceInfo, ns string, base finding.Finding) (finding.Finding, bool) {
 	if !strings.HasPrefix(o.APIVersion(), rbacv1.GroupName+"/") {
 		return finding.Finding{}, false
 	}
@@ -484,11 +470,11 @@ func wildcardAllowed(grants []Grant, o *render.Object) bool {
 // allow it (kubectl auth can-i, offline). Bindings that Kustomizations
 // applying as id itself create do not count: an identity cannot grant
 // itself what it lacks (the escalation check stops those).
-func (c *Checker) CanI(e *render.Environment, id Identity, req Request) (bool, []Grant) {
+func (c *Checker) CanI(e *render.Environment, id identity.Identity, req Request) (bool, []Grant) {
 	st := c.envState(e)
 	self := map[string]bool{}
 	for _, k := range e.Kustomizations {
-		if kid, ok := IdentityOf(e, k); ok && kid == id {
+		if kid, ok := identity.Of(e, k); ok && kid == id {
 			self[k.ID()] = true
 		}
 	}

@@ -16,6 +16,8 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/component-helpers/auth/rbac/validation"
+
+	"github.com/gitops-lint/gitops-lint/internal/identity"
 )
 
 // Request is one API request an identity makes.
@@ -52,19 +54,6 @@ func (r Request) asRule() rbacv1.PolicyRule {
 func Allows(rules []rbacv1.PolicyRule, req Request) bool {
 	ok, _ := validation.Covers(rules, []rbacv1.PolicyRule{req.asRule()})
 	return ok
-}
-
-// Identity is the user kustomize-controller impersonates.
-type Identity struct {
-	Namespace, Name string
-}
-
-// User is the identity's user name.
-func (id Identity) User() string { return "system:serviceaccount:" + id.Namespace + ":" + id.Name }
-
-// Groups are the groups the apiserver gives a ServiceAccount token.
-func (id Identity) Groups() []string {
-	return []string{"system:serviceaccounts", "system:serviceaccounts:" + id.Namespace, "system:authenticated"}
 }
 
 // World is the RBAC state of one environment: its roles and bindings and
@@ -199,7 +188,9 @@ func (g Grant) String() string {
 	return g.Binding + " → " + g.Role + " (in " + g.Namespace + ")"
 }
 
-func (id Identity) matches(s rbacv1.Subject, bindingNS string) bool {
+// matches reports whether the binding subject s (of a binding in
+// bindingNS, "" for a ClusterRoleBinding) names id.
+func matches(id identity.Identity, s rbacv1.Subject, bindingNS string) bool {
 	switch s.Kind {
 	case rbacv1.ServiceAccountKind:
 		ns := s.Namespace
@@ -219,16 +210,16 @@ func (id Identity) matches(s rbacv1.Subject, bindingNS string) bool {
 // bindings the Kustomization self applies: on a fresh cluster they do not
 // exist yet when its objects are authorized (and one that escalates never
 // will).
-func (w *World) Grants(id Identity, self string) []Grant {
+func (w *World) Grants(id identity.Identity, self string) []Grant {
 	return w.grants(id, func(owner string) bool { return self != "" && owner == self })
 }
 
 // grants lists the bindings of id, without those whose owning
 // Kustomization skip names.
-func (w *World) grants(id Identity, skip func(owner string) bool) []Grant {
+func (w *World) grants(id identity.Identity, skip func(owner string) bool) []Grant {
 	var out []Grant
 	for _, b := range w.crbs {
-		if !slices.ContainsFunc(b.Subjects, func(s rbacv1.Subject) bool { return id.matches(s, "") }) {
+		if !slices.ContainsFunc(b.Subjects, func(s rbacv1.Subject) bool { return matches(id, s, "") }) {
 			continue
 		}
 		if skip(w.owner["ClusterRoleBinding/"+b.Name]) {
@@ -241,7 +232,7 @@ func (w *World) grants(id Identity, skip func(owner string) bool) []Grant {
 		out = append(out, g)
 	}
 	for _, b := range w.bindings {
-		if !slices.ContainsFunc(b.Subjects, func(s rbacv1.Subject) bool { return id.matches(s, b.Namespace) }) {
+		if !slices.ContainsFunc(b.Subjects, func(s rbacv1.Subject) bool { return matches(id, s, b.Namespace) }) {
 			continue
 		}
 		if skip(w.owner["RoleBinding/"+b.Namespace+"/"+b.Name]) {

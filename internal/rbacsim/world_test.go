@@ -3,6 +3,7 @@ package rbacsim
 import (
 	"testing"
 
+	"github.com/gitops-lint/gitops-lint/internal/identity"
 	"github.com/gitops-lint/gitops-lint/internal/render"
 )
 
@@ -23,7 +24,7 @@ func TestBootstrapAggregation(t *testing.T) {
 	env := &render.Environment{Name: "dev", Kustomizations: []*render.Kustomization{{
 		Namespace: "flux-system", Name: "rbac", Objects: []*render.Object{{Content: binding}},
 	}}}
-	id := Identity{Namespace: "team-a", Name: "sa"}
+	id := identity.Identity{Namespace: "team-a", Name: "sa"}
 	for _, tc := range []struct {
 		req  Request
 		want bool

@@ -174,7 +174,6 @@ spec:
 	}
 	os.RemoveAll(filepath.Join(root, "deploy/all"))
 	base = before()
-	base = before()
 
 	got = checkChangedOnlyBase(t, root, opts, base, map[string][]byte{}, "README.md")
 	if len(got) != 0 {

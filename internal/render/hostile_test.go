@@ -676,6 +676,27 @@ func TestBudgetChargedOnce(t *testing.T) {
 	}
 }
 
+// TestPrefetchTakenOnce: the first run of the prefetched root takes the
+// index Prefetch read; a second run with the same Options, or a run of
+// another root, reads its own.
+func TestPrefetchTakenOnce(t *testing.T) {
+	dir := appsTree(t, map[string]string{"apps/cm.yaml": configMaps("cm", 1<<10, 100)})
+	pre := Prefetch(dir)
+	<-pre.done
+	if pre.err != nil {
+		t.Fatal(pre.err)
+	}
+	if x, err := loadIndex(t.TempDir(), newReader(confine.Defaults(), nil), pre); err != nil || x == pre.x {
+		t.Errorf("another root took the prefetched index (err %v)", err)
+	}
+	if x, err := loadIndex(dir, newReader(confine.Defaults(), nil), pre); err != nil || x != pre.x {
+		t.Errorf("the first run did not take the prefetched index (err %v)", err)
+	}
+	if x, err := loadIndex(dir, newReader(confine.Defaults(), nil), pre); err != nil || x == pre.x {
+		t.Errorf("a second run took the prefetched index again (err %v)", err)
+	}
+}
+
 // TestPrefetchWithinLimits: an index Prefetch read within the default
 // limits is charged to the run's budget, and read again for a run with
 // other limits.
@@ -686,16 +707,16 @@ func TestPrefetchWithinLimits(t *testing.T) {
 	}
 	dir := appsTree(t, files)
 
-	Prefetch(dir)
+	pre := Prefetch(dir)
 	budget := confine.NewBudget(256<<20, confine.LimitTotalBytes)
-	renderHostileWith(t, Options{Root: dir, Budget: budget})
+	renderHostileWith(t, Options{Root: dir, Budget: budget, Prefetched: pre})
 	if budget.Used() < 4*500<<10 {
 		t.Errorf("the prefetched index was not charged: %d bytes", budget.Used())
 	}
 
-	Prefetch(dir)
+	pre = Prefetch(dir)
 	limits := confine.Defaults()
 	limits.TotalBytes = 1 << 20
-	res := renderHostileWith(t, Options{Root: dir, Limits: limits})
+	res := renderHostileWith(t, Options{Root: dir, Limits: limits, Prefetched: pre})
 	wantLimit(t, res, "apps/f1.yaml", 1, "reading stopped at apps/f1.yaml", "total byte limit of 1 MiB")
 }

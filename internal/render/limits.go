@@ -248,9 +248,6 @@ type limitError struct {
 	// runWide: the bound is the run's (rendering stops), not one
 	// Kustomization's.
 	runWide bool
-	// file/line locate the cause in the linted repository when known.
-	file string
-	line int
 }
 
 func (e *limitError) Error() string { return e.msg }

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -404,8 +405,7 @@ func parseDocs(rel string, data []byte) ([]*Doc, docCost, error) {
 		if err != nil {
 			msg := err.Error()
 			if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
-				var line int
-				fmt.Sscan(m[1], &line)
+				line, _ := strconv.Atoi(m[1]) // the regexp matched digits
 				return nil, docCost{}, &posError{line: line, msg: m[2]}
 			}
 			return nil, docCost{}, &posError{line: 1, msg: strings.TrimPrefix(msg, "yaml: ")}

@@ -53,6 +53,10 @@ type Options struct {
 	// file read from the repository, the platform repository and each
 	// --source directory (nil: a budget of Limits.TotalBytes of its own).
 	Budget *confine.Budget
+	// Prefetched is the index Prefetch started reading for Root, taken by
+	// the first run of that root when it fits the run's limits (nil: read
+	// it now).
+	Prefetched *Prefetched
 }
 
 // EnvironmentSpec declares an environment explicitly.

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gitops-lint/gitops-lint/internal/confine"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
@@ -63,43 +64,40 @@ func Render(ctx context.Context, opts Options) (*Result, error) {
 }
 
 // Prefetch starts reading the repository at root in the background (and
-// kustomize's schema), for the Render or NewBuilder of the same root that
-// follows: the caller can meanwhile do other work (ask git what changed).
-// It reads within the default limits; a run with other limits reads again.
-func Prefetch(root string) {
+// kustomize's schema) for the Render or NewBuilder that follows with
+// Options.Prefetched set to the result: the caller can meanwhile do other
+// work (ask git what changed). It reads within the default limits; a run
+// with other limits or another root reads again. A caller that renders
+// nothing after all just drops the result.
+func Prefetch(root string) *Prefetched {
 	warmOpenAPI()
-	f := &indexFuture{done: make(chan struct{})}
-	if _, loaded := prefetched.LoadOrStore(root, f); loaded {
-		return
-	}
+	p := &Prefetched{root: root, done: make(chan struct{})}
 	go func() {
-		defer close(f.done)
-		f.x, f.err = LoadIndex(root)
+		defer close(p.done)
+		p.x, p.err = LoadIndex(root)
 	}()
+	return p
 }
 
-type indexFuture struct {
-	done chan struct{}
-	x    *Index
-	err  error
+// Prefetched is the index of one repository that Prefetch is reading. The
+// first render of that root takes it; any other render reads again.
+type Prefetched struct {
+	root  string
+	taken atomic.Bool
+	done  chan struct{}
+	x     *Index
+	err   error
 }
 
-var prefetched sync.Map // root → *indexFuture
-
-// CancelPrefetch forgets what Prefetch read for root (when no render
-// follows), so that no later render takes a stale index.
-func CancelPrefetch(root string) { prefetched.Delete(root) }
-
-// loadIndex takes the index Prefetch read for root when it was read
-// within the run's limits and fits the run's budget, or reads it.
-func loadIndex(root string, rd *reader) (*Index, error) {
-	if f, ok := prefetched.LoadAndDelete(root); ok {
-		f := f.(*indexFuture)
-		<-f.done
-		if f.err != nil {
-			return nil, f.err
+// loadIndex takes the index pre read for root when it was read within the
+// run's limits and fits the run's budget, or reads it.
+func loadIndex(root string, rd *reader, pre *Prefetched) (*Index, error) {
+	if pre != nil && pre.root == root && pre.taken.CompareAndSwap(false, true) {
+		<-pre.done
+		if pre.err != nil {
+			return nil, pre.err
 		}
-		if x := f.x; rd.adopt(x) {
+		if x := pre.x; rd.adopt(x) {
 			return x, nil
 		}
 	}
@@ -131,7 +129,7 @@ func newRenderer(opts Options) (*renderer, error) {
 	warmOpenAPI()
 	lim := opts.bounds()
 	rd := newReader(lim, opts.Budget)
-	lint, err := loadIndex(opts.Root, rd)
+	lint, err := loadIndex(opts.Root, rd, opts.Prefetched)
 	if err != nil {
 		return nil, &UsageError{Msg: err.Error()}
 	}

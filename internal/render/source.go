@@ -90,7 +90,6 @@ func (a *artifact) materialize(dirPath string, components []string) error {
 	if err != nil || strings.HasPrefix(relDir, "..") {
 		return nil // the generator's secure filesystem reports it
 	}
-	relDir = filepath.ToSlash(relDir)
 	if err := os.MkdirAll(dirPath, 0o755); err != nil {
 		return err
 	}

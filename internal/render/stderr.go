@@ -13,6 +13,18 @@ var quietOnce sync.Once
 // standard error: kustomize prints them straight to os.Stderr from inside a
 // build ("# Warning: 'patchesStrategicMerge' is deprecated…"), which would
 // interleave with gitops-lint's own output. Everything else passes through.
+//
+// This is the one place outside cmd/ that touches process-wide state, and
+// it cannot be avoided in process: sigs.k8s.io/kustomize/api
+// (internal/target.KustTarget.Load) writes the notices with
+// fmt.Fprintf(os.Stderr, …), not through a logger or an option that could
+// be redirected, and the deprecated fields cannot be rewritten away before
+// kustomize reads them without changing what it builds (patchesStrategicMerge,
+// patchesJson6902, commonLabels and vars each run their own transformer,
+// as they do in kustomize-controller). So the first render swaps os.Stderr,
+// once per process, for a pipe that drops those lines and copies the rest
+// to the original. Writers that took os.Stderr before (the CLI's, the log
+// package's) are not affected.
 func quietKustomize() {
 	quietOnce.Do(func() {
 		orig := os.Stderr
@@ -29,7 +41,7 @@ func quietKustomize() {
 				if strings.HasPrefix(line, "# Warning: '") && strings.Contains(line, "is deprecated") {
 					continue
 				}
-				orig.WriteString(line + "\n")
+				_, _ = orig.WriteString(line + "\n") // stderr gone: nothing to tell
 			}
 		}()
 	})

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -494,5 +493,3 @@ func wordOnly(s string) bool {
 	}
 	return s != ""
 }
-
-func fileIn(root, rel string) string { return root + string(os.PathSeparator) + rel }

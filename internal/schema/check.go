@@ -8,10 +8,10 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/gitops-lint/gitops-lint/internal/catalog"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"github.com/gitops-lint/gitops-lint/internal/pool"
 	"github.com/gitops-lint/gitops-lint/internal/render"
-	"github.com/gitops-lint/gitops-lint/internal/schema/catalog"
 )
 
 // Checker validates the objects of a render result.

@@ -6,10 +6,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gitops-lint/gitops-lint/internal/catalog"
 	"github.com/gitops-lint/gitops-lint/internal/confine"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"github.com/gitops-lint/gitops-lint/internal/objects"
-	"github.com/gitops-lint/gitops-lint/internal/schema/catalog"
 )
 
 // Options select the schema data of a run.
@@ -66,15 +66,6 @@ func Load(opts Options) (*Checker, error) {
 	}
 	c.Workers = opts.Workers
 	return c, nil
-}
-
-// decodeCRDs reads the CustomResourceDefinitions of a YAML stream.
-func decodeCRDs(data []byte) ([]map[string]any, error) {
-	objs, err := objects.Decode(data)
-	if err != nil {
-		return nil, err
-	}
-	return slices.DeleteFunc(objs, func(m map[string]any) bool { return m["kind"] != "CustomResourceDefinition" }), nil
 }
 
 // crdsFromDir reads every CRD of the YAML files below dir.

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gitops-lint/gitops-lint/internal/identity"
 	"github.com/gitops-lint/gitops-lint/internal/rbacsim"
 )
 
@@ -45,7 +46,7 @@ var matrixNamespaces = []string{"mx-a", "mx-b"}
 
 // mcase is one generated case: objects, an identity, a request.
 type mcase struct {
-	id      rbacsim.Identity
+	id      identity.Identity
 	objects []map[string]any
 	req     rbacsim.Request
 	desc    string
@@ -98,7 +99,7 @@ func randRule(r *rand.Rand) (map[string]any, resDef) {
 
 func genCase(r *rand.Rand, i int) mcase {
 	const rb = "rbac.authorization.k8s.io/v1"
-	id := rbacsim.Identity{Namespace: fmt.Sprintf("mxid-%d", i), Name: "sa"}
+	id := identity.Identity{Namespace: fmt.Sprintf("mxid-%d", i), Name: "sa"}
 	c := mcase{id: id}
 	var rules []any
 	var rds []resDef

@@ -10,12 +10,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gitops-lint/gitops-lint/internal/catalog"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/identity"
 	"github.com/gitops-lint/gitops-lint/internal/objects"
 	"github.com/gitops-lint/gitops-lint/internal/rbacsim"
 	"github.com/gitops-lint/gitops-lint/internal/render"
 	"github.com/gitops-lint/gitops-lint/internal/schema"
-	"github.com/gitops-lint/gitops-lint/internal/schema/catalog"
 )
 
 const adminManager = "gitops-lint-oracle"
@@ -181,11 +182,11 @@ func (r *Replayer) replayEnv(ctx context.Context, repo Repo, e *render.Environme
 	}
 	crds = append(crds, fc...)
 	namespaces := map[string]bool{"flux-system": true}
-	sas := map[rbacsim.Identity]bool{{Namespace: "flux-system", Name: "kustomize-controller"}: true}
+	sas := map[identity.Identity]bool{{Namespace: "flux-system", Name: "kustomize-controller"}: true}
 	ownReconciler := false
 	for _, k := range e.Kustomizations {
 		namespaces[k.Namespace] = true
-		if id, ok := rbacsim.IdentityOf(e, k); ok {
+		if id, ok := identity.Of(e, k); ok {
 			sas[id] = true
 		}
 		for _, o := range k.Objects {
@@ -263,9 +264,9 @@ func (r *Replayer) replayEnv(ctx context.Context, repo Repo, e *render.Environme
 	// 2. Replay every object as the identity kustomize-controller uses.
 	er := EnvResult{Repo: repo.Name, Env: e.Name}
 	for _, k := range e.Kustomizations {
-		id, withID := rbacsim.IdentityOf(e, k)
+		id, withID := identity.Of(e, k)
 		if !withID {
-			id = rbacsim.Identity{Namespace: "flux-system", Name: "kustomize-controller"}
+			id = identity.Identity{Namespace: "flux-system", Name: "kustomize-controller"}
 		}
 		// gitops-lint judges a Kustomization without the bindings it
 		// applies itself (on a fresh cluster they do not exist yet): take
@@ -353,7 +354,7 @@ const escalationText = "attempting to grant RBAC permissions not currently held"
 
 // judge replays one object and compares; it returns agree, disagree or
 // uncertain.
-func (r *Replayer) judge(ctx context.Context, repo Repo, e *render.Environment, k *render.Kustomization, id rbacsim.Identity, withID bool, o *render.Object, fs []finding.Finding, er *EnvResult) string {
+func (r *Replayer) judge(ctx context.Context, repo Repo, e *render.Environment, k *render.Kustomization, id identity.Identity, withID bool, o *render.Object, fs []finding.Finding, er *EnvResult) string {
 	where := repo.Name + "/" + e.Name + "/" + k.ID()
 	what := describe(o.Content)
 	lv := summarize(fs)

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gitops-lint/gitops-lint/internal/catalog/gen"
 	"github.com/gitops-lint/gitops-lint/internal/gen/modzip"
-	"github.com/gitops-lint/gitops-lint/internal/schema/gen"
 )
 
 func crd(name string) string {
@@ -67,7 +67,7 @@ func TestReproducible(t *testing.T) {
 		p := pins[s.module]
 		z, err := modzip.CachedZip(p.Module, p.Version)
 		if err != nil {
-			t.Skipf("%v (go generate ./internal/schema/catalog/ downloads it)", err)
+			t.Skipf("%v (go generate ./internal/catalog/ downloads it)", err)
 		}
 		for _, pattern := range s.patterns {
 			got, err := modzip.Glob(z, p.Module, p.Version, pattern)
@@ -90,14 +90,14 @@ func TestReproducible(t *testing.T) {
 	if !bytes.Equal(first, second) {
 		t.Fatal("two runs differ")
 	}
-	committed, err := gen.ReadGzip(filepath.Join("..", "..", "catalog", "crds.yaml.gz"))
+	committed, err := gen.ReadGzip(filepath.Join("..", "..", "crds.yaml.gz"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(committed, first) {
 		t.Error("crds.yaml.gz is stale: run make generate")
 	}
-	md, err := os.ReadFile(filepath.Join("..", "..", "catalog", "SOURCES.md"))
+	md, err := os.ReadFile(filepath.Join("..", "..", "SOURCES.md"))
 	if err != nil {
 		t.Fatal(err)
 	}

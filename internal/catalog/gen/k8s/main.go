@@ -1,7 +1,7 @@
 // Command k8s generates the embedded Kubernetes schema catalog from the
 // pinned k8s.io/kubernetes module zips: one strict JSON Schema catalog per
 // supported minor, the removed-API table and the bootstrap RBAC policy.
-// Run it through `go generate ./internal/schema/catalog/`.
+// Run it through `go generate ./internal/catalog/`.
 package main
 
 import (
@@ -12,8 +12,8 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/gitops-lint/gitops-lint/internal/catalog/gen"
 	"github.com/gitops-lint/gitops-lint/internal/gen/modzip"
-	"github.com/gitops-lint/gitops-lint/internal/schema/gen"
 )
 
 const swaggerPath = "api/openapi-spec/swagger.json"
@@ -112,8 +112,8 @@ func warner(w io.Writer, version string) func(string) {
 // compareMinor orders "1.9" before "1.16".
 func compareMinor(a, b string) int {
 	var am, an, bm, bn int
-	fmt.Sscanf(a, "%d.%d", &am, &an)
-	fmt.Sscanf(b, "%d.%d", &bm, &bn)
+	_, _ = fmt.Sscanf(a, "%d.%d", &am, &an) // a version that does not parse sorts as 0.0
+	_, _ = fmt.Sscanf(b, "%d.%d", &bm, &bn)
 	if am != bm {
 		return am - bm
 	}

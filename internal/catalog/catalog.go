@@ -4,13 +4,13 @@
 // of Flux (and Sealed Secrets) and Kubernetes' bootstrap RBAC policy.
 //
 // Everything here is generated from pinned module zips of the Go module
-// proxy (see SOURCES.md and internal/schema/gen); nothing is downloaded at
+// proxy (see SOURCES.md and internal/catalog/gen); nothing is downloaded at
 // run time. Regenerate with `make generate`; `make check-generate` checks
 // that the committed files are what the generators produce.
 package catalog
 
-//go:generate go run ../gen/k8s
-//go:generate go run ../gen/crds
+//go:generate go run ./gen/k8s
+//go:generate go run ./gen/crds
 
 import (
 	"bytes"

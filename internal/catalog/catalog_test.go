@@ -14,7 +14,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/gitops-lint/gitops-lint/internal/schema/gen"
+	"github.com/gitops-lint/gitops-lint/internal/catalog/gen"
 )
 
 type kind struct {

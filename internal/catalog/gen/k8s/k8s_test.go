@@ -9,8 +9,8 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/gitops-lint/gitops-lint/internal/catalog/gen"
 	"github.com/gitops-lint/gitops-lint/internal/gen/modzip"
-	"github.com/gitops-lint/gitops-lint/internal/schema/gen"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/catalog.golden.json")
@@ -296,7 +296,7 @@ func TestReproducible(t *testing.T) {
 	if !bytes.Equal(gz1, gz2) {
 		t.Fatal("two compressed catalogs differ")
 	}
-	committed := filepath.Join("..", "..", "catalog", catalogFile(gen.Minor(newest.Version)))
+	committed := filepath.Join("..", "..", catalogFile(gen.Minor(newest.Version)))
 	if got := gunzipFile(t, committed); !bytes.Equal(got, first) {
 		t.Errorf("%s is stale: run make generate", committed)
 	}
@@ -309,7 +309,7 @@ func TestReproducible(t *testing.T) {
 		}
 		docs = append(docs, b)
 	}
-	if got := gunzipFile(t, filepath.Join("..", "..", "catalog", "bootstrap-rbac.yaml.gz")); !bytes.Equal(got, JoinYAML(docs)) {
+	if got := gunzipFile(t, filepath.Join("..", "..", "bootstrap-rbac.yaml.gz")); !bytes.Equal(got, JoinYAML(docs)) {
 		t.Error("bootstrap-rbac.yaml.gz is stale: run make generate")
 	}
 
@@ -334,7 +334,7 @@ func TestReproducible(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := gunzipFile(t, filepath.Join("..", "..", "catalog", "removed.json.gz")); !bytes.Equal(got, removed) {
+	if got := gunzipFile(t, filepath.Join("..", "..", "removed.json.gz")); !bytes.Equal(got, removed) {
 		t.Error("removed.json.gz is stale: run make generate")
 	}
 }
@@ -343,7 +343,7 @@ func cachedZip(t *testing.T, p gen.Pin) string {
 	t.Helper()
 	z, err := modzip.CachedZip(p.Module, p.Version)
 	if err != nil {
-		t.Skipf("%v (go generate ./internal/schema/catalog/ downloads it)", err)
+		t.Skipf("%v (go generate ./internal/catalog/ downloads it)", err)
 	}
 	return z
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -186,9 +185,4 @@ func DefinitionIndex(defs map[string]any, warn func(string)) map[GVK]string {
 		}
 	}
 	return idx
-}
-
-// sortGVKs orders kinds by their catalog key.
-func sortGVKs(list []GVK) {
-	sort.Slice(list, func(i, j int) bool { return list[i].Key() < list[j].Key() })
 }

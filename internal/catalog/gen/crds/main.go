@@ -1,6 +1,6 @@
 // Command crds generates the embedded stream of Flux's own
 // CustomResourceDefinitions (plus Sealed Secrets') from pinned module zips.
-// Run it through `go generate ./internal/schema/catalog/`.
+// Run it through `go generate ./internal/catalog/`.
 //
 // source-controller and kustomize-controller publish config/crd/bases in
 // their root modules. The Go module proxy does not serve the root modules of
@@ -17,8 +17,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/gitops-lint/gitops-lint/internal/catalog/gen"
 	"github.com/gitops-lint/gitops-lint/internal/gen/modzip"
-	"github.com/gitops-lint/gitops-lint/internal/schema/gen"
 )
 
 // source is where one pinned module's CRDs are.
