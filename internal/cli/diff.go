@@ -15,6 +15,7 @@ import (
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"github.com/gitops-lint/gitops-lint/internal/git"
 	"github.com/gitops-lint/gitops-lint/internal/render"
+	"github.com/gitops-lint/gitops-lint/internal/report"
 )
 
 const (
@@ -62,7 +63,7 @@ Exit codes: 0 the diff was shown (changes are information, not a failure),
 	fs := cmd.Flags()
 	fs.StringVar(&df.base, flagBase, "", "compare against the git revision `REF` (branch, tag or commit)")
 	fs.StringVar(&df.head, flagHead, "", "the git revision `REF` to compare (default: the working tree)")
-	fs.StringVar(&df.format, flagFormat, "text", "output format `F`: text, markdown or json")
+	fs.StringVar(&df.format, flagFormat, string(report.FormatText), "output format `F`: "+report.Diff.Choices())
 	fs.StringVar(&df.promotion, flagPromotionPreview, "", "`SRC:DST`: preview promoting branch SRC into branch DST for DST's environments")
 	addCommonFlags(fs, fv)
 	fs.SortFlags = false
@@ -71,10 +72,9 @@ Exit codes: 0 the diff was shown (changes are information, not a failure),
 
 func (a *app) diff(cmd *cobra.Command, fv *flagValues, df *diffFlags, args []string) error {
 	ctx := cmd.Context()
-	switch df.format {
-	case "text", "markdown", "json":
-	default:
-		return finding.Usagef("--%s %q: diff writes text, markdown or json", flagFormat, df.format)
+	printer, err := report.Diff.New(df.format, report.WithColor(a.colorStdout()))
+	if err != nil {
+		return finding.Usagef("--%s %q: diff writes %s", flagFormat, df.format, report.Diff.Choices())
 	}
 	var src, dst string
 	if df.promotion != "" {
@@ -161,15 +161,7 @@ func (a *app) diff(cmd *cobra.Command, fv *flagValues, df *diffFlags, args []str
 	d.Base, d.BaseCommit, d.Head, d.HeadCommit, d.Promotion = rep.Base, rep.BaseCommit, rep.Head, rep.HeadCommit, rep.Promotion
 
 	var out bytes.Buffer
-	switch df.format {
-	case "json":
-		err = diff.WriteJSON(&out, d)
-	case "markdown":
-		err = diff.WriteMarkdown(&out, d, diff.MarkdownLimit)
-	default:
-		err = diff.WriteText(&out, d, a.colorStdout())
-	}
-	if err != nil {
+	if err := printer.Write(&out, d); err != nil {
 		return err
 	}
 	if _, err := a.stdout.Write(out.Bytes()); err != nil {

@@ -148,15 +148,17 @@ func (a *app) lint(cmd *cobra.Command, fv *flagValues, args []string) error {
 	checkerOpts := opts // the checkers load concurrently; scope changes opts
 	r, err := lint.Run(ctx, lint.Config{
 		Scope: func(ctx context.Context) (lint.Scope, error) {
+			var pre *render.Prefetched
 			if opts.ChangedSince != "" && opts.Platform == "" {
-				render.Prefetch(opts.Root) // while git lists the changes
+				pre = render.Prefetch(opts.Root) // while git lists the changes
 			}
 			if err := a.changedScope(ctx, &opts); err != nil {
-				render.CancelPrefetch(opts.Root)
 				return lint.Scope{}, err
 			}
 			stop = a.progress("linting " + displayPath(opts.Root))
-			return lint.Scope{Render: opts.RenderOptions(), Changed: opts.Changed}, nil
+			ro := opts.RenderOptions()
+			ro.Prefetched = pre
+			return lint.Scope{Render: ro, Changed: opts.Changed}, nil
 		},
 		Render:       a.renderFn,
 		Checkers:     func() ([]lint.Checker, error) { return a.checkers(checkerOpts) },
@@ -298,11 +300,11 @@ func (a *app) progress(label string) (stop func()) {
 			select {
 			case <-done:
 				if shown {
-					fmt.Fprint(a.stderr, "\r\x1b[K")
+					fmt.Fprint(a.stderr, report.EraseLine)
 				}
 				return
 			case now := <-t.C:
-				fmt.Fprintf(a.stderr, "\r\x1b[K%s… %ds", label, int(now.Sub(start).Seconds()))
+				fmt.Fprintf(a.stderr, "%s%s… %ds", report.EraseLine, label, int(now.Sub(start).Seconds()))
 				shown = true
 			}
 		}

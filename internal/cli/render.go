@@ -11,7 +11,7 @@ import (
 
 	"github.com/gitops-lint/gitops-lint/internal/converge"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
-	"github.com/gitops-lint/gitops-lint/internal/rbacsim"
+	"github.com/gitops-lint/gitops-lint/internal/identity"
 	"github.com/gitops-lint/gitops-lint/internal/render"
 	"github.com/gitops-lint/gitops-lint/internal/report"
 )
@@ -58,18 +58,16 @@ func (a *app) render(cmd *cobra.Command, fv *flagValues, args []string) error {
 	}
 
 	if fv.graph != "" {
-		if fv.graph != "text" && fv.graph != "dot" {
-			return finding.Usagef("--graph: want text or dot, got %q", fv.graph)
+		p, err := report.Graph.New(fv.graph)
+		if err != nil {
+			return finding.Usagef("--graph: want %s, got %q", report.Graph.Choices(), fv.graph)
 		}
+		graphs := make([]*converge.Graph, 0, len(res.Environments))
 		for _, env := range res.Environments {
-			g := converge.BuildGraph(env)
-			write := g.WriteText
-			if fv.graph == "dot" {
-				write = g.WriteDOT
-			}
-			if err := write(a.stdout); err != nil {
-				return fmt.Errorf("write graph: %w", err)
-			}
+			graphs = append(graphs, converge.BuildGraph(env))
+		}
+		if err := p.Write(a.stdout, graphs); err != nil {
+			return fmt.Errorf("write graph: %w", err)
 		}
 		return nil
 	}
@@ -146,7 +144,7 @@ func writeObject(w io.Writer, env *render.Environment, k *render.Kustomization, 
 		src += ":" + strconv.Itoa(o.Line)
 	}
 	as := "kustomize-controller's own identity"
-	if id, ok := rbacsim.IdentityOf(env, k); ok {
+	if id, ok := identity.Of(env, k); ok {
 		as = id.User()
 	}
 	if _, err := fmt.Fprintf(w, "---\n# Source: %s (%s %s, applied as %s)\n", src, env.Name, k.ID(), as); err != nil {

@@ -1,11 +1,8 @@
 package converge
 
 import (
-	"fmt"
-	"io"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/gitops-lint/gitops-lint/internal/objects"
@@ -13,7 +10,8 @@ import (
 )
 
 // Graph is the dependsOn graph of an environment: Kustomizations and
-// HelmReleases, each edge from a dependent to what it depends on.
+// HelmReleases, each edge from a dependent to what it depends on. The
+// report package prints it (render --graph).
 type Graph struct {
 	Environment string
 	Nodes       []GraphNode
@@ -112,39 +110,4 @@ func (g *Graph) LongestChain() ([]string, time.Duration) {
 	}
 	slices.Reverse(chain) // first dependency first
 	return chain, topCost
-}
-
-// WriteText prints the graph as a list of nodes with what they depend on,
-// then the longest chain.
-func (g *Graph) WriteText(w io.Writer) error {
-	fmt.Fprintf(w, "%s: %d Kustomizations and HelmReleases\n", g.Environment, len(g.Nodes))
-	for _, n := range g.Nodes {
-		if len(n.DependsOn) == 0 {
-			fmt.Fprintf(w, "  %s\n", n.ID)
-			continue
-		}
-		fmt.Fprintf(w, "  %s ← %s\n", n.ID, strings.Join(n.DependsOn, ", "))
-	}
-	chain, total := g.LongestChain()
-	_, err := fmt.Fprintf(w, "  longest chain (%d): %s\n  time to converge, at most: %s (sum of spec.timeout, else interval, along it)\n", len(chain), strings.Join(chain, " → "), total)
-	return err
-}
-
-// WriteDOT prints the graph in Graphviz DOT.
-func (g *Graph) WriteDOT(w io.Writer) error {
-	fmt.Fprintf(w, "digraph %q {\n  rankdir=LR;\n", g.Environment)
-	for _, n := range g.Nodes {
-		shape := "box"
-		if strings.HasPrefix(n.ID, "HelmRelease/") {
-			shape = "ellipse"
-		}
-		fmt.Fprintf(w, "  %q [shape=%s];\n", n.ID, shape)
-	}
-	for _, n := range g.Nodes {
-		for _, d := range n.DependsOn {
-			fmt.Fprintf(w, "  %q -> %q;\n", n.ID, d)
-		}
-	}
-	_, err := fmt.Fprintln(w, "}")
-	return err
 }

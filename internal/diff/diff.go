@@ -1,9 +1,10 @@
 // Package diff is the rendered-diff engine of `gitops-lint diff`: it
 // compares two render results (environments paired by name,
 // Kustomizations by namespace/name, objects by API group, kind, namespace
-// and name) into a Report, with Secret values masked. format.go prints a
-// Report as text, markdown or JSON. Reading the revisions is internal/git's
-// work (git.Materialize), rendering them internal/render's.
+// and name) into a Report, with Secret values masked. The report package
+// prints a Report (report.Diff: text, markdown or JSON). Reading the
+// revisions is internal/git's work (git.Materialize), rendering them
+// internal/render's.
 package diff
 
 import (

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-
-	"github.com/gitops-lint/gitops-lint/internal/finding"
 )
 
 type azureWriter struct {
@@ -32,11 +30,11 @@ func (a azureWriter) Write(w io.Writer, r *Report) error {
 	}
 	for i, f := range r.Findings {
 		var line string
-		if f.Severity != finding.Error && f.Severity != finding.Warning {
+		if typ := styleOf(f.Severity).azure; typ == "" {
 			// A plain line, no command: nothing to unescape.
 			line = Escape(string(f.Severity)) + ": " + detail(f, false) + "\n"
 		} else {
-			props := append([]string{"type=" + string(f.Severity)},
+			props := append([]string{"type=" + typ},
 				locationProps(f, [3]string{"sourcepath", "linenumber", "columnnumber"}, AzureProperty)...)
 			props = append(props, "code="+AzureProperty(Escape(f.Rule)))
 			line = "##vso[task.logissue " + strings.Join(props, ";") + "]" + AzureData(annotationText(f)) + "\n"

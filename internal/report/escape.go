@@ -1,9 +1,10 @@
 package report
 
-// Every string a report prints that the linted repository could have chosen
-// (a finding's message, file, rule, severity, environment, Kustomization and
-// object; environment and repository names) goes through this file, and no
-// writer escapes on its own.
+// Every string an output prints that the linted repository could have
+// chosen (a finding's message, file, rule, severity, environment,
+// Kustomization and object; environment and repository names; a diff's
+// environments, Kustomizations, objects and lines; the nodes of a dependsOn
+// graph) goes through this file, and no writer escapes on its own.
 //
 // The threat: reports are printed in CI logs and terminals. GitHub Actions
 // runs a workflow command on a line that starts with "::" once leading
@@ -33,6 +34,12 @@ package report
 // Multi-line values (messages) keep their line breaks, LF or CRLF; each
 // format then lays them out its own way (the text format indents them, the
 // CI formats escape them as the platform says, Markdown writes <br>).
+//
+// Code shown as it is — a line of a diff of an object's YAML — is escaped
+// the same way, one line at a time, but for backslashes, which stay as
+// they are (escapeCode): YAML's own escapes ("\n" in a quoted string, a
+// regular expression) read as they do in the file, and a line with nothing
+// to escape is unchanged.
 //
 // JSON and SARIF keep their exact content: jsonSafe only spells the same
 // characters with JSON's own \u escapes.
@@ -97,7 +104,16 @@ func plain(s string, multiline bool) bool {
 	return true
 }
 
-func escapeText(s string, multiline bool) string {
+func escapeText(s string, multiline bool) string { return escapeAs(s, multiline, true) }
+
+// escapeCode is Escape for one line of code shown as it is (a diff line):
+// every backslash is written as itself, so the output reads like the code
+// but does not always decode back to it.
+func escapeCode(s string) string { return escapeAs(s, false, false) }
+
+// escapeAs escapes s for display; exact doubles a backslash that would
+// read as the start of an escape, so that the output decodes to s.
+func escapeAs(s string, multiline, exact bool) string {
 	if plain(s, multiline) {
 		return s
 	}
@@ -117,7 +133,7 @@ func escapeText(s string, multiline bool) string {
 	var b strings.Builder
 	b.Grow(len(s) + 16)
 	for i, u := range us {
-		if u.r == '\\' && !u.invalid && i+1 < len(us) && startsEscape(us, i+1) {
+		if exact && u.r == '\\' && !u.invalid && i+1 < len(us) && startsEscape(us, i+1) {
 			b.WriteString(`\\`)
 			continue
 		}

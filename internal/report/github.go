@@ -32,7 +32,7 @@ func (g githubWriter) Write(w io.Writer, r *Report) error {
 	for i, f := range r.Findings {
 		props := locationProps(f, [3]string{"file", "line", "col"}, GitHubProperty)
 		props = append(props, "title="+GitHubProperty(Escape(f.Rule)))
-		line := "::" + githubCommand(f.Severity) + " " + strings.Join(props, ",") + "::" + GitHubData(annotationText(f)) + "\n"
+		line := "::" + styleOf(f.Severity).github + " " + strings.Join(props, ",") + "::" + GitHubData(annotationText(f)) + "\n"
 		if g.limit > 0 && !fitsText(b.Len()+len(line), i+1, len(r.Findings), g.limit, len(summary)) {
 			b.WriteString(truncatedNote(len(r.Findings)-i, g.limit) + "\n")
 			break
@@ -59,16 +59,6 @@ func (g githubWriter) Write(w io.Writer, r *Report) error {
 		return fmt.Errorf("write github step summary: %w", err)
 	}
 	return nil
-}
-
-func githubCommand(s finding.Severity) string {
-	switch s {
-	case finding.Error:
-		return "error"
-	case finding.Warning:
-		return "warning"
-	}
-	return "notice"
 }
 
 // locationProps is where a finding is, as the properties of a CI command:

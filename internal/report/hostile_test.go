@@ -71,7 +71,7 @@ func none(string) bool { return false }
 func checkDisplay(t *testing.T, out string, color bool, own allowed) {
 	t.Helper()
 	if color {
-		for _, sgr := range []string{ansiReset, ansiBold, ansiDim, ansiUnderline, ansiRed, ansiGreen, ansiYellow, ansiBlue} {
+		for _, sgr := range []string{ansiReset, ansiBold, ansiDim, ansiUnderline, ansiRed, ansiGreen, ansiYellow, ansiBlue, ansiCyan} {
 			out = strings.ReplaceAll(out, sgr, "")
 		}
 	}

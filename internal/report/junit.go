@@ -124,7 +124,7 @@ func writeJUnit(w io.Writer, r *Report, k int, limit int64) error {
 			name, file = cmp.Or(f.File, NoFile), f.File
 		}
 		c := testcase(f.Environment, name, file)
-		if f.Severity == finding.Error {
+		if styleOf(f.Severity).failure {
 			c.Failures = append(c.Failures, junitFailure{
 				Message: Escape(f.Rule) + ": " + Escape(firstLine(f.Message)),
 				Type:    Escape(f.Rule),
@@ -217,7 +217,7 @@ func junitCost(r *Report) func(i int) int64 {
 			seen[k] = true
 			n += 70 + 2*xmlLen(Escape(name)) + xmlLen(Escape(file)) + xmlLen(Escape(cmp.Or(f.Environment, r.Repository)))
 		}
-		if f.Severity == finding.Error {
+		if styleOf(f.Severity).failure {
 			return n + 50 + 2*xmlLen(Escape(f.Rule)) + xmlLen(Escape(firstLine(f.Message))) + xmlLen(detail(f, true))
 		}
 		return n + 10 + xmlLen(detail(f, true))

@@ -8,8 +8,10 @@ import (
 	"github.com/gitops-lint/gitops-lint/internal/confine"
 )
 
-// WithLimit caps every report the Writer writes at n bytes (0 or less: no
-// cap); the caller passes the run's confine.Limits.ReportBytes. A report
+// WithLimit caps every findings report the Writer writes at n bytes (0 or
+// less: no cap); the caller passes the run's confine.Limits.ReportBytes.
+// (The other kinds of output are not capped; a diff's markdown keeps under
+// MarkdownLimit.) A report
 // that would be larger is cut at a finding boundary and stays valid in its
 // format: it holds the first findings, in order, that fit, and says how
 // many more there are (text, github, azure: a line before the summary;

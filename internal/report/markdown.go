@@ -38,8 +38,8 @@ func (m markdownWriter) Write(w io.Writer, r *Report) error {
 }
 
 type envCounts struct {
-	kustomizations          string
-	errors, warnings, infos int
+	kustomizations string
+	n              [3]int // errors, warnings, infos: severityStyle.column
 }
 
 // markdownReport is the report within limit characters (MarkdownLimit)
@@ -69,14 +69,7 @@ func markdownReport(r *Report, limit int, sizeLimit int64) string {
 			c = &envCounts{kustomizations: "–"}
 			counts[f.Environment] = c
 		}
-		switch f.Severity {
-		case finding.Error:
-			c.errors++
-		case finding.Warning:
-			c.warnings++
-		default:
-			c.infos++
-		}
+		c.n[styleOf(f.Severity).column]++
 	}
 	slices.SortFunc(envs, func(a, b string) int {
 		if (a == "") != (b == "") { // no environment last
@@ -99,7 +92,7 @@ func markdownReport(r *Report, limit int, sizeLimit int64) string {
 			if e == "" {
 				kust = ""
 			}
-			fmt.Fprintf(&b, "| %s | %s | %d | %d | %d |\n", name, kust, c.errors, c.warnings, c.infos)
+			fmt.Fprintf(&b, "| %s | %s | %d | %d | %d |\n", name, kust, c.n[0], c.n[1], c.n[2])
 		}
 		b.WriteByte('\n')
 	}
@@ -159,12 +152,7 @@ func markdownReport(r *Report, limit int, sizeLimit int64) string {
 	return b.String()
 }
 
+// severityBadge is the severity's icon, then its name.
 func severityBadge(s finding.Severity) string {
-	switch s {
-	case finding.Error:
-		return "❌ error"
-	case finding.Warning:
-		return "⚠️ warning"
-	}
-	return "ℹ️ " + mdEscape(string(s), false)
+	return styleOf(s).icon + " " + mdEscape(string(s), false)
 }

@@ -201,7 +201,7 @@ func sarifResultOf(f finding.Finding, ruleIndex int) sarifResult {
 	res := sarifResult{
 		RuleID:              f.Rule,
 		RuleIndex:           ruleIndex,
-		Level:               sarifLevel(f.Severity),
+		Level:               styleOf(f.Severity).sarif,
 		Message:             sarifText{Text: f.Message},
 		PartialFingerprints: map[string]string{sarifFingerprint: Fingerprint(f)},
 	}
@@ -265,7 +265,7 @@ func ruleFor(f finding.Finding) finding.Rule {
 func sarifRuleOf(rule finding.Rule) sarifRule {
 	sr := sarifRule{
 		ID:                   rule.ID,
-		DefaultConfiguration: sarifConfig{Level: sarifLevel(rule.Severity)},
+		DefaultConfiguration: sarifConfig{Level: styleOf(rule.Severity).sarif},
 		Properties:           sarifRuleProps{Tags: []string{"gitops", ruleCategory(rule.ID)}},
 	}
 	if rule.Help != "" {
@@ -278,17 +278,6 @@ func sarifRuleOf(rule finding.Rule) sarifRule {
 		}
 	}
 	return sr
-}
-
-// sarifLevel maps a severity to a SARIF level (info is a "note").
-func sarifLevel(s finding.Severity) string {
-	switch s {
-	case finding.Error:
-		return "error"
-	case finding.Warning:
-		return "warning"
-	}
-	return "note"
 }
 
 // sarifURI escapes a repo-relative '/'-separated path as a relative URI

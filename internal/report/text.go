@@ -13,38 +13,13 @@ import (
 // NoFile is the group header of findings that have no source file.
 const NoFile = "(no file)"
 
-// ANSI SGR sequences of the text format.
-const (
-	ansiReset     = "\x1b[0m"
-	ansiBold      = "\x1b[1m"
-	ansiDim       = "\x1b[2m"
-	ansiUnderline = "\x1b[4m"
-	ansiRed       = "\x1b[31m"
-	ansiGreen     = "\x1b[32m"
-	ansiYellow    = "\x1b[33m"
-	ansiBlue      = "\x1b[34m"
-)
-
 type textWriter struct {
 	color bool
 	limit int64 // bytes; 0: no limit
 }
 
 func (t *textWriter) paint(s string, codes ...string) string {
-	if !t.color || s == "" || len(codes) == 0 {
-		return s
-	}
-	return strings.Join(codes, "") + s + ansiReset
-}
-
-func severityColor(s finding.Severity) string {
-	switch s {
-	case finding.Error:
-		return ansiRed
-	case finding.Warning:
-		return ansiYellow
-	}
-	return ansiBlue
+	return paint(t.color, s, codes...)
 }
 
 // Write prints findings grouped by file, in the order given (the contract
@@ -89,7 +64,7 @@ func (t *textWriter) Write(w io.Writer, r *Report) error {
 		entry.WriteString("  ")
 		entry.WriteString(t.paint(pad(position(f), posW), ansiDim))
 		entry.WriteString("  ")
-		entry.WriteString(t.paint(pad(Escape(string(f.Severity)), sevW), severityColor(f.Severity)))
+		entry.WriteString(t.paint(pad(Escape(string(f.Severity)), sevW), styleOf(f.Severity).color))
 		entry.WriteString("  ")
 		entry.WriteString(pad(Escape(f.Rule), ruleW))
 		entry.WriteString("  ")
@@ -181,9 +156,9 @@ func (t *textWriter) summary(s finding.Summary) string {
 		if s.Infos > 0 {
 			counts = append(counts, plural(s.Infos, "info", "infos"))
 		}
-		mark, markColor = "✖", ansiYellow
+		mark, markColor = "✖", styleOf(finding.Warning).color
 		if s.Errors > 0 {
-			markColor = ansiRed
+			markColor = styleOf(finding.Error).color
 		}
 	case s.Infos > 0:
 		counts = append(counts, plural(s.Infos, "info", "infos"))
