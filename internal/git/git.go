@@ -105,3 +105,13 @@ func Tracked(ctx context.Context, dir, rel string) bool {
 	out, err := run(ctx, dir, "--literal-pathspecs", "ls-files", "-z", "--", rel)
 	return err == nil && len(out) > 0
 }
+
+// OriginURL is the URL of the remote origin of the checkout at dir ("" if
+// it has none, or dir is not a checkout).
+func OriginURL(ctx context.Context, dir string) string {
+	out, err := run(ctx, dir, "remote", "get-url", "origin")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/gitops-lint/gitops-lint/internal/confine"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/git"
 )
 
 // renderer is the state of one Render call.
@@ -142,7 +142,7 @@ func newRenderer(opts Options) (*renderer, error) {
 			return nil, &UsageError{Msg: "--platform: " + err.Error()}
 		}
 		r.indexes[r.tree.Root] = r.tree
-		r.tenantURL = normalizeURL(gitRemote(lint.Root))
+		r.tenantURL = normalizeURL(git.OriginURL(context.Background(), lint.Root))
 	}
 	workers := opts.Workers
 	if workers <= 0 {
@@ -348,17 +348,6 @@ func (r *renderer) position(originAbs string) (lintRel string, x *Index, rel str
 		lintRel = filepath.ToSlash(l)
 	}
 	return
-}
-
-// gitRemote returns the origin remote URL of the checkout at dir ("" if none).
-func gitRemote(dir string) string {
-	// The same read-only options as every git command gitops-lint runs
-	// (docs/security.md): no optional locks, no filesystem monitor.
-	out, err := exec.Command("git", "--no-optional-locks", "-c", "core.fsmonitor=false", "-C", dir, "remote", "get-url", "origin").Output()
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(out))
 }
 
 // normalizeURL reduces git URLs to host/path so that ssh and https forms of
