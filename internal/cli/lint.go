@@ -18,6 +18,7 @@ import (
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"github.com/gitops-lint/gitops-lint/internal/git"
 	"github.com/gitops-lint/gitops-lint/internal/lint"
+	"github.com/gitops-lint/gitops-lint/internal/pool"
 	"github.com/gitops-lint/gitops-lint/internal/render"
 	"github.com/gitops-lint/gitops-lint/internal/report"
 )
@@ -38,7 +39,7 @@ func newCheckers(opts Options) ([]Checker, error) {
 		PolicyParams: opts.PolicyParams(),
 		Promotion:    opts.Promotion, PromotionFrom: opts.PromotionFrom,
 		Environ: opts.Environ, Workers: opts.Workers,
-		Limits: opts.Limits, Budget: opts.Budget,
+		Limits: opts.Limits, Budget: opts.Budget, CPU: opts.CPU,
 	})
 }
 
@@ -98,6 +99,7 @@ func (a *app) options(cmd *cobra.Command, fv *flagValues, args []string, lint bo
 	}
 	opts.Root = root
 	opts.Budget = confine.NewBudget(opts.Limits.Or().TotalBytes, confine.LimitTotalBytes)
+	opts.CPU = pool.NewLimiter(opts.Workers)
 	if lint {
 		if err := resolveOutput(in, &opts); err != nil {
 			return Options{}, err

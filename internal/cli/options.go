@@ -15,6 +15,7 @@ import (
 	"github.com/gitops-lint/gitops-lint/internal/config"
 	"github.com/gitops-lint/gitops-lint/internal/confine"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/pool"
 	"github.com/gitops-lint/gitops-lint/internal/render"
 	"github.com/gitops-lint/gitops-lint/internal/report"
 )
@@ -115,6 +116,9 @@ type Options struct {
 	// TrustDirs are directories outside the repository that paths in the
 	// config file may name (--trust-dir).
 	TrustDirs []string
+	// CPU is the run's limiter: --workers slots shared by the render and
+	// every checker.
+	CPU *pool.Limiter
 }
 
 // PolicyParams merges the params of every configured rule into the one
@@ -158,6 +162,7 @@ func (o Options) RenderOptions() render.Options {
 		BaseContent:          o.BaseContent,
 		Limits:               o.Limits,
 		Budget:               o.Budget,
+		CPU:                  o.CPU,
 	}
 }
 

@@ -5,9 +5,12 @@ import (
 
 	"github.com/gitops-lint/gitops-lint/internal/confine"
 	"github.com/gitops-lint/gitops-lint/internal/converge"
+	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"github.com/gitops-lint/gitops-lint/internal/policy"
+	"github.com/gitops-lint/gitops-lint/internal/pool"
 	"github.com/gitops-lint/gitops-lint/internal/promote"
 	"github.com/gitops-lint/gitops-lint/internal/rbacsim"
+	"github.com/gitops-lint/gitops-lint/internal/render"
 	"github.com/gitops-lint/gitops-lint/internal/schema"
 )
 
@@ -33,41 +36,64 @@ type Settings struct {
 	// Limits and Budget bound what checkers read (confine).
 	Limits confine.Limits
 	Budget *confine.Budget
+	// CPU is the run's limiter: parallel checkers hold a slot per work
+	// item, the others one for their whole Check.
+	CPU *pool.Limiter
 }
 
 // registry is every checker of a lint run, each built from the settings.
 // To add a checker, add its constructor here; it owns its rules
 // (internal/finding/rules.go until rules move into their checkers).
+//
+// parallel: the checker spreads its work over the run's limiter itself
+// (schema, policy); any other checker runs holding one slot.
 var registry = []struct {
-	name  string
-	build func(Settings) (Checker, error)
+	name     string
+	parallel bool
+	build    func(Settings) (Checker, error)
 }{
-	{"schema", func(s Settings) (Checker, error) {
-		return schema.Load(schema.Options{KubernetesVersion: s.KubernetesVersion, CRDDirs: s.CRDDirs, FileBytes: s.Limits.Or().FileBytes, Budget: s.Budget, Workers: s.Workers})
+	{"schema", true, func(s Settings) (Checker, error) {
+		return schema.Load(schema.Options{KubernetesVersion: s.KubernetesVersion, CRDDirs: s.CRDDirs, FileBytes: s.Limits.Or().FileBytes, Budget: s.Budget, Workers: s.Workers, CPU: s.CPU})
 	}},
-	{"rbac", func(s Settings) (Checker, error) {
+	{"rbac", false, func(s Settings) (Checker, error) {
 		return rbacsim.Load(rbacsim.Options{RBACDirs: s.RBACDirs, FileBytes: s.Limits.Or().FileBytes, Budget: s.Budget})
 	}},
-	{"policy", func(s Settings) (Checker, error) {
-		return policy.Load(context.Background(), policy.Options{Dirs: s.PolicyDirs, NoBuiltin: s.NoBuiltinPolicies, Namespaces: s.PolicyNamespaces, AllNamespaces: s.AllPolicyNamespaces, Workers: s.Workers, Params: s.PolicyParams, Limits: s.Limits, Budget: s.Budget})
+	{"policy", true, func(s Settings) (Checker, error) {
+		return policy.Load(context.Background(), policy.Options{Dirs: s.PolicyDirs, NoBuiltin: s.NoBuiltinPolicies, Namespaces: s.PolicyNamespaces, AllNamespaces: s.AllPolicyNamespaces, Workers: s.Workers, CPU: s.CPU, Params: s.PolicyParams, Limits: s.Limits, Budget: s.Budget})
 	}},
-	{"promotion", func(s Settings) (Checker, error) {
+	{"promotion", false, func(s Settings) (Checker, error) {
 		return promote.Checker{Options: promote.Options{Root: s.Root, Chain: s.Promotion, ChainFrom: s.PromotionFrom, Env: s.Environ}}, nil
 	}},
-	{"converge", func(Settings) (Checker, error) { return converge.Checker{}, nil }},
+	{"converge", false, func(Settings) (Checker, error) { return converge.Checker{}, nil }},
 }
 
-// NewCheckers builds every registered checker. An error (say, a policy
-// directory that does not compile) is a finding.UsageError when the user
-// can fix it.
+// NewCheckers builds every registered checker, each holding a slot of the
+// run's limiter while it loads. An error (say, a policy directory that does
+// not compile) is a finding.UsageError when the user can fix it.
 func NewCheckers(s Settings) ([]Checker, error) {
 	out := make([]Checker, 0, len(registry))
 	for _, r := range registry {
-		c, err := r.build(s)
+		var c Checker
+		var err error
+		s.CPU.Do(func() { c, err = r.build(s) })
 		if err != nil {
 			return nil, err
+		}
+		if !r.parallel && s.CPU != nil {
+			c = serial{c, s.CPU}
 		}
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// serial runs a one-goroutine checker holding one slot of the limiter.
+type serial struct {
+	Checker
+	cpu *pool.Limiter
+}
+
+func (c serial) Check(ctx context.Context, res *render.Result) (out []finding.Finding) {
+	c.cpu.Do(func() { out = c.Checker.Check(ctx, res) })
+	return out
 }

@@ -41,6 +41,8 @@ type Options struct {
 	// Params are passed to policies as data.gitops_lint.params.
 	Params  map[string]any
 	Workers int
+	// CPU is the run's limiter (nil: Workers slots of its own).
+	CPU *pool.Limiter
 	// Limits bound the run: FileBytes each policy file, PolicyTime each
 	// evaluation (0: none). The zero Limits are confine.Defaults().
 	Limits confine.Limits
@@ -72,6 +74,7 @@ type Engine struct {
 	combined *querySet
 	params   map[string]any
 	workers  int
+	cpu      *pool.Limiter
 	limit    time.Duration // policy-time of one evaluation (0: none)
 	evals    *workerPool
 }
@@ -117,7 +120,7 @@ func compile(ctx context.Context, modules []*ast.Module, opts Options, limits co
 	if len(namespaces) == 0 {
 		namespaces = []string{"main"}
 	}
-	e := &Engine{params: opts.Params, workers: opts.Workers, limit: limits.PolicyTime, evals: newWorkerPool()}
+	e := &Engine{params: opts.Params, workers: opts.Workers, cpu: opts.CPU, limit: limits.PolicyTime, evals: newWorkerPool()}
 	if e.params == nil {
 		e.params = map[string]any{}
 	}
@@ -361,7 +364,11 @@ func (e *Engine) Check(ctx context.Context, res *render.Result) []finding.Findin
 	var out []finding.Finding
 	if e.single != nil {
 		results := make([][]finding.Finding, len(items))
-		pool.Each(ctx, len(items), e.workers, func(i int) {
+		cpu := e.cpu
+		if cpu == nil {
+			cpu = pool.NewLimiter(e.workers)
+		}
+		pool.EachIn(ctx, cpu, len(items), func(i int) {
 			it := items[i]
 			r, failures, err := e.evaluate(ctx, e.single, inputOption(map[string]any{"object": it.o.Content, "context": it.ctx}))
 			at := func(int) *item { return &it }

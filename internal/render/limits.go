@@ -16,6 +16,7 @@ import (
 
 	"github.com/gitops-lint/gitops-lint/internal/confine"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/pool"
 )
 
 // The bounds of a run. A repository under review is untrusted: every file
@@ -82,6 +83,9 @@ func buildResources(objects int64) int64 {
 type reader struct {
 	limits confine.Limits
 	budget *confine.Budget
+	// cpu holds a slot for each YAML parse (nil: unbounded, as a prefetch
+	// that runs before the run's limiter exists).
+	cpu *pool.Limiter
 	// nodes bounds the parsed YAML the indexes hold.
 	nodes *confine.Budget
 	// charged counts what this reader charged to budget (for a

@@ -224,10 +224,19 @@ func loadIndexWith(root string, rd *reader) (*Index, error) {
 		}
 		window = append(window, e)
 		if e.done != nil {
-			go func() {
-				defer close(e.done)
+			// The caller holds a slot (a top-level load, or a build that
+			// loads a source): parse beside it only in a free slot, else
+			// in the caller's own, so a one-slot run never waits on itself.
+			if x.rd.cpu.TryAcquire() {
+				go func() {
+					defer close(e.done)
+					defer x.rd.cpu.Release()
+					e.docs, e.cost, e.err = parseDocs(e.rel, e.data)
+				}()
+			} else {
 				e.docs, e.cost, e.err = parseDocs(e.rel, e.data)
-			}()
+				close(e.done)
+			}
 		}
 		if large {
 			commit()

@@ -7,6 +7,7 @@ package render
 import (
 	"github.com/gitops-lint/gitops-lint/internal/confine"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/pool"
 )
 
 // Options control one render run.
@@ -27,8 +28,12 @@ type Options struct {
 	Platform string
 	// ExplicitEnvironments come from .gitops-lint.yaml and replace discovery.
 	ExplicitEnvironments []EnvironmentSpec
-	// Workers is the build parallelism (<= 0: number of CPUs).
+	// Workers is the build parallelism (<= 0: number of CPUs), used when
+	// CPU is nil.
 	Workers int
+	// CPU is the run's limiter, shared with the checkers (--workers bounds
+	// the whole run); nil: a limiter of Workers slots for this render.
+	CPU *pool.Limiter
 	// ChangedOnly renders for --changed-since: Changed lists the files of
 	// Root changed since the base revision ('/'-separated, relative to
 	// Root). Kustomizations whose output cannot have changed are marked

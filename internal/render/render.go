@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/gitops-lint/gitops-lint/internal/confine"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/pool"
 	"github.com/gitops-lint/gitops-lint/internal/git"
 )
 
@@ -25,7 +25,7 @@ type renderer struct {
 	lint, tree *Index
 	cache      buildCache
 	arts       *artifacts
-	sem        chan struct{}
+	cpu        *pool.Limiter
 
 	mu       sync.Mutex
 	findings []finding.Finding
@@ -129,7 +129,16 @@ func newRenderer(opts Options) (*renderer, error) {
 	warmOpenAPI()
 	lim := opts.bounds()
 	rd := newReader(lim, opts.Budget)
-	lint, err := loadIndex(opts.Root, rd, opts.Prefetched)
+	cpu := opts.CPU
+	if cpu == nil {
+		cpu = pool.NewLimiter(opts.Workers)
+	}
+	rd.cpu = cpu
+	// The index loads walk and read holding one slot; their parses take
+	// more only while slots are free (see loadIndexWith).
+	var lint *Index
+	var err error
+	cpu.Do(func() { lint, err = loadIndex(opts.Root, rd, opts.Prefetched) })
 	if err != nil {
 		return nil, &UsageError{Msg: err.Error()}
 	}
@@ -138,17 +147,14 @@ func newRenderer(opts Options) (*renderer, error) {
 		work: confine.NewBudget(workBudget(lim.Objects), confine.LimitObjects)}
 	r.findings = append(r.findings, lint.Findings...)
 	if opts.Platform != "" {
-		if r.tree, err = loadIndexWith(opts.Platform, rd); err != nil {
+		cpu.Do(func() { r.tree, err = loadIndexWith(opts.Platform, rd) })
+		if err != nil {
 			return nil, &UsageError{Msg: "--platform: " + err.Error()}
 		}
 		r.indexes[r.tree.Root] = r.tree
 		r.tenantURL = normalizeURL(git.OriginURL(context.Background(), lint.Root))
 	}
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = runtime.NumCPU()
-	}
-	r.sem = make(chan struct{}, workers)
+	r.cpu = cpu
 	switch {
 	case opts.ChangedOnly:
 		r.opts.Select = nil

@@ -144,9 +144,7 @@ func (run *envRun) waves(ctx context.Context, pending []*job) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				r.sem <- struct{}{}
-				defer func() { <-r.sem }()
-				children[i] = run.build(ctx, j)
+				r.cpu.Do(func() { children[i] = run.build(ctx, j) })
 			}()
 		}
 		wg.Wait()

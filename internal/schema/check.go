@@ -23,6 +23,7 @@ type Checker struct {
 	// KubernetesVersion is the catalog's version, for messages ("1.37").
 	KubernetesVersion string
 	Workers           int
+	CPU               *pool.Limiter
 	cel               celRules
 }
 
@@ -177,7 +178,11 @@ func (c *Checker) Check(ctx context.Context, res *render.Result) []finding.Findi
 		}
 	}
 	results := make([][]finding.Finding, len(jobs))
-	pool.Each(ctx, len(jobs), c.Workers, func(i int) {
+	cpu := c.CPU
+	if cpu == nil {
+		cpu = pool.NewLimiter(c.Workers)
+	}
+	pool.EachIn(ctx, cpu, len(jobs), func(i int) {
 		results[i] = c.checkObject(res.Index, jobs[i])
 	})
 	for _, r := range results {

@@ -10,6 +10,7 @@ import (
 	"github.com/gitops-lint/gitops-lint/internal/confine"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"github.com/gitops-lint/gitops-lint/internal/objects"
+	"github.com/gitops-lint/gitops-lint/internal/pool"
 )
 
 // Options select the schema data of a run.
@@ -22,6 +23,8 @@ type Options struct {
 	FileBytes int64
 	Budget    *confine.Budget
 	Workers   int
+	// CPU is the run's limiter (nil: Workers slots of its own).
+	CPU *pool.Limiter
 }
 
 // Load builds a Checker from the embedded catalog.
@@ -65,6 +68,7 @@ func Load(opts Options) (*Checker, error) {
 		return nil, err
 	}
 	c.Workers = opts.Workers
+	c.CPU = opts.CPU
 	return c, nil
 }
 
