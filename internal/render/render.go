@@ -12,8 +12,8 @@ import (
 
 	"github.com/gitops-lint/gitops-lint/internal/confine"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
-	"github.com/gitops-lint/gitops-lint/internal/pool"
 	"github.com/gitops-lint/gitops-lint/internal/git"
+	"github.com/gitops-lint/gitops-lint/internal/pool"
 )
 
 // renderer is the state of one Render call.
