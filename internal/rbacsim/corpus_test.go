@@ -14,12 +14,10 @@ import (
 
 func corpus(t testing.TB, repo string) string { return testutil.Corpus(t, repo) }
 
-func rbacFindings(t *testing.T, tenant string) []finding.Finding {
+// checkRendered renders opts and runs the RBAC checker over the result.
+func checkRendered(t *testing.T, opts render.Options) []finding.Finding {
 	t.Helper()
-	res, err := render.Render(context.Background(), render.Options{
-		Root:    corpus(t, "flux2-multi-tenancy"),
-		Sources: map[string]string{"apps/dev-team": tenant},
-	})
+	res, err := render.Render(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,8 +25,16 @@ func rbacFindings(t *testing.T, tenant string) []finding.Finding {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c.Check(context.Background(), res)
+}
+
+func rbacFindings(t *testing.T, tenant string) []finding.Finding {
+	t.Helper()
 	var out []finding.Finding
-	for _, f := range c.Check(context.Background(), res) {
+	for _, f := range checkRendered(t, render.Options{
+		Root:    corpus(t, "flux2-multi-tenancy"),
+		Sources: map[string]string{"apps/dev-team": tenant},
+	}) {
 		if f.Severity == finding.Error {
 			out = append(out, f)
 		}

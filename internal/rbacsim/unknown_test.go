@@ -1,7 +1,6 @@
 package rbacsim
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -75,16 +74,8 @@ spec:
 			t.Fatal(err)
 		}
 	}
-	res, err := render.Render(context.Background(), render.Options{Root: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := Load(Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var got []finding.Finding
-	for _, f := range c.Check(context.Background(), res) {
+	for _, f := range checkRendered(t, render.Options{Root: dir}) {
 		if f.Kustomization == "team-a/team-a" {
 			got = append(got, f)
 		}
