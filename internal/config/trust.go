@@ -24,22 +24,20 @@ func (f *File) Confine(trusted []string) error {
 	if f == nil {
 		return nil
 	}
-	if f.Root == "" {
-		f.Root = f.Dir
-	}
+	root := f.repoRoot()
 	dir := func(key, p string) error {
-		ok, err := within(f.Root, p)
+		ok, err := confine.Within(root, p)
 		if err != nil {
 			return f.Errorf(key, "%s: %s: %v", key, p, err)
 		}
 		for _, t := range trusted {
-			if in, err := within(t, p); err == nil && in {
+			if in, err := confine.Within(t, p); err == nil && in {
 				ok = true
 				break
 			}
 		}
 		if !ok {
-			return f.Errorf(key, "%s: %s is outside the repository %s; a config file may only name directories inside its repository (name others on the command line, or allow them with --trust-dir DIR)", key, f.rel(p), f.Root)
+			return f.Errorf(key, "%s: %s is outside the repository %s; a config file may only name directories inside its repository (name others on the command line, or allow them with --trust-dir DIR)", key, f.rel(p), root)
 		}
 		return nil
 	}
@@ -83,13 +81,11 @@ func (f *File) Confine(trusted []string) error {
 // Destination checks a report file named by the config and returns it
 // relative to Root ('/'-separated).
 func (f *File) Destination(file string) (string, error) {
-	if f.Root == "" {
-		f.Root = f.Dir
-	}
+	root := f.repoRoot()
 	if filepath.IsAbs(file) {
 		return "", fmt.Errorf("a report file named in the config must be a relative path inside the repository (name other destinations with --format on the command line)")
 	}
-	rel, err := filepath.Rel(f.Root, filepath.Join(f.Dir, file))
+	rel, err := filepath.Rel(root, filepath.Join(f.Dir, file))
 	if err != nil {
 		return "", err
 	}
@@ -102,7 +98,7 @@ func (f *File) Destination(file string) (string, error) {
 		if strings.EqualFold(p, ".git") {
 			return "", fmt.Errorf("a report file may not be written inside .git")
 		}
-		st, err := os.Lstat(filepath.Join(f.Root, filepath.FromSlash(strings.Join(parts[:i+1], "/"))))
+		st, err := os.Lstat(filepath.Join(root, filepath.FromSlash(strings.Join(parts[:i+1], "/"))))
 		last := i == len(parts)-1
 		switch {
 		case os.IsNotExist(err) && last:
@@ -130,7 +126,10 @@ func (f *File) rel(p string) string {
 	return p
 }
 
-// within reports whether p (symbolic links resolved) is root or below it.
-// A directory that does not exist is judged by its existing parent; the
-// later existence check names it.
-var within = confine.Within
+// repoRoot is Root, or Dir for a file Parse made without Load.
+func (f *File) repoRoot() string {
+	if f.Root == "" {
+		return f.Dir
+	}
+	return f.Root
+}

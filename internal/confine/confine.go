@@ -124,7 +124,6 @@ func (b *Budget) Setting() string {
 
 // Root reads files below one directory and nowhere else.
 type Root struct {
-	dir       string
 	root      *os.Root
 	fileLimit int64
 	budget    *Budget
@@ -138,14 +137,11 @@ func Open(dir string, fileLimit int64, budget *Budget) (*Root, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Root{dir: dir, root: r, fileLimit: fileLimit, budget: budget}, nil
+	return &Root{root: r, fileLimit: fileLimit, budget: budget}, nil
 }
 
 // Close releases the root's directory handle.
 func (r *Root) Close() error { return r.root.Close() }
-
-// Dir is the directory the root was opened on.
-func (r *Root) Dir() string { return r.dir }
 
 // ReadFile reads the regular file rel ('/'-separated, relative to the
 // root). A path that leaves the root (through "..", an absolute name or a
@@ -166,15 +162,6 @@ func (r *Root) ReadFile(rel string) ([]byte, error) {
 		return nil, &Error{Path: rel, Err: unwrapPath(err)}
 	}
 	return readBounded(f, rel, r.fileLimit, r.budget)
-}
-
-// Lstat describes rel without following a final symbolic link.
-func (r *Root) Lstat(rel string) (fs.FileInfo, error) {
-	clean, err := Rel(rel)
-	if err != nil {
-		return nil, &Error{Path: rel, Err: ErrOutside}
-	}
-	return r.root.Lstat(filepath.FromSlash(clean))
 }
 
 // Walk calls fn for every regular file below the root, in lexical order,
@@ -199,17 +186,6 @@ func (r *Root) Walk(fn func(rel string, d fs.DirEntry) error) error {
 		}
 		return fn(p, d)
 	})
-}
-
-// ReadFile reads the regular file at path p with at most limit bytes
-// (<= 0: unlimited), charged to budget. It confines nothing: use it for
-// paths the command line named, and Root for repository content.
-func ReadFile(p string, limit int64, budget *Budget) ([]byte, error) {
-	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, &Error{Path: p, Err: unwrapPath(err)}
-	}
-	return readBounded(f, p, limit, budget)
 }
 
 // readBounded reads the opened file f whole and closes it. It refuses f

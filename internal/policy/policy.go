@@ -364,11 +364,7 @@ func (e *Engine) Check(ctx context.Context, res *render.Result) []finding.Findin
 	var out []finding.Finding
 	if e.single != nil {
 		results := make([][]finding.Finding, len(items))
-		cpu := e.cpu
-		if cpu == nil {
-			cpu = pool.NewLimiter(e.workers)
-		}
-		pool.EachIn(ctx, cpu, len(items), func(i int) {
+		pool.Each(ctx, pool.Or(e.cpu, e.workers), len(items), func(i int) {
 			it := items[i]
 			r, failures, err := e.evaluate(ctx, e.single, inputOption(map[string]any{"object": it.o.Content, "context": it.ctx}))
 			at := func(int) *item { return &it }

@@ -86,15 +86,19 @@ func (l *Limiter) Peak() int {
 	return int(l.peak.Load())
 }
 
-// Each calls fn(i) for i in [0, n) on workers goroutines (<= 0: one per
-// CPU), stopping early when ctx is done. fn must be safe to run in parallel
-// and write only to its own slot of shared state.
-func Each(ctx context.Context, n, workers int, fn func(i int)) {
-	EachIn(ctx, NewLimiter(workers), n, fn)
+// Or is l, or a limiter of workers slots (<= 0: one per CPU) of its own
+// for a caller outside a lint run, which has none to share.
+func Or(l *Limiter, workers int) *Limiter {
+	if l != nil {
+		return l
+	}
+	return NewLimiter(workers)
 }
 
-// EachIn is Each under a run's limiter: each call of fn holds a slot.
-func EachIn(ctx context.Context, l *Limiter, n int, fn func(i int)) {
+// Each calls fn(i) for i in [0, n) on l.Size() goroutines, each call
+// holding a slot of l, stopping early when ctx is done. fn must be safe to
+// run in parallel and write only to its own slot of shared state.
+func Each(ctx context.Context, l *Limiter, n int, fn func(i int)) {
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range min(l.Size(), max(n, 1)) {

@@ -129,10 +129,7 @@ func newRenderer(opts Options) (*renderer, error) {
 	warmOpenAPI()
 	lim := opts.bounds()
 	rd := newReader(lim, opts.Budget)
-	cpu := opts.CPU
-	if cpu == nil {
-		cpu = pool.NewLimiter(opts.Workers)
-	}
+	cpu := pool.Or(opts.CPU, opts.Workers)
 	rd.cpu = cpu
 	// The index loads walk and read holding one slot; their parses take
 	// more only while slots are free (see loadIndexWith).

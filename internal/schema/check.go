@@ -178,11 +178,7 @@ func (c *Checker) Check(ctx context.Context, res *render.Result) []finding.Findi
 		}
 	}
 	results := make([][]finding.Finding, len(jobs))
-	cpu := c.CPU
-	if cpu == nil {
-		cpu = pool.NewLimiter(c.Workers)
-	}
-	pool.EachIn(ctx, cpu, len(jobs), func(i int) {
+	pool.Each(ctx, pool.Or(c.CPU, c.Workers), len(jobs), func(i int) {
 		results[i] = c.checkObject(res.Index, jobs[i])
 	})
 	for _, r := range results {
