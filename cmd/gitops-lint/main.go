@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 
 	"github.com/gitops-lint/gitops-lint/internal/cli"
+	"github.com/gitops-lint/gitops-lint/internal/quiet"
 )
 
 func main() {
@@ -31,7 +32,9 @@ func main() {
 	debug.SetTraceback("crash")
 	noCoreDumps()
 	crashHook()
-	os.Exit(cli.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	// kustomize prints its deprecation notices straight to os.Stderr.
+	stderr := quiet.KustomizeNotices()
+	os.Exit(cli.Main(os.Args[1:], os.Stdin, os.Stdout, stderr))
 }
 
 // crashHook is a no-op except in the crashtest build of main_test.go.

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/lint"
 	"github.com/gitops-lint/gitops-lint/internal/render"
 	"github.com/gitops-lint/gitops-lint/internal/testutil"
 )
@@ -135,7 +136,7 @@ func checkChangedMatchesFull(t *testing.T, repo, file string, args ...string) {
 		}
 		os.WriteFile(p, []byte(changed), 0o644)
 
-		ropts := render.Options{Root: repo, ChangedOnly: true, Changed: []string{file}, Sources: map[string]string{},
+		ropts := render.Options{Root: repo, ChangedOnly: true, Changed: []string{file}, Sources: map[string]string{}, Needs: lint.Needs(),
 			BaseContent: map[string][]byte{file: orig}}
 		for i := 1; i < len(args); i += 2 {
 			ref, dir, _ := strings.Cut(args[i], "=")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/gitops-lint/gitops-lint/internal/quiet"
 	"github.com/gitops-lint/gitops-lint/internal/testutil"
 )
 
@@ -25,7 +26,7 @@ var update = flag.Bool("update", false, "rewrite the golden files (script cmp fi
 // the scripts run (testscript re-executes it under that name).
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"gitops-lint": func() { os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+		"gitops-lint": func() { os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, quiet.KustomizeNotices())) },
 	})
 }
 

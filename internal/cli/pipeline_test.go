@@ -38,9 +38,9 @@ func fakeResult() *render.Result {
 			}},
 		},
 		Findings: []finding.Finding{
-			{Rule: finding.RuleRenderError, Severity: finding.Error, File: "clusters/prod/apps.yaml", Line: 2, Column: 1,
+			{Rule: render.RuleError.ID, Severity: finding.Error, File: "clusters/prod/apps.yaml", Line: 2, Column: 1,
 				Environment: "prod", Kustomization: "flux-system/apps", Message: "kustomization build failed"},
-			{Rule: finding.RuleSourceMissing, Severity: finding.Warning, Environment: "dev", Kustomization: "flux-system/infra",
+			{Rule: render.RuleSourceMissing.ID, Severity: finding.Warning, Environment: "dev", Kustomization: "flux-system/infra",
 				Message: "source flux-system/infra is not available locally"},
 		},
 	}
@@ -62,7 +62,7 @@ func runFake(t *testing.T, tty bool, env map[string]string, args ...string) run 
 			return []Checker{CheckerFunc(func(_ context.Context, res *render.Result) []finding.Finding {
 				var fs []finding.Finding
 				for _, e := range res.Environments {
-					fs = append(fs, finding.Finding{Rule: finding.RuleSchemaUnknownKind, Severity: finding.Info,
+					fs = append(fs, finding.Finding{Rule: "schema/unknown-kind", Severity: finding.Info,
 						File: "apps/base/cm.yaml", Line: 3, Column: 1, Environment: e.Name, Message: "checked"})
 				}
 				return fs

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/lint"
 	"github.com/gitops-lint/gitops-lint/internal/policy"
 	"github.com/gitops-lint/gitops-lint/internal/report"
 )
@@ -29,7 +30,7 @@ func newRulesCommand(a *app) *cobra.Command {
 // allRules is every rule of this build: the Go rules, then the built-in
 // policy library's.
 func allRules() ([]finding.Rule, error) {
-	rules := finding.Rules()
+	rules := lint.Rules()
 	pe, err := policy.Load(context.Background(), policy.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("load built-in policies: %w", err)

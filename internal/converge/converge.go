@@ -132,9 +132,8 @@ func checkEnv(x *render.Index, env *render.Environment) []finding.Finding {
 			if more := len(as) - per[a.k] - len(others); more > 0 {
 				list += fmt.Sprintf(" and %d more", more)
 			}
-			out = append(out, finding.Finding{Rule: finding.RuleDuplicateObject, Severity: finding.Error,
-				File: a.o.File, Line: a.o.Line, Column: col(a.o.File), Environment: env.Name, Kustomization: a.k.ID(), Object: a.o.Ref(),
-				Message: fmt.Sprintf("%s is also applied by %s: the Kustomizations would fight over its fields and prune each other's copy", a.o.Ref(), list)})
+			out = append(out, RuleDuplicateObject.New(finding.Finding{File: a.o.File, Line: a.o.Line, Column: col(a.o.File), Environment: env.Name, Kustomization: a.k.ID(), Object: a.o.Ref(),
+				Message: fmt.Sprintf("%s is also applied by %s: the Kustomizations would fight over its fields and prune each other's copy", a.o.Ref(), list)}))
 		}
 	}
 	// flux/depends-on-missing
@@ -147,7 +146,7 @@ func checkEnv(x *render.Index, env *render.Environment) []finding.Finding {
 			if _, ok := byID[n.kind+"/"+d.ns+"/"+d.name]; ok {
 				continue
 			}
-			out = append(out, nodeFinding(env, n, finding.RuleDependsOnMissing, fieldLine(n, "spec", "dependsOn", fmt.Sprint(d.index)),
+			out = append(out, nodeFinding(env, n, RuleDependsOnMissing, fieldLine(n, "spec", "dependsOn", fmt.Sprint(d.index)),
 				fmt.Sprintf("%s %s/%s depends on %s %s/%s, which this environment does not define: it stays not ready (\"dependency not found\") forever", n.kind, n.ns, n.name, n.kind, d.ns, d.name)))
 		}
 	}
@@ -159,7 +158,7 @@ func checkEnv(x *render.Index, env *render.Environment) []finding.Finding {
 			names = append(names, n.ns+"/"+n.name)
 		}
 		names = append(names, first.ns+"/"+first.name)
-		out = append(out, nodeFinding(env, first, finding.RuleDependsOnCycle, fieldLine(first, "spec", "dependsOn"),
+		out = append(out, nodeFinding(env, first, RuleDependsOnCycle, fieldLine(first, "spec", "dependsOn"),
 			fmt.Sprintf("dependsOn forms a cycle, so none of these %ss ever reconciles: %s", first.kind, strings.Join(names, " → "))))
 	}
 	out = append(out, order(env, byID)...)
@@ -174,7 +173,7 @@ func checkEnv(x *render.Index, env *render.Environment) []finding.Finding {
 		// ExternalArtifact assembled from its ArtifactGenerator) exists.
 		if !created[src] && !k.Rendered {
 			n := byID["Kustomization/"+k.Namespace+"/"+k.Name]
-			out = append(out, nodeFinding(env, n, finding.RuleSourceNotFound, fieldLine(n, "spec", "sourceRef"),
+			out = append(out, nodeFinding(env, n, RuleSourceNotFound, fieldLine(n, "spec", "sourceRef"),
 				fmt.Sprintf("sourceRef %s is not created by any Kustomization of this environment: on a fresh cluster this Kustomization fails with \"source not found\"", src)))
 		}
 		for _, field := range [][]string{{"decryption", "secretRef"}, {"kubeConfig", "secretRef"}} {
@@ -183,7 +182,7 @@ func checkEnv(x *render.Index, env *render.Environment) []finding.Finding {
 				continue
 			}
 			n := byID["Kustomization/"+k.Namespace+"/"+k.Name]
-			out = append(out, nodeFinding(env, n, finding.RuleSourceNotFound, fieldLine(n, append([]string{"spec"}, field...)...),
+			out = append(out, nodeFinding(env, n, RuleSourceNotFound, fieldLine(n, append([]string{"spec"}, field...)...),
 				fmt.Sprintf("spec.%s names Secret %s/%s, which no Kustomization of this environment creates: on a fresh cluster the Kustomization fails until something outside git creates it", strings.Join(field, "."), k.Namespace, name)))
 		}
 		refs, _ := objects.Nested(map[string]any{"spec": k.Spec}, "spec", "postBuild", "substituteFrom").([]any)
@@ -197,7 +196,7 @@ func checkEnv(x *render.Index, env *render.Environment) []finding.Finding {
 				continue
 			}
 			n := byID["Kustomization/"+k.Namespace+"/"+k.Name]
-			out = append(out, nodeFinding(env, n, finding.RuleSourceNotFound, fieldLine(n, "spec", "postBuild", "substituteFrom", fmt.Sprint(i)),
+			out = append(out, nodeFinding(env, n, RuleSourceNotFound, fieldLine(n, "spec", "postBuild", "substituteFrom", fmt.Sprint(i)),
 				fmt.Sprintf("postBuild.substituteFrom %s is not created by any Kustomization of this environment and is not optional: on a fresh cluster the build fails until something outside git creates it (mark it optional: true if that is intended)", ref)))
 		}
 	}
@@ -226,7 +225,7 @@ func checkEnv(x *render.Index, env *render.Environment) []finding.Finding {
 				continue
 			}
 			path := strings.Split(r[1], ".")
-			out = append(out, nodeFinding(env, n, finding.RuleSourceNotFound, fieldLine(n, path...),
+			out = append(out, nodeFinding(env, n, RuleSourceNotFound, fieldLine(n, path...),
 				fmt.Sprintf("HelmRelease %s/%s refers to %s (%s), which no Kustomization of this environment creates", n.ns, n.name, r[0], r[1])))
 		}
 	}
@@ -264,8 +263,8 @@ func fieldLine(n *node, path ...string) int {
 	return n.doc.FieldLine(path...)
 }
 
-func nodeFinding(env *render.Environment, n *node, rule string, line int, msg string) finding.Finding {
-	f := finding.Finding{Rule: rule, Severity: finding.Error, Message: msg, Environment: env.Name}
+func nodeFinding(env *render.Environment, n *node, rule finding.Rule, line int, msg string) finding.Finding {
+	f := rule.New(finding.Finding{Message: msg, Environment: env.Name})
 	if n == nil {
 		return f
 	}
@@ -417,7 +416,7 @@ func order(env *render.Environment, byID map[string]*node) []finding.Finding {
 					have = ready(k)
 				}
 				if !have[p.ID()] {
-					out = append(out, orderFinding(env, k, o, finding.RuleCRDOrder, p,
+					out = append(out, orderFinding(env, k, o, RuleCRDOrder, p,
 						fmt.Sprintf("%s needs the CustomResourceDefinition of %s, which %s applies, but %s does not depend on it: on a fresh cluster its first reconcile fails with \"no matches for kind %q\"; add dependsOn: [{name: %s, namespace: %s}]", o.Ref(), gk, p.ID(), k.ID(), o.Kind(), p.Name, p.Namespace)))
 				}
 			}
@@ -427,7 +426,7 @@ func order(env *render.Environment, byID map[string]*node) []finding.Finding {
 					have = ready(k)
 				}
 				if !have[p.ID()] {
-					out = append(out, orderFinding(env, k, o, finding.RuleNamespaceOrder, p,
+					out = append(out, orderFinding(env, k, o, RuleNamespaceOrder, p,
 						fmt.Sprintf("%s goes into namespace %s, which only %s creates, but %s does not depend on it: on a fresh cluster its first reconcile fails with \"namespaces %q not found\"; add dependsOn: [{name: %s, namespace: %s}]", o.Ref(), ns, p.ID(), k.ID(), ns, p.Name, p.Namespace)))
 				}
 			}
@@ -436,9 +435,9 @@ func order(env *render.Environment, byID map[string]*node) []finding.Finding {
 	return out
 }
 
-func orderFinding(env *render.Environment, k *render.Kustomization, o *render.Object, rule string, _ *render.Kustomization, msg string) finding.Finding {
-	f := finding.Finding{Rule: rule, Severity: finding.Error, Message: msg, File: o.File, Line: o.Line, Column: col(o.File),
-		Environment: env.Name, Kustomization: k.ID(), Object: o.Ref()}
+func orderFinding(env *render.Environment, k *render.Kustomization, o *render.Object, rule finding.Rule, _ *render.Kustomization, msg string) finding.Finding {
+	f := rule.New(finding.Finding{Message: msg, File: o.File, Line: o.Line, Column: col(o.File),
+		Environment: env.Name, Kustomization: k.ID(), Object: o.Ref()})
 	if o.File == "" {
 		f.Line = 0
 	}

@@ -30,7 +30,7 @@ func applying(n int) *render.Environment {
 func duplicates(env *render.Environment) []finding.Finding {
 	var out []finding.Finding
 	for _, f := range checkEnv(&render.Index{}, env) {
-		if f.Rule == finding.RuleDuplicateObject {
+		if f.Rule == RuleDuplicateObject.ID {
 			out = append(out, f)
 		}
 	}

@@ -2,7 +2,6 @@ package finding
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -15,17 +14,17 @@ func obj(kind, ns, name string) *Object {
 func TestSortOrder(t *testing.T) {
 	// want is in contract order: file, line, rule, environment, object.
 	want := []Finding{
-		{File: "", Line: 0, Rule: RuleSourceMissing, Severity: Warning, Message: "no source file"},
-		{File: "a.yaml", Line: 1, Rule: RuleYAMLSyntax, Severity: Error},
-		{File: "a.yaml", Line: 2, Rule: RuleRenderError, Severity: Error},
-		{File: "a.yaml", Line: 10, Rule: RuleRenderError, Severity: Error}, // numeric, not lexical
-		{File: "b.yaml", Line: 3, Rule: RuleRenderError, Environment: "prod", Severity: Error},
-		{File: "b.yaml", Line: 3, Rule: RuleSubstitution, Environment: "dev", Severity: Error},
-		{File: "b.yaml", Line: 3, Rule: RuleSubstitution, Environment: "prod", Object: obj("ConfigMap", "a", "x"), Severity: Error},
-		{File: "b.yaml", Line: 3, Rule: RuleSubstitution, Environment: "prod", Object: obj("ConfigMap", "b", "x"), Severity: Error},
-		{File: "b.yaml", Line: 3, Rule: RuleSubstitution, Environment: "prod", Object: obj("Service", "a", "x"), Severity: Error},
-		{File: "b.yaml", Line: 3, Rule: RuleSubstitution, Environment: "test", Severity: Error},
-		{File: "dir/a.yaml", Line: 1, Rule: RuleYAMLSyntax, Severity: Error},
+		{File: "", Line: 0, Rule: "render/source-missing", Severity: Warning, Message: "no source file"},
+		{File: "a.yaml", Line: 1, Rule: "yaml/syntax", Severity: Error},
+		{File: "a.yaml", Line: 2, Rule: "render/error", Severity: Error},
+		{File: "a.yaml", Line: 10, Rule: "render/error", Severity: Error}, // numeric, not lexical
+		{File: "b.yaml", Line: 3, Rule: "render/error", Environment: "prod", Severity: Error},
+		{File: "b.yaml", Line: 3, Rule: "render/substitution", Environment: "dev", Severity: Error},
+		{File: "b.yaml", Line: 3, Rule: "render/substitution", Environment: "prod", Object: obj("ConfigMap", "a", "x"), Severity: Error},
+		{File: "b.yaml", Line: 3, Rule: "render/substitution", Environment: "prod", Object: obj("ConfigMap", "b", "x"), Severity: Error},
+		{File: "b.yaml", Line: 3, Rule: "render/substitution", Environment: "prod", Object: obj("Service", "a", "x"), Severity: Error},
+		{File: "b.yaml", Line: 3, Rule: "render/substitution", Environment: "test", Severity: Error},
+		{File: "dir/a.yaml", Line: 1, Rule: "yaml/syntax", Severity: Error},
 	}
 	// Every rotation and the reversal must sort back to want.
 	inputs := [][]Finding{slices.Clone(want)}
@@ -46,7 +45,7 @@ func TestSortOrder(t *testing.T) {
 func TestSortTieBreakers(t *testing.T) {
 	// Findings equal on the contract keys are still ordered totally, so
 	// output is identical whatever order the workers produced them in.
-	base := Finding{File: "a.yaml", Line: 1, Rule: RuleRenderError, Environment: "dev", Severity: Error}
+	base := Finding{File: "a.yaml", Line: 1, Rule: "render/error", Environment: "dev", Severity: Error}
 	tests := []struct {
 		name   string
 		first  func(Finding) Finding
@@ -83,7 +82,7 @@ func TestSortTieBreakers(t *testing.T) {
 }
 
 func TestSortDedupe(t *testing.T) {
-	f := Finding{Rule: RuleSubstitution, Severity: Error, Message: "m", File: "a.yaml", Line: 3, Column: 1,
+	f := Finding{Rule: "render/substitution", Severity: Error, Message: "m", File: "a.yaml", Line: 3, Column: 1,
 		Environment: "dev", Kustomization: "flux-system/apps", Object: obj("ConfigMap", "a", "x")}
 	sameObject := f
 	sameObject.Object = obj("ConfigMap", "a", "x") // another pointer, same object
@@ -274,60 +273,19 @@ func TestObjectString(t *testing.T) {
 	}
 }
 
-var ruleIDRe = regexp.MustCompile(`^[a-z]+/[a-z]+(-[a-z]+)*$`)
-
-func TestRules(t *testing.T) {
-	rules := Rules()
-	if len(rules) == 0 {
-		t.Fatal("Rules() is empty")
-	}
-	if !slices.IsSortedFunc(rules, func(a, b Rule) int { return strings.Compare(a.ID, b.ID) }) {
-		t.Errorf("Rules() not sorted by id: %v", ids(rules))
-	}
-	seen := map[string]bool{}
-	for _, r := range rules {
-		t.Run(r.ID, func(t *testing.T) {
-			if seen[r.ID] {
-				t.Errorf("rule %s listed twice", r.ID)
-			}
-			seen[r.ID] = true
-			if !ruleIDRe.MatchString(r.ID) {
-				t.Errorf("rule id %q is not group/name in lowercase kebab-case", r.ID)
-			}
-			if _, err := ParseSeverity(string(r.Severity)); err != nil || r.Severity.Rank() == 0 {
-				t.Errorf("rule %s has invalid severity %q", r.ID, r.Severity)
-			}
-			if strings.TrimSpace(r.Help) == "" {
-				t.Errorf("rule %s has no help text", r.ID)
-			}
-			if strings.TrimSpace(r.Remediation) == "" {
-				t.Errorf("rule %s has no remediation", r.ID)
-			}
-			got, ok := Lookup(r.ID)
-			if !ok || got != r {
-				t.Errorf("Lookup(%s) = %+v, %v; want %+v", r.ID, got, ok, r)
-			}
-		})
-	}
-	if _, ok := Lookup("no/such-rule"); ok {
-		t.Error("Lookup found a rule that does not exist")
+func TestRuleNew(t *testing.T) {
+	r := Rule{ID: "group/name", Severity: Warning, Help: "h"}
+	f := r.New(Finding{Rule: "other", Severity: Error, Message: "m", File: "a.yaml", Line: 2})
+	if f.Rule != "group/name" || f.Severity != Warning || f.Message != "m" || f.File != "a.yaml" || f.Line != 2 {
+		t.Errorf("New stamps the rule's id and severity and keeps the rest: %+v", f)
 	}
 }
 
-func TestRulesReturnsCopy(t *testing.T) {
-	rules := Rules()
-	rules[0].Help = "changed"
-	if Rules()[0].Help == "changed" {
-		t.Error("Rules() exposes the built-in table; callers can change it")
+func TestSortRules(t *testing.T) {
+	rs := SortRules([]Rule{{ID: "b/x"}, {ID: "a/y"}, {ID: "a/x"}})
+	if rs[0].ID != "a/x" || rs[1].ID != "a/y" || rs[2].ID != "b/x" {
+		t.Errorf("SortRules: %v", rs)
 	}
-}
-
-func ids(rs []Rule) []string {
-	out := make([]string, len(rs))
-	for i, r := range rs {
-		out[i] = r.ID
-	}
-	return out
 }
 
 func dump(fs []Finding) string {

@@ -42,29 +42,54 @@ type Settings struct {
 }
 
 // registry is every checker of a lint run, each built from the settings.
-// To add a checker, add its constructor here; it owns its rules
-// (internal/finding/rules.go until rules move into their checkers).
+// To add a checker, add a line here: its name, the rules it owns and what
+// it looks up in the environment (both declared in its package's rules.go),
+// and its constructor.
 //
 // parallel: the checker spreads its work over the run's limiter itself
 // (schema, policy); any other checker runs holding one slot.
 var registry = []struct {
 	name     string
+	rules    func() []finding.Rule
+	needs    render.Needs
 	parallel bool
 	build    func(Settings) (Checker, error)
 }{
-	{"schema", true, func(s Settings) (Checker, error) {
+	{"schema", schema.Rules, schema.Needs, true, func(s Settings) (Checker, error) {
 		return schema.Load(schema.Options{KubernetesVersion: s.KubernetesVersion, CRDDirs: s.CRDDirs, FileBytes: s.Limits.Or().FileBytes, Budget: s.Budget, Workers: s.Workers, CPU: s.CPU})
 	}},
-	{"rbac", false, func(s Settings) (Checker, error) {
+	{"rbac", rbacsim.Rules, rbacsim.Needs, false, func(s Settings) (Checker, error) {
 		return rbacsim.Load(rbacsim.Options{RBACDirs: s.RBACDirs, FileBytes: s.Limits.Or().FileBytes, Budget: s.Budget})
 	}},
-	{"policy", true, func(s Settings) (Checker, error) {
+	{"policy", policy.Rules, policy.Needs, true, func(s Settings) (Checker, error) {
 		return policy.Load(context.Background(), policy.Options{Dirs: s.PolicyDirs, NoBuiltin: s.NoBuiltinPolicies, Namespaces: s.PolicyNamespaces, AllNamespaces: s.AllPolicyNamespaces, Workers: s.Workers, CPU: s.CPU, Params: s.PolicyParams, Limits: s.Limits, Budget: s.Budget})
 	}},
-	{"promotion", false, func(s Settings) (Checker, error) {
+	{"promotion", promote.Rules, promote.Needs, false, func(s Settings) (Checker, error) {
 		return promote.Checker{Options: promote.Options{Root: s.Root, Chain: s.Promotion, ChainFrom: s.PromotionFrom, Env: s.Environ}}, nil
 	}},
-	{"converge", false, func(Settings) (Checker, error) { return converge.Checker{}, nil }},
+	{"converge", converge.Rules, converge.Needs, false, func(Settings) (Checker, error) { return converge.Checker{}, nil }},
+}
+
+// Rules is the metadata of every Go rule of this build, sorted by id: the
+// renderer's and every registered checker's. Rego rules join at run time
+// (RuleSource).
+func Rules() []finding.Rule {
+	out := render.Rules()
+	for _, r := range registry {
+		out = append(out, r.rules()...)
+	}
+	return finding.SortRules(out)
+}
+
+// Needs is what the registered checkers look up in the environment, all
+// together: what --changed-since and --shard must render beyond the
+// Kustomizations they lint.
+func Needs() render.Needs {
+	var out render.Needs
+	for _, r := range registry {
+		out = out.Union(r.needs)
+	}
+	return out
 }
 
 // NewCheckers builds every registered checker, each holding a slot of the

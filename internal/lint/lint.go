@@ -102,6 +102,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		<-ready
 		return nil, err
 	}
+	scope.Render.Needs = Needs()
 	res, err := RenderScope(ctx, cfg, scope)
 	p := <-ready
 	if p.err != nil {
@@ -114,7 +115,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &Result{Render: res, Rules: finding.Rules()}
+	out := &Result{Render: res, Rules: Rules()}
 	for _, c := range p.checkers {
 		if rs, ok := c.(RuleSource); ok {
 			out.Rules = append(out.Rules, rs.Rules()...)

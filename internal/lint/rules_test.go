@@ -15,22 +15,32 @@ import (
 
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"github.com/gitops-lint/gitops-lint/internal/policy"
+	"github.com/gitops-lint/gitops-lint/internal/render"
 )
 
 // TestEveryRuleIsTriggered is the meta-test of the rule registry: every
-// rule a lint run can report (the Go rules of internal/finding and the
-// rules of the built-in Rego library) must have a test that triggers it.
+// rule a lint run can report (the Go rules each package declares in its
+// rules.go, collected by Rules, and the rules of the built-in Rego library)
+// must have a test that triggers it.
 // A rule counts as triggered when
 //   - a CLI script (internal/cli/testdata/script, except the rules listing)
 //     names it: scripts run the real binary and compare its output; or
-//   - a Go test of an emitting package (not the report, finding or lint
-//     packages, whose tests build findings by hand) names its constant or
+//   - a Go test of the package that declares it names its variable, or a
+//     Go test of another emitting package (not the report, finding or lint
+//     packages, whose tests build findings by hand) names pkg.Variable or
 //     its id; or
 //   - for a Rego rule, a _test.rego of policies/ evaluates its package's
 //     deny/warn/violation rule.
 func TestEveryRuleIsTriggered(t *testing.T) {
 	root := filepath.Join("..", "..")
-	consts := ruleConstants(t, filepath.Join(root, "internal", "finding", "rules.go"))
+	decls, _ := filepath.Glob(filepath.Join(root, "internal", "*", "rules.go"))
+	vars := map[string]string{} // rule id -> pkg.Variable
+	for _, d := range decls {
+		pkg := filepath.Base(filepath.Dir(d))
+		for id, name := range ruleVariables(t, d) {
+			vars[id] = pkg + "." + name
+		}
+	}
 
 	var corpus strings.Builder
 	scripts, _ := filepath.Glob(filepath.Join(root, "internal", "cli", "testdata", "script", "*.txtar"))
@@ -40,6 +50,7 @@ func TestEveryRuleIsTriggered(t *testing.T) {
 		}
 		corpus.WriteString(read(t, s))
 	}
+	own := map[string]*strings.Builder{} // package -> its tests
 	skip := map[string]bool{"report": true, "finding": true, "lint": true}
 	err := filepath.WalkDir(filepath.Join(root, "internal"), func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -49,7 +60,13 @@ func TestEveryRuleIsTriggered(t *testing.T) {
 			return filepath.SkipDir
 		}
 		if strings.HasSuffix(p, "_test.go") && !strings.HasSuffix(p, "rulesdoc_test.go") {
-			corpus.WriteString(read(t, p))
+			src := read(t, p)
+			corpus.WriteString(src)
+			pkg := filepath.Base(filepath.Dir(p))
+			if own[pkg] == nil {
+				own[pkg] = &strings.Builder{}
+			}
+			own[pkg].WriteString(src)
 		}
 		return nil
 	})
@@ -65,10 +82,16 @@ func TestEveryRuleIsTriggered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range append(finding.Rules(), e.Rules()...) {
+	if len(vars) == 0 {
+		t.Fatal("no rule variables found in internal/*/rules.go")
+	}
+	for _, r := range append(Rules(), e.Rules()...) {
+		v := vars[r.ID]
+		pkg, name, _ := strings.Cut(v, ".")
 		switch {
 		case regexp.MustCompile(`(^|[^a-z0-9/-])` + regexp.QuoteMeta(r.ID) + `([^a-z0-9-]|$)`).MatchString(text):
-		case consts[r.ID] != "" && strings.Contains(text, "finding."+consts[r.ID]):
+		case v != "" && regexp.MustCompile(`\b`+regexp.QuoteMeta(v)+`\b`).MatchString(text):
+		case v != "" && own[pkg] != nil && regexp.MustCompile(`\b`+name+`\b`).MatchString(own[pkg].String()):
 		case strings.HasPrefix(r.ID, "policy/") && regoPkg[r.ID] != "" &&
 			regexp.MustCompile(`\b`+regexp.QuoteMeta(regoPkg[r.ID])+`\.(deny|warn|violation)\b`).MatchString(regoTests):
 		default:
@@ -77,8 +100,9 @@ func TestEveryRuleIsTriggered(t *testing.T) {
 	}
 }
 
-// ruleConstants maps each rule id to the name of its constant in rules.go.
-func ruleConstants(t *testing.T, file string) map[string]string {
+// ruleVariables maps each rule id declared in a rules.go file
+// (Name = finding.Rule{ID: "..."}) to the name of its variable.
+func ruleVariables(t *testing.T, file string) map[string]string {
 	t.Helper()
 	f, err := parser.ParseFile(token.NewFileSet(), file, nil, 0)
 	if err != nil {
@@ -90,9 +114,21 @@ func ruleConstants(t *testing.T, file string) map[string]string {
 		if !ok || len(vs.Names) != 1 || len(vs.Values) != 1 {
 			return true
 		}
-		if lit, ok := vs.Values[0].(*ast.BasicLit); ok && lit.Kind == token.STRING {
-			if id, err := strconv.Unquote(lit.Value); err == nil {
-				out[id] = vs.Names[0].Name
+		cl, ok := vs.Values[0].(*ast.CompositeLit)
+		if !ok {
+			return true
+		}
+		for _, el := range cl.Elts {
+			kv, ok := el.(*ast.KeyValueExpr)
+			if !ok {
+				continue
+			}
+			key, _ := kv.Key.(*ast.Ident)
+			lit, _ := kv.Value.(*ast.BasicLit)
+			if key != nil && key.Name == "ID" && lit != nil && lit.Kind == token.STRING {
+				if id, err := strconv.Unquote(lit.Value); err == nil {
+					out[id] = vs.Names[0].Name
+				}
 			}
 		}
 		return true
@@ -146,4 +182,49 @@ func read(t *testing.T, p string) string {
 		t.Fatal(err)
 	}
 	return string(data)
+}
+
+var ruleIDRe = regexp.MustCompile(`^[a-z]+/[a-z]+(-[a-z]+)*$`)
+
+// TestRulesMetadata checks every Go rule of the registry: sorted, declared
+// once, a group/name id, a valid default severity, help and remediation.
+func TestRulesMetadata(t *testing.T) {
+	rules := Rules()
+	if len(rules) == 0 {
+		t.Fatal("Rules() is empty")
+	}
+	seen := map[string]bool{}
+	for i, r := range rules {
+		if i > 0 && rules[i-1].ID >= r.ID {
+			t.Errorf("Rules() not sorted by id, or %s declared twice", r.ID)
+		}
+		if seen[r.ID] {
+			t.Errorf("rule %s declared twice", r.ID)
+		}
+		seen[r.ID] = true
+		if !ruleIDRe.MatchString(r.ID) {
+			t.Errorf("rule id %q is not group/name in lowercase kebab-case", r.ID)
+		}
+		if _, err := finding.ParseSeverity(string(r.Severity)); err != nil || r.Severity.Rank() == 0 {
+			t.Errorf("rule %s has invalid severity %q", r.ID, r.Severity)
+		}
+		if strings.TrimSpace(r.Help) == "" || strings.TrimSpace(r.Remediation) == "" {
+			t.Errorf("rule %s needs help and remediation", r.ID)
+		}
+	}
+	rules[0].Help = "changed"
+	if Rules()[0].Help == "changed" {
+		t.Error("Rules() exposes the declarations; callers can change them")
+	}
+}
+
+// TestNeedsCoverRender: the checkers together declare every kind of lookup
+// render's --changed-since tests exercise (render's everyNeed); a checker
+// that stops needing one narrows what --changed-since renders, and this
+// test says so.
+func TestNeedsCoverRender(t *testing.T) {
+	want := render.Needs{RBAC: true, CRDs: true, Namespaces: true, SameName: true, References: true}
+	if got := Needs(); got != want {
+		t.Errorf("Needs() = %+v, want %+v", got, want)
+	}
 }

@@ -338,7 +338,7 @@ func checkBounded(t *testing.T, res *render.Result, opts Options) []finding.Find
 func policyErrors(fs []finding.Finding) []finding.Finding {
 	var out []finding.Finding
 	for _, f := range fs {
-		if f.Rule == "policy/error" {
+		if f.Rule == RuleError.ID {
 			out = append(out, f)
 		}
 	}
@@ -549,7 +549,7 @@ deny_all_slow contains "never" if {
 	limits := confine.Defaults()
 	limits.PolicyTime = 200 * time.Millisecond
 	fs := checkBounded(t, res, Options{Dirs: []string{dir}, NoBuiltin: true, Limits: limits})
-	if len(fs) != 1 || fs[0].Rule != "policy/error" || fs[0].Environment != "dev" || !strings.Contains(fs[0].Message, "main.deny_all_slow") || !strings.Contains(fs[0].Message, "--limit policy-time=30s") {
+	if len(fs) != 1 || fs[0].Rule != RuleError.ID || fs[0].Environment != "dev" || !strings.Contains(fs[0].Message, "main.deny_all_slow") || !strings.Contains(fs[0].Message, "--limit policy-time=30s") {
 		t.Fatalf("got %+v", fs)
 	}
 }

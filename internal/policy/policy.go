@@ -398,7 +398,7 @@ func (e *Engine) Check(ctx context.Context, res *render.Result) []finding.Findin
 // errorFinding is a policy/error finding at the object of at(-1) (per
 // object), or of the environment env (combined).
 func errorFinding(msg string, env *render.Environment, at func(int) *item) finding.Finding {
-	f := finding.Finding{Rule: "policy/error", Severity: finding.Error, Message: msg}
+	f := RuleError.New(finding.Finding{Message: msg})
 	if it := at(-1); it != nil {
 		f.File, f.Line, f.Environment, f.Kustomization, f.Object = it.o.File, it.o.Line, it.env.Name, it.k.ID(), it.o.Ref()
 		if f.Line > 0 {

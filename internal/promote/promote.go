@@ -105,8 +105,7 @@ func Check(ctx context.Context, opts Options, res *render.Result) []finding.Find
 		return nil
 	}
 	var out []finding.Finding
-	out = append(out, finding.Finding{Rule: finding.RulePromotionChain, Severity: finding.Info,
-		Message: fmt.Sprintf("promotion chain %s (from %s)", strings.Join(chain, " → "), from)})
+	out = append(out, RuleChain.New(finding.Finding{Message: fmt.Sprintf("promotion chain %s (from %s)", strings.Join(chain, " → "), from)}))
 	out = append(out, branchMismatch(chain, res)...)
 	shallow := git.IsShallow(ctx, opts.Root)
 	loc := locator(res)
@@ -120,8 +119,7 @@ func Check(ctx context.Context, opts Options, res *render.Result) []finding.Find
 		// None of the chain's branches is in this checkout (a subdirectory
 		// of another repository, a repository that does not promote by
 		// branch): say so once rather than warn about every pair.
-		out = append(out, finding.Finding{Rule: finding.RulePromotionChain, Severity: finding.Info,
-			Message: fmt.Sprintf("none of the branches %s is in this checkout (locally or as origin/…), so promotion was not checked", strings.Join(chain, ", "))})
+		out = append(out, RuleChain.New(finding.Finding{Message: fmt.Sprintf("none of the branches %s is in this checkout (locally or as origin/…), so promotion was not checked", strings.Join(chain, ", "))}))
 		return append(out, pullRequest(ctx, opts, chain, shallow, loc)...)
 	}
 	for i := 0; i+1 < len(chain); i++ {
@@ -147,7 +145,7 @@ func locator(res *render.Result) func(branch string) (string, int) {
 }
 
 func fastForward(ctx context.Context, dir, up, down string, shallow bool, file string, line int) []finding.Finding {
-	f := finding.Finding{Rule: finding.RulePromotionFF, Severity: finding.Error, File: file, Line: line, Column: 1}
+	f := RuleNotFastForward.New(finding.Finding{File: file, Line: line, Column: 1})
 	if file == "" {
 		f.Column = 0
 	}
@@ -193,7 +191,7 @@ func pullRequest(ctx context.Context, opts Options, chain []string, shallow bool
 		return nil // a feature pull request: the chain checks above suffice
 	}
 	file, line := loc(dst)
-	f := finding.Finding{Rule: finding.RulePromotionFF, Severity: finding.Error, File: file, Line: line, Column: 1}
+	f := RuleNotFastForward.New(finding.Finding{File: file, Line: line, Column: 1})
 	if file == "" {
 		f.Column = 0
 	}
@@ -239,8 +237,8 @@ func branchMismatch(chain []string, res *render.Result) []finding.Finding {
 		if want == "" || want == e.Branch {
 			continue
 		}
-		f := finding.Finding{Rule: finding.RulePromotionBranch, Severity: finding.Error, File: e.BranchFile, Line: e.BranchLine, Column: 1, Environment: e.Name,
-			Message: fmt.Sprintf("environment %s follows branch %s, but the promotion chain %s assigns it %s", e.Name, e.Branch, strings.Join(chain, " → "), want)}
+		f := RuleBranchMismatch.New(finding.Finding{File: e.BranchFile, Line: e.BranchLine, Column: 1, Environment: e.Name,
+			Message: fmt.Sprintf("environment %s follows branch %s, but the promotion chain %s assigns it %s", e.Name, e.Branch, strings.Join(chain, " → "), want)})
 		if e.BranchFile == "" {
 			f.Column = 0
 		}

@@ -35,7 +35,7 @@ func check(t *testing.T, dir string, env map[string]string) []finding.Finding {
 	}
 	var out []finding.Finding
 	for _, f := range Check(context.Background(), Options{Root: dir, Env: env}, res) {
-		if f.Rule != finding.RulePromotionChain {
+		if f.Rule != RuleChain.ID {
 			out = append(out, f)
 		}
 	}

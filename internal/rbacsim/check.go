@@ -214,7 +214,7 @@ func (st *env) checkObject(e *render.Environment, k *render.Kustomization, id id
 	}
 	if !ok {
 		f := base
-		f.Rule, f.Severity = finding.RuleRBACUnknownResource, finding.Warning
+		f = RuleUnknownResource.New(f)
 		f.Message = fmt.Sprintf("cannot tell which API resource %s %s is (not a built-in kind and no CustomResourceDefinition in this environment), so whether %s may apply it is not checked%s", o.APIVersion(), o.Kind(), id.User(), where)
 		return []finding.Finding{f}
 	}
@@ -226,7 +226,7 @@ func (st *env) checkObject(e *render.Environment, k *render.Kustomization, id id
 	if i := strings.LastIndex(o.APIVersion(), "/"); i >= 0 {
 		group = o.APIVersion()[:i]
 	}
-	rules := Rules(grants, ns)
+	rules := PolicyRules(grants, ns)
 	req := Request{APIGroup: group, Resource: ri.Resource, Name: o.Name(), Namespace: ns}
 	var out []finding.Finding
 	var denied []string
@@ -241,7 +241,7 @@ func (st *env) checkObject(e *render.Environment, k *render.Kustomization, id id
 	if len(denied) > 0 {
 		req.Verb = denied[0]
 		f := base
-		f.Rule, f.Severity = finding.RuleRBACForbidden, finding.Error
+		f = RuleForbidden.New(f)
 		f.Message = forbidden(id, req) + alsoDenied(denied[1:]) + "; " + bindingsOf(grants) + where
 		out = append(out, f)
 		return out // nothing else matters until it may apply
@@ -250,7 +250,7 @@ func (st *env) checkObject(e *render.Environment, k *render.Kustomization, id id
 		req.Verb = "delete"
 		if !Allows(rules, req) {
 			f := base
-			f.Rule, f.Severity = finding.RuleRBACPrune, finding.Warning
+			f = RulePrune.New(f)
 			why := "prune: true"
 			if k.Force {
 				why = "force: true"
@@ -347,17 +347,17 @@ func (st *env) escalation(id identity.Identity, grants []Grant, o *render.Object
 	default:
 		return finding.Finding{}, false
 	}
-	held := Rules(grants, ns)
+	held := PolicyRules(grants, ns)
 	covered, missing := validation.Covers(held, granted)
 	if covered {
 		return finding.Finding{}, false
 	}
 	// escalate/bind on the role lets the identity grant it anyway.
-	if Allows(Rules(grants, targetNS), Request{Verb: verb, APIGroup: rbacv1.GroupName, Resource: ri.Resource, Name: target, Namespace: targetNS}) {
+	if Allows(PolicyRules(grants, targetNS), Request{Verb: verb, APIGroup: rbacv1.GroupName, Resource: ri.Resource, Name: target, Namespace: targetNS}) {
 		return finding.Finding{}, false
 	}
 	f := base
-	f.Rule, f.Severity = finding.RuleRBACEscalation, finding.Error
+	f = RuleEscalation.New(f)
 	scope := "cluster-wide"
 	if ns != "" {
 		scope = "in namespace " + ns
@@ -416,8 +416,8 @@ func crossNamespace(x *render.Index, e *render.Environment, k *render.Kustomizat
 	}
 	var out []finding.Finding
 	mk := func(l int, msg string) finding.Finding {
-		f := finding.Finding{Rule: finding.RuleRBACCrossNSRef, Severity: finding.Error, File: k.File, Line: l, Column: 1,
-			Environment: e.Name, Kustomization: k.ID(), Message: msg}
+		f := RuleCrossNamespaceRef.New(finding.Finding{File: k.File, Line: l, Column: 1,
+			Environment: e.Name, Kustomization: k.ID(), Message: msg})
 		if k.File == "" {
 			f.Line, f.Column = 0, 0
 		}
@@ -449,7 +449,7 @@ func wildcardAllowed(grants []Grant, o *render.Object) bool {
 		group = o.APIVersion()[:i]
 	}
 	for _, ns := range []string{o.Namespace(), ""} {
-		rules := Rules(grants, ns)
+		rules := PolicyRules(grants, ns)
 		ok := true
 		// Server-side apply is a PATCH, which the apiserver authorizes first;
 		// kustomize-controller also creates and reads what it applies.

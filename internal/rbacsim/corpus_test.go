@@ -69,7 +69,7 @@ func TestMultiTenancyTenantOverreach(t *testing.T) {
 	}
 	got := map[string]int{}
 	for _, f := range rbacFindings(t, dir) {
-		if f.Rule != finding.RuleRBACForbidden {
+		if f.Rule != RuleForbidden.ID {
 			t.Errorf("unexpected %s: %s", f.Rule, f.Message)
 			continue
 		}

@@ -84,7 +84,7 @@ spec:
 		t.Fatalf("want one finding for the tenant, got %+v", got)
 	}
 	f := got[0]
-	if f.Rule != finding.RuleRBACUnknownResource || f.Severity != finding.Warning || f.File != "tenants/team-a/widget.yaml" || f.Line != 1 {
+	if f.Rule != RuleUnknownResource.ID || f.Severity != finding.Warning || f.File != "tenants/team-a/widget.yaml" || f.Line != 1 {
 		t.Errorf("got %s %s at %s:%d (%s); want an rbac/unknown-resource warning at tenants/team-a/widget.yaml:1", f.Rule, f.Severity, f.File, f.Line, f.Message)
 	}
 }

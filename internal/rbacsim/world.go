@@ -256,9 +256,9 @@ func (w *World) grants(id identity.Identity, skip func(owner string) bool) []Gra
 	return out
 }
 
-// Rules returns the rules the identity holds in namespace ns ("" for the
+// PolicyRules returns the rules the identity holds in namespace ns ("" for the
 // cluster scope: only ClusterRoleBindings count there).
-func Rules(grants []Grant, ns string) []rbacv1.PolicyRule {
+func PolicyRules(grants []Grant, ns string) []rbacv1.PolicyRule {
 	var out []rbacv1.PolicyRule
 	for _, g := range grants {
 		if g.Namespace == "" || (ns != "" && g.Namespace == ns) {

@@ -50,7 +50,7 @@ func BenchmarkChangedSinceOnedr0p(b *testing.B) {
 	if err := os.WriteFile(p, append(slices.Clone(orig), "# changed\n"...), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	opts := Options{Root: root, ChangedOnly: true, Changed: []string{file}, BaseContent: map[string][]byte{file: orig}}
+	opts := Options{Root: root, ChangedOnly: true, Changed: []string{file}, Needs: everyNeed, BaseContent: map[string][]byte{file: orig}}
 	for b.Loop() {
 		res, err := Render(context.Background(), opts)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -59,7 +60,7 @@ func warmOpenAPI() {
 
 // buildError is a failed build, worded as kustomize-controller words it.
 type buildError struct {
-	rule string // finding rule id
+	rule finding.Rule
 	msg  string
 	// file/field locate the cause within the artifact when known.
 	file  string
@@ -114,11 +115,11 @@ func (r *renderer) kustomizeBuild(a *artifact, ks map[string]any, c *charges) (r
 	specPath, _, _ := unstructured.NestedString(ks, "spec", "path")
 	dirPath := filepath.Join(a.Dir, filepath.FromSlash(specPath))
 	if rel, err := filepath.Rel(a.Dir, dirPath); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return nil, false, &buildError{rule: "render/path-escape", field: "path",
+		return nil, false, &buildError{rule: RulePathEscape, field: "path",
 			msg: fmt.Sprintf("spec.path %q leaves the source root", specPath)}
 	}
 	if !a.mem.IsDir(dirPath) {
-		return nil, false, &buildError{rule: "render/error", field: "path",
+		return nil, false, &buildError{rule: RuleError, field: "path",
 			msg: fmt.Sprintf("kustomization path not found: stat %s: no such file or directory", specPath)}
 	}
 	var components []string
@@ -129,23 +130,23 @@ func (r *renderer) kustomizeBuild(a *artifact, ks map[string]any, c *charges) (r
 		return nil, false, err
 	}
 	if err := a.materialize(dirPath, components); err != nil {
-		return nil, false, &buildError{rule: "render/error", msg: fmt.Sprintf("prepare build directory: %v", err)}
+		return nil, false, &buildError{rule: RuleError, msg: fmt.Sprintf("prepare build directory: %v", err)}
 	}
 
 	gen := fluxkustomize.NewGenerator(a.Dir, unstructured.Unstructured{Object: ks})
 	manifest, kfile, _, err := r.generate(gen, dirPath)
 	if err != nil {
-		return nil, false, &buildError{rule: "render/error", msg: r.scrub(a, fmt.Sprintf("failed to generate kustomization.yaml: %v", err))}
+		return nil, false, &buildError{rule: RuleError, msg: r.scrub(a, fmt.Sprintf("failed to generate kustomization.yaml: %v", err))}
 	}
 	var kus kustypes.Kustomization
 	if err := yaml.Unmarshal(manifest, &kus); err != nil {
-		return nil, false, &buildError{rule: "render/error", msg: fmt.Sprintf("failed to generate kustomization.yaml: %v", err)}
+		return nil, false, &buildError{rule: RuleError, msg: fmt.Sprintf("failed to generate kustomization.yaml: %v", err)}
 	}
 	wantOrigin := slices.Contains(kus.BuildMetadata, kustypes.OriginAnnotations)
 	if !wantOrigin {
 		kus.BuildMetadata = append(kus.BuildMetadata, kustypes.OriginAnnotations)
 		if manifest, err = yaml.Marshal(kus); err != nil {
-			return nil, false, &buildError{rule: "render/error", msg: err.Error()}
+			return nil, false, &buildError{rule: RuleError, msg: err.Error()}
 		}
 	}
 
@@ -239,7 +240,7 @@ func (r *renderer) runKrusty(a *artifact, dirPath, kfile string, manifest []byte
 func (r *renderer) runKrustyLocked(a *artifact, dirPath, kfile string, manifest []byte, exclusive bool) (m resmap.ResMap, err error) {
 	g := &guardFS{FileSystem: securefs.MakeFsInMemory(a.mem), allowGlobal: exclusive, r: r, a: a, counted: map[string]bool{}}
 	if err := g.FileSystem.WriteFile(kfile, manifest); err != nil {
-		return nil, &buildError{rule: "render/error", msg: err.Error()}
+		return nil, &buildError{rule: RuleError, msg: err.Error()}
 	}
 	if exclusive {
 		openapiLock.Lock()
@@ -256,7 +257,7 @@ func (r *renderer) runKrustyLocked(a *artifact, dirPath, kfile string, manifest 
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			err = &buildError{rule: "render/error", msg: fmt.Sprintf("kustomize build failed: recovered from kustomize build panic: %v", p)}
+			err = &buildError{rule: RuleError, msg: fmt.Sprintf("kustomize build failed: recovered from kustomize build panic: %v", p)}
 		}
 	}()
 	k := krusty.MakeKustomizer(&krusty.Options{
@@ -275,10 +276,10 @@ func (r *renderer) runKrustyLocked(a *artifact, dirPath, kfile string, manifest 
 		return nil, errExclusive
 	}
 	if err != nil {
-		be := &buildError{rule: "render/error", msg: r.scrub(a, "kustomize build failed: "+err.Error())}
+		be := &buildError{rule: RuleError, msg: r.scrub(a, "kustomize build failed: "+err.Error())}
 		var ce *securefs.ConstraintError
 		if errors.As(err, &ce) {
-			be.rule = "render/path-escape"
+			be.rule = RulePathEscape
 		}
 		return nil, be
 	}
@@ -354,7 +355,7 @@ func (g *guardFS) ReadFile(path string) ([]byte, error) {
 		if remoteRe.MatchString(p.value) {
 			g.mu.Lock()
 			if g.remote == nil {
-				g.remote = &buildError{rule: "render/remote-base", file: path, field: p.value,
+				g.remote = &buildError{rule: RuleRemoteBase, file: path, field: p.value,
 					msg: fmt.Sprintf("%s %q is a remote reference: gitops-lint never fetches remote bases, and kustomize-controller refuses them under --no-remote-bases; vendor it into the repository or reference it through a Flux source", p.field, p.value)}
 			}
 			g.mu.Unlock()

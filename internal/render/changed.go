@@ -599,29 +599,56 @@ func renderNeeds(j *job) []need {
 	return ns
 }
 
-// checkNeeds are what the checkers look up for an affected Kustomization:
-// its secret references, and for each object its namespace, its CRD, the
-// objects a HelmRelease refers to, and objects of the same kind and name
-// (duplicates); RBAC when the Kustomization is impersonated.
-func checkNeeds(k *Kustomization, lock Lockdown) []need {
+// Needs are the kinds of lookup a checker makes in the environment while
+// it judges a Kustomization's objects. A checker declares its own; the
+// zero value needs nothing beyond the objects themselves.
+type Needs struct {
+	// RBAC: the Roles, ClusterRoles and bindings, when the Kustomization
+	// is impersonated (its ServiceAccount's permissions).
+	RBAC bool
+	// CRDs: the CustomResourceDefinition of each custom kind it applies.
+	CRDs bool
+	// Namespaces: the Namespace object of each namespaced object.
+	Namespaces bool
+	// SameName: other objects of the same kind and name (duplicates).
+	SameName bool
+	// References: the objects its spec references (decryption and
+	// kubeConfig secrets) and its HelmReleases reference (chart sources,
+	// valuesFrom, dependsOn).
+	References bool
+}
+
+// Union is what n and o together need.
+func (n Needs) Union(o Needs) Needs {
+	return Needs{RBAC: n.RBAC || o.RBAC, CRDs: n.CRDs || o.CRDs, Namespaces: n.Namespaces || o.Namespaces,
+		SameName: n.SameName || o.SameName, References: n.References || o.References}
+}
+
+// checkNeeds are what the checkers look up for an affected Kustomization,
+// as far as they declared it (want).
+func checkNeeds(k *Kustomization, lock Lockdown, want Needs) []need {
 	var ns []need
-	for _, f := range []string{"decryption", "kubeConfig"} {
-		if name := objects.NestedString(k.Spec, f, "secretRef", "name"); name != "" {
-			ns = append(ns, need{kind: "Secret", name: name})
+	if want.References {
+		for _, f := range []string{"decryption", "kubeConfig"} {
+			if name := objects.NestedString(k.Spec, f, "secretRef", "name"); name != "" {
+				ns = append(ns, need{kind: "Secret", name: name})
+			}
 		}
 	}
-	if k.ServiceAccountName != "" || lock.DefaultServiceAccount != "" {
+	if want.RBAC && (k.ServiceAccountName != "" || lock.DefaultServiceAccount != "") {
 		ns = append(ns, need{rbac: true})
 	}
 	for _, o := range k.Objects {
-		ns = append(ns, need{kind: o.Kind(), name: o.Name(), exact: true})
-		if n := o.Namespace(); n != "" {
+		if want.SameName {
+			ns = append(ns, need{kind: o.Kind(), name: o.Name(), exact: true})
+		}
+		if n := o.Namespace(); n != "" && want.Namespaces {
 			ns = append(ns, need{kind: "Namespace", name: n, exact: true})
 		}
-		if g := objects.Group(o.APIVersion()); g != "" {
+		if g := objects.Group(o.APIVersion()); g != "" && want.CRDs {
 			ns = append(ns, need{crd: g + "/" + o.Kind()})
 		}
-		if o.Kind() != "HelmRelease" {
+		if o.Kind() != "HelmRelease" || !want.References {
 			continue
 		}
 		spec, _ := o.Content["spec"].(map[string]any)
@@ -794,14 +821,15 @@ func (run *envRun) contextChanged(j *job) bool {
 	if j.ch.in == nil {
 		return false
 	}
-	if j.k.ServiceAccountName != "" || run.env.Lockdown.DefaultServiceAccount != "" {
+	want := run.r.opts.Needs
+	if want.RBAC && (j.k.ServiceAccountName != "" || run.env.Lockdown.DefaultServiceAccount != "") {
 		if run.producerChanged(j, need{rbac: true}) {
 			return true
 		}
 	}
 	seen := map[string]bool{}
 	for _, p := range j.ch.in.provides {
-		if gk := p.group + "/" + p.kind; p.group != "" && !seen[gk] {
+		if gk := p.group + "/" + p.kind; want.CRDs && p.group != "" && !seen[gk] {
 			seen[gk] = true
 			if run.producerChanged(j, need{crd: gk}) {
 				return true
@@ -867,7 +895,7 @@ func (run *envRun) settle() []*job {
 			}
 			needs = append(needs, renderNeeds(j)...)
 			if j.ch.linted() && j.ch.built {
-				needs = append(needs, checkNeeds(j.k, run.env.Lockdown)...)
+				needs = append(needs, checkNeeds(j.k, run.env.Lockdown, run.r.opts.Needs)...)
 			}
 		}
 		before := len(todo)

@@ -44,6 +44,10 @@ func mustJSON(t *testing.T, v any) string {
 	return string(b)
 }
 
+// everyNeed is what the lint engine's checkers look up, together
+// (lint.Needs; TestNeedsCoverRender in internal/lint keeps them equal).
+var everyNeed = Needs{RBAC: true, CRDs: true, Namespaces: true, SameName: true, References: true}
+
 // checkChangedOnly renders root in full and with --changed-since changed,
 // and checks the --changed-since promise against before (the full render
 // of the base): every Kustomization whose output differs from the base is
@@ -65,7 +69,7 @@ func checkChangedOnlyBase(t *testing.T, root string, opts Options, before map[st
 		t.Fatal(err)
 	}
 	after := outputs(t, full)
-	opts.ChangedOnly, opts.Changed = true, changed
+	opts.ChangedOnly, opts.Changed, opts.Needs = true, changed, everyNeed
 	part, err := Render(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
@@ -181,7 +185,7 @@ spec:
 	}
 	// Nothing is rendered, but the environments are still listed (their
 	// branches drive the promotion checks).
-	res, err := Render(context.Background(), Options{Root: root, ChangedOnly: true, Changed: []string{"README.md"}})
+	res, err := Render(context.Background(), Options{Root: root, ChangedOnly: true, Changed: []string{"README.md"}, Needs: everyNeed})
 	if err != nil || len(res.Environments) != 3 {
 		t.Fatalf("README-only run: %v, %d environments, want 3", err, len(res.Environments))
 	}
@@ -528,5 +532,52 @@ func TestChangedInputsDiamond(t *testing.T) {
 	}
 	if !in.scopedHit("anything", []string{"l30/a/cm.yaml"}) {
 		t.Error("after the walk stopped, a change must count for every child")
+	}
+}
+
+// TestNeedsDecideContext: what the checkers declare they look up decides
+// which unchanged Kustomizations a change to someone else's file re-lints.
+// The platform's tenant ClusterRole changes: with RBAC needed, the tenants
+// it binds are linted again (their permissions changed); with nothing
+// needed, only what renders the file is.
+func TestNeedsDecideContext(t *testing.T) {
+	root := testutil.CopyTree(t, testutil.FixturePath(t, "platform"))
+	file := "tenants/base/common/clusterrole.yaml"
+	p := filepath.Join(root, filepath.FromSlash(file))
+	orig, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(string(orig), `resources: ["deployments"]`, `resources: ["daemonsets"]`, 1)
+	if changed == string(orig) {
+		t.Fatal("no mutation")
+	}
+	testutil.WriteFile(t, p, changed)
+	linted := func(needs Needs) map[string]bool {
+		res, err := Render(context.Background(), Options{Root: root, ChangedOnly: true, Changed: []string{file},
+			BaseContent: map[string][]byte{file: orig}, Needs: needs, Sources: map[string]string{
+				"team-a/team-a": testutil.FixturePath(t, "team-a"), "team-b/team-b": testutil.FixturePath(t, "team-b")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]bool{}
+		for _, env := range res.Environments {
+			for _, k := range env.Kustomizations {
+				if !k.Unchanged {
+					out[k.ID()] = true
+				}
+			}
+		}
+		return out
+	}
+	withRBAC, without := linted(Needs{RBAC: true}), linted(Needs{})
+	if !withRBAC["team-a/team-a"] || !withRBAC["team-b/team-b"] {
+		t.Errorf("with RBAC needed, the tenants bound to the changed ClusterRole are not re-linted: %v", withRBAC)
+	}
+	if without["team-a/team-a"] || without["team-b/team-b"] {
+		t.Errorf("with nothing needed, the tenants are re-linted anyway: %v", without)
+	}
+	if len(without) == 0 {
+		t.Error("with nothing needed, the Kustomization rendering the changed file is not linted")
 	}
 }

@@ -41,7 +41,7 @@ func TestCorpusNoFalseErrors(t *testing.T) {
 					t.Errorf("false error %s:%d %s %s", f.File, f.Line, f.Rule, f.Message)
 				case finding.Warning:
 					warnings++
-					if f.Rule != finding.RuleSourceMissing {
+					if f.Rule != RuleSourceMissing.ID {
 						t.Errorf("unexpected warning %s:%d %s %s", f.File, f.Line, f.Rule, f.Message)
 					}
 				}

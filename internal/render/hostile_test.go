@@ -107,7 +107,7 @@ func watchHeap() func() uint64 {
 func limitFindings(res *Result) []finding.Finding {
 	var out []finding.Finding
 	for _, f := range res.Findings {
-		if f.Rule == finding.RuleRenderLimit {
+		if f.Rule == RuleLimit.ID {
 			out = append(out, f)
 		}
 	}
@@ -241,8 +241,8 @@ func TestHostileSymlinkOutside(t *testing.T) {
 		t.Skip(err)
 	}
 	res := renderHostile(t, dir)
-	wantFinding(t, res, finding.RulePathEscape, "apps/passwd.yaml", 1)
-	wantFinding(t, res, finding.RuleRenderError, "clusters/dev/apps.yaml", 1)
+	wantFinding(t, res, RulePathEscape.ID, "apps/passwd.yaml", 1)
+	wantFinding(t, res, RuleError.ID, "clusters/dev/apps.yaml", 1)
 }
 
 func TestHostileKRMExecFunction(t *testing.T) {
@@ -262,7 +262,7 @@ metadata:
 `,
 	})
 	res := renderHostile(t, dir)
-	wantFinding(t, res, finding.RuleRenderError, "clusters/dev/apps.yaml", 1)
+	wantFinding(t, res, RuleError.ID, "clusters/dev/apps.yaml", 1)
 	if _, err := os.Stat(marker); err == nil {
 		t.Fatal("the KRM exec function ran")
 	}
@@ -293,34 +293,34 @@ func TestHostileInputs(t *testing.T) {
 	}{
 		{"parent traversal", map[string]string{
 			"apps/kustomization.yaml": "resources:\n- ../../../../etc\n",
-		}, finding.RulePathEscape, "clusters/dev/apps.yaml", 1},
+		}, RulePathEscape.ID, "clusters/dev/apps.yaml", 1},
 		{"spec path escape", map[string]string{
 			"clusters/dev/apps.yaml": fmt.Sprintf(testutil.FluxKustomization, "apps", "../../etc"),
-		}, finding.RulePathEscape, "clusters/dev/apps.yaml", 8},
+		}, RulePathEscape.ID, "clusters/dev/apps.yaml", 8},
 		{"remote base", map[string]string{
 			"apps/kustomization.yaml": "resources:\n- cm.yaml\n- https://github.com/example/repo//deploy?ref=v1.0.0\n",
 			"apps/cm.yaml":            fmt.Sprintf(cm, "a"),
-		}, finding.RuleRemoteBase, "apps/kustomization.yaml", 3},
+		}, RuleRemoteBase.ID, "apps/kustomization.yaml", 3},
 		{"remote file", map[string]string{
 			"apps/kustomization.yaml": "resources:\n- cm.yaml\npatches:\n- path: http://127.0.0.1:1/patch.yaml\n",
 			"apps/cm.yaml":            fmt.Sprintf(cm, "a"),
-		}, finding.RuleRemoteBase, "apps/kustomization.yaml", 4},
+		}, RuleRemoteBase.ID, "apps/kustomization.yaml", 4},
 		{"alias bomb", map[string]string{
 			"apps/bomb.yaml": aliasBomb(),
-		}, finding.RuleYAMLSyntax, "apps/bomb.yaml", 1},
+		}, RuleYAMLSyntax.ID, "apps/bomb.yaml", 1},
 		// The index checks .yaml files outside the directories it skips;
 		// kustomize reads whatever a kustomization lists, and expands
 		// aliases.
 		{"alias bomb unindexed", map[string]string{
 			"apps/kustomization.yaml": "resources:\n- vendor/bomb.yaml\n",
 			"apps/vendor/bomb.yaml":   aliasBomb(),
-		}, finding.RuleRenderError, "clusters/dev/apps.yaml", 1},
+		}, RuleError.ID, "clusters/dev/apps.yaml", 1},
 		{"binary YAML", map[string]string{
 			"apps/blob.yaml": "apiVersion: v1\nkind: ConfigMap\n\x00\x01\x02\xff\xfe",
-		}, finding.RuleYAMLSyntax, "apps/blob.yaml", 3},
+		}, RuleYAMLSyntax.ID, "apps/blob.yaml", 3},
 		{"duplicate keys", map[string]string{
 			"apps/dup.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dup\n  name: again\n",
-		}, finding.RuleYAMLSyntax, "apps/dup.yaml", 5},
+		}, RuleYAMLSyntax.ID, "apps/dup.yaml", 5},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := renderHostile(t, appsTree(t, tc.files))
@@ -339,7 +339,7 @@ func TestHostileHugeFile(t *testing.T) {
 		"apps/cm.yaml":   fmt.Sprintf(cm, "small"),
 	})
 	res := renderHostile(t, dir)
-	wantFinding(t, res, finding.RuleYAMLSyntax, "apps/huge.yaml", 1)
+	wantFinding(t, res, RuleYAMLSyntax.ID, "apps/huge.yaml", 1)
 }
 
 func TestHostileSelfInclusion(t *testing.T) {
@@ -352,7 +352,7 @@ func TestHostileSelfInclusion(t *testing.T) {
 		"clusters/dev/loop.yaml":  fmt.Sprintf(testutil.FluxKustomization, "loop", "./loop/a"),
 	})
 	res := renderHostile(t, dir)
-	wantFinding(t, res, finding.RuleRenderError, "clusters/dev/apps.yaml", 1)
+	wantFinding(t, res, RuleError.ID, "clusters/dev/apps.yaml", 1)
 	if n := len(res.Environments[0].Kustomizations); n != 5 {
 		t.Errorf("got %d Kustomizations, want 5 (root, apps, loop, loop-a, loop-b)", n)
 	}
@@ -407,7 +407,7 @@ func TestHostileManyLargeFiles(t *testing.T) {
 				wantLimit(t, res, "clusters/dev/apps.yaml", 1, "kustomize would load", "--limit objects=COUNT", "not rendered (nor what it would create): flux-system/apps")
 			} else {
 				for i := range 8 {
-					wantFinding(t, res, finding.RuleYAMLSyntax, fmt.Sprintf("apps/f%d.yaml", i), 1)
+					wantFinding(t, res, RuleYAMLSyntax.ID, fmt.Sprintf("apps/f%d.yaml", i), 1)
 				}
 			}
 		})
@@ -470,13 +470,13 @@ func TestHostileTwentyLargeFiles(t *testing.T) {
 	}
 	writeBig(t, filepath.Join(dir, "apps", "huge.yaml"), 60<<20, "")
 	res := renderHostile(t, dir)
-	wantFinding(t, res, finding.RuleYAMLSyntax, "apps/huge.yaml", 1)
+	wantFinding(t, res, RuleYAMLSyntax.ID, "apps/huge.yaml", 1)
 	for _, f := range res.Findings {
 		if f.File == "apps/huge.yaml" && !strings.Contains(f.Message, "larger than 16 MiB") || f.File == "apps/huge.yaml" && !strings.Contains(f.Message, "--limit file-bytes=SIZE") {
 			t.Errorf("oversized file finding: %s", f.Message)
 		}
 	}
-	wantFinding(t, res, finding.RuleRenderError, "clusters/dev/big.yaml", 1)
+	wantFinding(t, res, RuleError.ID, "clusters/dev/big.yaml", 1)
 	for _, f := range res.Findings {
 		if f.File == "clusters/dev/big.yaml" && !strings.Contains(f.Message, "blob-00.json is larger than the limit of 16 MiB (raise it with --limit file-bytes=SIZE)") {
 			t.Errorf("the build reading an oversized file does not say why: %s", f.Message)
@@ -495,7 +495,7 @@ func TestHostileDenseYAML(t *testing.T) {
 		"apps/dense.yaml": "apiVersion: v1\nkind: List\nitems: [" + strings.Repeat("1,", 7<<20) + "1]\n",
 	})
 	res := renderHostile(t, dir)
-	wantFinding(t, res, finding.RuleYAMLSyntax, "apps/dense.yaml", 1)
+	wantFinding(t, res, RuleYAMLSyntax.ID, "apps/dense.yaml", 1)
 	for _, f := range res.Findings {
 		if f.File == "apps/dense.yaml" && !strings.Contains(f.Message, "--limit file-bytes=SIZE") {
 			t.Errorf("dense file finding: %s", f.Message)
@@ -553,14 +553,14 @@ func TestHostileManyUnsetVariables(t *testing.T) {
 	res := renderHostile(t, dir)
 	n := 0
 	for _, f := range res.Findings {
-		if f.Rule == finding.RuleSubstitution {
+		if f.Rule == RuleSubstitution.ID {
 			n++
 		}
 	}
 	if n != maxUnsetReported+1 {
 		t.Errorf("got %d render/substitution findings, want %d and one saying more are not set", n, maxUnsetReported)
 	}
-	wantFinding(t, res, finding.RuleSubstitution, "apps/cm.yaml", 7) // ${V0}
+	wantFinding(t, res, RuleSubstitution.ID, "apps/cm.yaml", 7) // ${V0}
 }
 
 // TestHostileRenderedBudget: the rendered output of the run is bounded;
@@ -646,7 +646,7 @@ func TestHostileWideMapping(t *testing.T) {
 		"apps/wider.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: wider\n  namespace: default\ndata:\n" + keys.String() + strings.ReplaceAll(keys.String(), "  k", "  w"),
 	})
 	res := renderHostile(t, dir)
-	wantFinding(t, res, finding.RuleYAMLSyntax, "apps/wider.yaml", 7)
+	wantFinding(t, res, RuleYAMLSyntax.ID, "apps/wider.yaml", 7)
 	wantLimit(t, res, "clusters/dev/apps.yaml", 1, "mappings of too many keys (in apps/cm.yaml)", "--limit objects=COUNT")
 }
 

@@ -201,10 +201,10 @@ func loadIndexWith(root string, rd *reader) (*Index, error) {
 		if d.Type()&fs.ModeSymlink != 0 {
 			x.Symlinks = append(x.Symlinks, rel)
 			if target, ok := symlinkEscapes(abs, p); ok {
-				window = append(window, &indexed{findings: []finding.Finding{{
-					Rule: finding.RulePathEscape, Severity: finding.Error, File: rel, Line: 1, Column: 1,
+				window = append(window, &indexed{findings: []finding.Finding{RulePathEscape.New(finding.Finding{
+					File: rel, Line: 1, Column: 1,
 					Message: fmt.Sprintf("symbolic link %s points outside the repository (%s); source-controller leaves links out of the artifact and kustomize-controller's secure filesystem refuses paths outside the source root", rel, target),
-				}}})
+				})}})
 			}
 			return nil
 		}
@@ -292,10 +292,9 @@ func syntaxFinding(rel string, line int, format string, args ...any) finding.Fin
 	if line < 1 {
 		line = 1
 	}
-	return finding.Finding{
-		Rule: finding.RuleYAMLSyntax, Severity: finding.Error, File: rel, Line: line, Column: 1,
+	return RuleYAMLSyntax.New(finding.Finding{File: rel, Line: line, Column: 1,
 		Message: fmt.Sprintf(format, args...),
-	}
+	})
 }
 
 var k8sHint = regexp.MustCompile(`(?m)^\s*apiVersion:\s*\S+`)

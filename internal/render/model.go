@@ -45,6 +45,12 @@ type Options struct {
 	// rendered only as far as the picked ones need, as with ChangedOnly
 	// (which it does not combine with).
 	Select func(env, kustomization string) bool
+	// Needs is what the run's checkers look up in the environment while
+	// they judge a Kustomization's objects (each checker declares its own;
+	// lint unions them). With ChangedOnly or Select, the producers of what
+	// a linted Kustomization needs are rendered too, and a change to them
+	// re-lints it.
+	Needs Needs
 	// BaseContent holds the base revision's content of the changed YAML
 	// files that existed there (nil: unknown), to tell which environments
 	// a change creates.

@@ -125,7 +125,6 @@ func (rd *reader) adopt(x *Index) bool {
 }
 
 func newRenderer(opts Options) (*renderer, error) {
-	quietKustomize()
 	warmOpenAPI()
 	lim := opts.bounds()
 	rd := newReader(lim, opts.Budget)
@@ -284,7 +283,7 @@ func (r *renderer) render(ctx context.Context) (*Result, error) {
 			return nil, err
 		}
 		// Findings about the platform's own files are the platform's business.
-		res.Findings = slices.DeleteFunc(res.Findings, func(f finding.Finding) bool { return f.File == "" && f.Rule != finding.RuleRenderLimit })
+		res.Findings = slices.DeleteFunc(res.Findings, func(f finding.Finding) bool { return f.File == "" && f.Rule != RuleLimit.ID })
 	}
 	return res, nil
 }
@@ -293,7 +292,7 @@ func (r *renderer) render(ctx context.Context) (*Result, error) {
 // reading stopped, and the run-wide bounds that stopped rendering.
 func (r *renderer) addLimitFindings() {
 	if st := r.rd.stopped(); st != nil {
-		f := finding.Finding{Rule: finding.RuleRenderLimit, Severity: finding.Error, Column: 1}
+		f := RuleLimit.New(finding.Finding{Column: 1})
 		name := st.abs
 		if f.File = r.lintRel(st.abs); f.File != "" {
 			f.Line, name = 1, f.File

@@ -119,7 +119,7 @@ func TestStrictSubstitution(t *testing.T) {
 	}
 	var got []finding.Finding
 	for _, f := range res.Findings {
-		if f.Rule == finding.RuleSubstitution {
+		if f.Rule == RuleSubstitution.ID {
 			got = append(got, f)
 		}
 	}
@@ -321,5 +321,5 @@ func TestSyntheticRootErrorPosition(t *testing.T) {
 		"deploy/dev/kustomization.yaml":  "resources:\n- ../base\n",
 	})
 	res := renderHostile(t, dir)
-	wantFinding(t, res, finding.RuleRenderError, "deploy/dev/kustomization.yaml", 1)
+	wantFinding(t, res, RuleError.ID, "deploy/dev/kustomization.yaml", 1)
 }

@@ -199,13 +199,13 @@ func (s *substituter) reportUnset(res *resource.Resource, obj *Object) {
 	for _, name := range unsetVars(t.Root, s.vars) {
 		if s.unset++; s.unset > maxUnsetReported {
 			if s.unset == maxUnsetReported+1 {
-				s.run.r.add(s.run.finding(s.k, finding.RuleSubstitution, finding.Error, "", 0,
+				s.run.r.add(s.run.finding(s.k, RuleSubstitution, "", 0,
 					fmt.Sprintf("post build failed for %s: more variables are not set (strict mode); only the first %d are reported", s.k.ID(), maxUnsetReported)))
 			}
 			return
 		}
 		file, line := s.run.varLine(obj, name)
-		f := s.run.finding(s.k, finding.RuleSubstitution, finding.Error, file, line,
+		f := s.run.finding(s.k, RuleSubstitution, file, line,
 			fmt.Sprintf("post build failed for '%s/%s': envsubst error: variable substitution failed: variable not set (strict mode): %q — set it in spec.postBuild.substitute or a substituteFrom ConfigMap/Secret of %s, or give it a default: ${%s:=value}",
 				res.GetGvk(), res.GetName(), name, s.k.ID(), name))
 		f.Object = &finding.Object{APIVersion: res.GetApiVersion(), Kind: res.GetKind(), Namespace: res.GetNamespace(), Name: res.GetName()}

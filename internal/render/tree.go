@@ -226,14 +226,14 @@ func (run *envRun) varsReady(j *job) bool {
 	return true
 }
 
-func (run *envRun) finding(k *Kustomization, rule string, sev finding.Severity, file string, line int, msg string) finding.Finding {
+func (run *envRun) finding(k *Kustomization, rule finding.Rule, file string, line int, msg string) finding.Finding {
 	if file == "" {
 		file, line = k.File, k.Line
 	}
-	return finding.Finding{
-		Rule: rule, Severity: sev, Message: msg, File: file, Line: line, Column: 1,
+	return rule.New(finding.Finding{
+		Message: msg, File: file, Line: line, Column: 1,
 		Environment: run.env.Name, Kustomization: k.ID(),
-	}
+	})
 }
 
 // fieldLine returns the line of a spec field of k's declaring document.
@@ -260,11 +260,11 @@ func (run *envRun) build(ctx context.Context, j *job) []*job {
 			return nil
 		}
 		var se *sourceMissing
-		sev, rule := finding.Error, finding.RuleRenderError
+		rule := RuleError
 		if errors.As(err, &se) {
-			sev, rule = finding.Warning, finding.RuleSourceMissing
+			rule = RuleSourceMissing
 		}
-		run.r.add(run.finding(k, rule, sev, k.File, run.fieldLine(k, "spec", "sourceRef"), err.Error()))
+		run.r.add(run.finding(k, rule, k.File, run.fieldLine(k, "spec", "sourceRef"), err.Error()))
 		return nil
 	}
 	k.SourceDir = art.Origin
@@ -287,7 +287,7 @@ func (run *envRun) build(ctx context.Context, j *job) []*job {
 			if run.limited(k, err) {
 				return nil
 			}
-			run.r.add(run.finding(k, finding.RuleRenderError, finding.Error, obj.File, obj.Line, err.Error()))
+			run.r.add(run.finding(k, RuleError, obj.File, obj.Line, err.Error()))
 			continue
 		}
 		k.Objects = append(k.Objects, obj)
@@ -316,7 +316,7 @@ func (run *envRun) build(ctx context.Context, j *job) []*job {
 func (run *envRun) buildFailed(k *Kustomization, art *artifact, err error) {
 	var be *buildError
 	if !errors.As(err, &be) {
-		run.r.add(run.finding(k, finding.RuleRenderError, finding.Error, "", 0, err.Error()))
+		run.r.add(run.finding(k, RuleError, "", 0, err.Error()))
 		return
 	}
 	file, line := k.File, k.Line
@@ -340,7 +340,7 @@ func (run *envRun) buildFailed(k *Kustomization, art *artifact, err error) {
 		// declaring document: point at the kustomization it builds.
 		file, line = run.kustomizationFileOf(k, art)
 	}
-	run.r.add(run.finding(k, be.rule, finding.Error, file, line, be.msg))
+	run.r.add(run.finding(k, be.rule, file, line, be.msg))
 }
 
 // kustomizationFileOf returns the linted-repo position of the kustomization

@@ -69,7 +69,7 @@ func TestAzureEscape(t *testing.T) {
 // one logging command, so a message can never inject a command of its own.
 func TestCommandsOneLine(t *testing.T) {
 	r := fixture()
-	r.Findings = append(r.Findings, finding.Finding{Rule: finding.RuleRenderError, Severity: finding.Info,
+	r.Findings = append(r.Findings, finding.Finding{Rule: "render/error", Severity: finding.Info,
 		Message: "x\n##vso[task.setvariable variable=a]b\n::set-output name=a::b"})
 	for _, format := range []string{"github", "azure"} {
 		out := string(write(t, format, r))
@@ -91,7 +91,7 @@ func TestCommandsOneLine(t *testing.T) {
 
 func TestNoFileHasNoLocation(t *testing.T) {
 	r := &Report{Tool: Tool{Name: "gitops-lint"}, Findings: []finding.Finding{
-		{Rule: finding.RuleSourceMissing, Severity: finding.Warning, Message: "no source"}}}
+		{Rule: "render/source-missing", Severity: finding.Warning, Message: "no source"}}}
 	if got := string(write(t, "github", r)); !strings.HasPrefix(got, "::warning title=render/source-missing::no source\n") {
 		t.Errorf("github = %q", got)
 	}
@@ -334,7 +334,7 @@ func TestGitHubStepSummary(t *testing.T) {
 func TestMarkdownTrim(t *testing.T) {
 	r := fixture()
 	for i := range 3000 {
-		r.Findings = append(r.Findings, finding.Finding{Rule: finding.RuleSchemaInvalid, Severity: finding.Error,
+		r.Findings = append(r.Findings, finding.Finding{Rule: "schema/invalid", Severity: finding.Error,
 			File: "apps/many.yaml", Line: i + 1, Column: 1, Environment: "dev",
 			Message: strings.Repeat("a long message ", 5)})
 	}

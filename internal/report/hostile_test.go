@@ -45,7 +45,7 @@ func hostileReport() *Report {
 			File: hostile(3), Environment: "dev"},
 		{Rule: hostile(2), Severity: finding.Warning, Message: hostile(3), File: hostile(4), Line: 1, Column: 1,
 			Kustomization: hostile(0)},
-		{Rule: finding.RuleYAMLSyntax, Severity: finding.Info, File: "ok.yaml", Line: 1, Column: 1, Message: "ordinary"},
+		{Rule: "yaml/syntax", Severity: finding.Info, File: "ok.yaml", Line: 1, Column: 1, Message: "ordinary"},
 	}
 	s := finding.Summary{Environments: 2, Kustomizations: 3, Objects: 4}
 	s.Count(fs)

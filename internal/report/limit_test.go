@@ -34,7 +34,7 @@ func manyFindings(n int) *Report {
 			msg += "\nsecond line of a multi-line message"
 		}
 		fs = append(fs, finding.Finding{
-			Rule:     []string{finding.RuleSchemaInvalid, finding.RuleRenderError, "policy/custom-" + fmt.Sprint(i%5)}[i%3],
+			Rule:     []string{"schema/invalid", "render/error", "policy/custom-" + fmt.Sprint(i%5)}[i%3],
 			Severity: sev[i%3], Message: msg,
 			File: fmt.Sprintf("apps/file-%02d.yaml", i/10), Line: i%10 + 1, Column: 1,
 			Environment: []string{"dev", "prod", ""}[i%3], Kustomization: []string{"flux-system/apps", "", "flux-system/infra"}[i%3],
@@ -45,7 +45,7 @@ func manyFindings(n int) *Report {
 	s.Count(fs)
 	return &Report{
 		Tool: Tool{Name: "gitops-lint", Version: "v0.0.0-test"}, Summary: s, Findings: fs,
-		Rules:        finding.Rules(),
+		Rules:        testRules(),
 		Environments: []Environment{{Name: "dev", Kustomizations: []string{"flux-system/apps"}}, {Name: "prod"}},
 		Repository:   "fleet",
 		Failed:       true,

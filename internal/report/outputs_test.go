@@ -313,9 +313,9 @@ func TestDiffLinesReadable(t *testing.T) {
 
 func TestRulesGolden(t *testing.T) {
 	rules := []finding.Rule{
-		{ID: finding.RuleRenderError, Severity: finding.Error, Help: "kustomize-controller would fail to build the Kustomization.",
+		{ID: "render/error", Severity: finding.Error, Help: "kustomize-controller would fail to build the Kustomization.",
 			Remediation: "Run `gitops-lint render --kustomization NS/NAME` and fix it."},
-		{ID: finding.RuleSourceMissing, Severity: finding.Warning, Help: "A source is not available locally.", Remediation: "Pass --source NS/NAME=DIR."},
+		{ID: "render/source-missing", Severity: finding.Warning, Help: "A source is not available locally.", Remediation: "Pass --source NS/NAME=DIR."},
 		{ID: "policy/pipes", Severity: finding.Info, Help: "A | B, in a table.", Remediation: "Prefer A → B."},
 	}
 	for _, format := range Rules.Formats() {

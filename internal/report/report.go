@@ -205,8 +205,8 @@ type Report struct {
 	// findings alone tell when they are empty.
 
 	// Rules is the metadata of every rule the run could report; it feeds
-	// SARIF's rules[]. A rule a finding names that is missing here is
-	// looked up with finding.Lookup.
+	// SARIF's rules[]. A rule a finding names that is missing here gets
+	// its id and the finding's severity.
 	Rules []finding.Rule
 	// Environments is every environment linted, with its Kustomizations,
 	// so that JUnit has a passing testcase for each Kustomization without

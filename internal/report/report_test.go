@@ -23,17 +23,17 @@ func fixture() *Report {
 	lb := &finding.Object{APIVersion: "v1", Kind: "Service", Namespace: "prod", Name: "edge"}
 	ns := &finding.Object{APIVersion: "v1", Kind: "Namespace", Name: "team-a"}
 	fs := []finding.Finding{
-		{Rule: finding.RuleRBACForbidden, Severity: finding.Error, File: "deploy/base/service.yaml", Line: 4, Column: 1,
+		{Rule: "rbac/forbidden", Severity: finding.Error, File: "deploy/base/service.yaml", Line: 4, Column: 1,
 			Environment: "dev", Kustomization: "flux-system/team-a", Object: svc,
 			Message: `Service/team-a/web: User "system:serviceaccount:team-a:flux-reconciler" cannot patch resource "services" in API group "" in the namespace "team-a"`},
-		{Rule: finding.RuleSourceMissing, Severity: finding.Warning, Environment: "prod", Kustomization: "flux-system/infra",
+		{Rule: "render/source-missing", Severity: finding.Warning, Environment: "prod", Kustomization: "flux-system/infra",
 			Message: "GitRepository flux-system/infra is not available locally (no file: the source is another repository); pass --source flux-system/infra=DIR"},
-		{Rule: finding.RuleRenderError, Severity: finding.Error, File: "clusters/dev/apps.yaml", Line: 12, Column: 3,
+		{Rule: "render/error", Severity: finding.Error, File: "clusters/dev/apps.yaml", Line: 12, Column: 3,
 			Environment: "dev", Kustomization: "flux-system/apps",
 			Message: "kustomize build failed:\naccumulating resources: missing.yaml: no such file or directory"},
-		{Rule: finding.RuleSchemaUnknownKind, Severity: finding.Info, File: "deploy/base/service.yaml", Line: 20, Column: 1,
+		{Rule: "schema/unknown-kind", Severity: finding.Info, File: "deploy/base/service.yaml", Line: 20, Column: 1,
 			Object: ns, Message: "no schema known for Namespace in v1 <this is a test & only a test>"},
-		{Rule: finding.RuleYAMLSyntax, Severity: finding.Error, File: "deploy/base/broken.yaml", Line: 7, Column: 5,
+		{Rule: "yaml/syntax", Severity: finding.Error, File: "deploy/base/broken.yaml", Line: 7, Column: 5,
 			Message: "mapping key \"name\" already defined at line 3"},
 		{Rule: policyRule.ID, Severity: finding.Warning, File: "apps/edge,v2:100%;].yaml", Line: 3, Column: 7,
 			Environment: "prod", Kustomization: "flux-system/apps", Object: lb,
@@ -44,7 +44,7 @@ func fixture() *Report {
 	s.Count(fs)
 	return &Report{
 		Tool: Tool{Name: "gitops-lint", Version: "v0.0.0-test"}, Summary: s, Findings: fs,
-		Rules: append(finding.Rules(), policyRule),
+		Rules: append(testRules(), policyRule),
 		Environments: []Environment{
 			{Name: "dev", Kustomizations: []string{"flux-system/flux-system", "flux-system/apps", "flux-system/team-a"}},
 			{Name: "prod", Kustomizations: []string{"flux-system/flux-system", "flux-system/infra", "flux-system/apps"}},
@@ -52,6 +52,21 @@ func fixture() *Report {
 		},
 		Repository: "fleet",
 		Failed:     true,
+	}
+}
+
+// testRules is the rule metadata of a run as the engine passes it: the
+// rules the fixture's findings name, and one no finding names (SARIF lists
+// every rule of the run). It is the format's input, not the registry, so
+// adding a rule to a checker leaves the goldens alone.
+func testRules() []finding.Rule {
+	return []finding.Rule{
+		{ID: "flux/depends-on-cycle", Severity: finding.Error, Help: "dependsOn forms a cycle, so none of its members ever reconciles.", Remediation: "Break the cycle."},
+		{ID: "rbac/forbidden", Severity: finding.Error, Help: "The impersonated ServiceAccount may not apply the object.", Remediation: "Grant the verb on that resource."},
+		{ID: "render/error", Severity: finding.Error, Help: "kustomize-controller would fail to build this Kustomization.", Remediation: "Run the build locally and fix the kustomization it names."},
+		{ID: "render/source-missing", Severity: finding.Warning, Help: "A Kustomization's source is not available locally.", Remediation: "Pass --source NAMESPACE/NAME=DIR."},
+		{ID: "schema/unknown-kind", Severity: finding.Warning, Help: "No schema is known for the object's kind.", Remediation: "Pass --crd-dir DIR."},
+		{ID: "yaml/syntax", Severity: finding.Error, Help: "A YAML file does not parse.", Remediation: "Fix the YAML at the given line."},
 	}
 }
 

@@ -230,8 +230,8 @@ func sarifResultOf(f finding.Finding, ruleIndex int) sarifResult {
 	return res
 }
 
-// sarifRules is rules plus any rule a finding names that it lacks (from
-// the built-in table, else with the finding's severity), sorted by id.
+// sarifRules is rules plus any rule a finding names that it lacks (with
+// the finding's severity), sorted by id.
 func sarifRules(rules []finding.Rule, fs []finding.Finding) []sarifRule {
 	byID := map[string]finding.Rule{}
 	for _, rule := range rules {
@@ -253,13 +253,9 @@ func sarifRules(rules []finding.Rule, fs []finding.Finding) []sarifRule {
 }
 
 // ruleFor is the metadata of the rule a finding names when the report has
-// none: the built-in table's, else the finding's severity.
+// none: its id, at the finding's severity.
 func ruleFor(f finding.Finding) finding.Rule {
-	rule, ok := finding.Lookup(f.Rule)
-	if !ok {
-		rule = finding.Rule{ID: f.Rule, Severity: f.Severity}
-	}
-	return rule
+	return finding.Rule{ID: f.Rule, Severity: f.Severity}
 }
 
 func sarifRuleOf(rule finding.Rule) sarifRule {

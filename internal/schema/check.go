@@ -46,8 +46,10 @@ type target struct {
 	builtin bool        // a Kubernetes kind (its Go validation applies)
 	crd     *crdVersion // set when the CRD has x-kubernetes-validations
 	problem string      // set when the kind itself is the problem
-	rule    string
-	sev     finding.Severity
+	rule    finding.Rule
+	// warn reports the problem as a warning: an API version that only the
+	// CRDs gitops-lint bundles stopped serving (the cluster's may still).
+	warn bool
 }
 
 // envSchemas resolves apiVersion/Kind to schemas within one environment.
@@ -90,9 +92,8 @@ func (c *Checker) forEnv(env *render.Environment) (*envSchemas, []finding.Findin
 		for _, o := range k.Objects {
 			if o.Kind() == "CustomResourceDefinition" && strings.HasPrefix(o.APIVersion(), "apiextensions.k8s.io/") {
 				if err := add(o.Content, true); err != nil {
-					fs = append(fs, finding.Finding{Rule: finding.RuleSchemaInvalid, Severity: finding.Error,
-						Message: err.Error(), File: o.File, Line: o.Line, Column: 1,
-						Environment: env.Name, Kustomization: k.ID(), Object: o.Ref()})
+					fs = append(fs, RuleInvalid.New(finding.Finding{Message: err.Error(), File: o.File, Line: o.Line, Column: 1,
+						Environment: env.Name, Kustomization: k.ID(), Object: o.Ref()}))
 				}
 			}
 		}
@@ -114,7 +115,7 @@ func (es *envSchemas) resolve(apiVersion, kind string) target {
 		}
 		s, err := cv.compiled(es.c.v)
 		if err != nil {
-			return target{rule: finding.RuleSchemaInvalid, sev: finding.Error,
+			return target{rule: RuleInvalid,
 				problem: fmt.Sprintf("the CustomResourceDefinition of %s %s has a schema gitops-lint cannot compile: %v", apiVersion, kind, err)}
 		}
 		t := target{schema: s}
@@ -127,7 +128,7 @@ func (es *envSchemas) resolve(apiVersion, kind string) target {
 	if ki, ok := es.c.v.cat.Kinds[key]; ok {
 		s, err := es.c.v.builtin(ki.Definition)
 		if err != nil {
-			return target{rule: finding.RuleSchemaInvalid, sev: finding.Error, problem: fmt.Sprintf("compile schema of %s %s: %v", apiVersion, kind, err)}
+			return target{rule: RuleInvalid, problem: fmt.Sprintf("compile schema of %s %s: %v", apiVersion, kind, err)}
 		}
 		return target{schema: s, builtin: true}
 	}
@@ -138,18 +139,18 @@ func (es *envSchemas) resolve(apiVersion, kind string) target {
 		} else {
 			msg += "; it has no replacement"
 		}
-		return target{rule: finding.RuleSchemaInvalid, sev: finding.Error, problem: msg}
+		return target{rule: RuleInvalid, problem: msg}
 	}
 	if sk, ok := es.served[group+"/"+kind]; ok {
 		served := group + "/" + strings.Join(sk.versions, ", "+group+"/")
 		if sk.own {
-			return target{rule: finding.RuleSchemaInvalid, sev: finding.Error,
+			return target{rule: RuleInvalid,
 				problem: fmt.Sprintf("%s %s is not served: the CustomResourceDefinition this environment applies serves %s only (no matches for kind %q in version %q)", apiVersion, kind, served, kind, apiVersion)}
 		}
-		return target{rule: finding.RuleSchemaInvalid, sev: finding.Warning,
+		return target{rule: RuleInvalid, warn: true,
 			problem: fmt.Sprintf("%s %s is not served by the CRDs of %s, which serve %s only: it was removed, migrate to %s before upgrading (or add your cluster's CRDs to the environment)", apiVersion, kind, es.c.fluxRelease(), served, served)}
 	}
-	return target{rule: finding.RuleSchemaUnknownKind, sev: finding.Warning,
+	return target{rule: RuleUnknownKind,
 		problem: fmt.Sprintf("no schema for %s %s: it is not a built-in kind of Kubernetes %s and no CustomResourceDefinition in this environment defines it; add the CRD to the environment or pass --crd-dir DIR", apiVersion, kind, es.c.KubernetesVersion)}
 }
 
@@ -207,7 +208,11 @@ func (c *Checker) checkObject(x *render.Index, j job) (out []finding.Finding) {
 	t := j.es.resolve(o.APIVersion(), o.Kind())
 	if t.problem != "" {
 		f := base
-		f.Rule, f.Severity, f.Message = t.rule, t.sev, t.problem
+		f = t.rule.New(f)
+		f.Message = t.problem
+		if t.warn {
+			f.Severity = finding.Warning
+		}
 		if doc := x.DocAt(o.File, o.Line); doc != nil {
 			f.Line = doc.FieldLine("apiVersion")
 		}
@@ -232,7 +237,8 @@ func (c *Checker) checkObject(x *render.Index, j job) (out []finding.Finding) {
 	doc := x.DocAt(o.File, o.Line)
 	for _, p := range problems {
 		f := base
-		f.Rule, f.Severity, f.Message = finding.RuleSchemaInvalid, finding.Error, p.String()
+		f = RuleInvalid.New(f)
+		f.Message = p.String()
 		if doc != nil {
 			path := p.Path
 			if p.Field != "" {

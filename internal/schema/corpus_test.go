@@ -48,7 +48,7 @@ func TestCorpusSchema(t *testing.T) {
 			for _, f := range fs {
 				key := f.Environment + " " + f.Kustomization + " " + f.Object.String()
 				switch {
-				case f.Rule == finding.RuleSchemaUnknownKind:
+				case f.Rule == RuleUnknownKind.ID:
 					unknown++
 				case f.Severity == finding.Error && !bad[key]:
 					bad[key] = true

@@ -249,7 +249,7 @@ func RunMatrix(ctx context.Context, cl *Client, n int, seed uint64, logf func(st
 		if err != nil {
 			return err
 		}
-		sim := rbacsim.Allows(rbacsim.Rules(world.Grants(c.id, ""), q.Namespace), q)
+		sim := rbacsim.Allows(rbacsim.PolicyRules(world.Grants(c.id, ""), q.Namespace), q)
 		mu.Lock()
 		defer mu.Unlock()
 		if api {

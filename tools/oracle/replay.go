@@ -330,20 +330,20 @@ func summarize(fs []finding.Finding) lintVerdict {
 	v := lintVerdict{rbac: "ok"}
 	for _, f := range fs {
 		switch f.Rule {
-		case finding.RuleRBACForbidden:
+		case rbacsim.RuleForbidden:
 			v.rbac, v.rbacMsg = "forbidden", f.Message
-		case finding.RuleRBACEscalation:
+		case rbacsim.RuleEscalation:
 			if v.rbac == "ok" {
 				v.rbac, v.rbacMsg = "escalation", f.Message
 			}
-		case finding.RuleSchemaInvalid:
+		case schema.RuleInvalid:
 			v.invalid = true
 			if v.invalidAt == "" {
 				v.invalidAt = f.Message
 			}
-		case finding.RuleRBACPrune:
+		case rbacsim.RulePrune:
 			v.prune = true
-		case finding.RuleSchemaUnknownKind:
+		case schema.RuleUnknownKind:
 			v.unknown = true
 		}
 	}
