@@ -6,37 +6,41 @@ import (
 )
 
 // The rules converge emits, each declared once: findings are built with
-// Rule.New, so a rule's id and default severity live here only.
+// Rule.New, so a rule's id and default severity live in its declaration.
 var (
-	RuleDuplicateObject = finding.Rule{ID: "duplicate/object", Severity: finding.Error,
+	RuleDuplicateObject = rules.Add(finding.Rule{ID: "duplicate/object", Severity: finding.Error,
 		Help:        "Two Kustomizations of one environment apply the same object; they fight over its fields and prune each other's copy.",
-		Remediation: "Keep the object in one Kustomization (move it to a shared base applied once)."}
-	RuleSourceNotFound = finding.Rule{ID: "flux/source-not-found", Severity: finding.Error,
+		Remediation: "Keep the object in one Kustomization (move it to a shared base applied once)."})
+	RuleSourceNotFound = rules.Add(finding.Rule{ID: "flux/source-not-found", Severity: finding.Error,
 		Help:        "A Kustomization's sourceRef or substituteFrom, or a HelmRelease's chart source, chartRef or valuesFrom, names an object no Kustomization of the environment creates (and is not optional), so a fresh cluster cannot converge.",
-		Remediation: "Create the object in a Kustomization of the environment (and depend on it), mark the reference optional, or fix its name."}
-	RuleDependsOnMissing = finding.Rule{ID: "flux/depends-on-missing", Severity: finding.Error,
+		Remediation: "Create the object in a Kustomization of the environment (and depend on it), mark the reference optional, or fix its name."})
+	RuleDependsOnMissing = rules.Add(finding.Rule{ID: "flux/depends-on-missing", Severity: finding.Error,
 		Help:        "dependsOn names a Kustomization or HelmRelease the environment does not define; the dependent stays not ready forever.",
-		Remediation: "Fix the name or namespace, or add the dependency to the environment."}
-	RuleDependsOnCycle = finding.Rule{ID: "flux/depends-on-cycle", Severity: finding.Error,
+		Remediation: "Fix the name or namespace, or add the dependency to the environment."})
+	RuleDependsOnCycle = rules.Add(finding.Rule{ID: "flux/depends-on-cycle", Severity: finding.Error,
 		Help:        "dependsOn forms a cycle, so none of its members ever reconciles.",
-		Remediation: "Break the cycle: one of the members must not depend on the others."}
-	RuleCRDOrder = finding.Rule{ID: "flux/crd-order", Severity: finding.Error,
+		Remediation: "Break the cycle: one of the members must not depend on the others."})
+	RuleCRDOrder = rules.Add(finding.Rule{ID: "flux/crd-order", Severity: finding.Error,
 		Help:        "An object's kind comes from a CRD that another Kustomization applies, and this Kustomization does not depend on it (directly or transitively), so a fresh cluster fails its first reconcile.",
-		Remediation: "Add the Kustomization that applies the CRD to dependsOn."}
-	RuleNamespaceOrder = finding.Rule{ID: "flux/namespace-order", Severity: finding.Error,
+		Remediation: "Add the Kustomization that applies the CRD to dependsOn."})
+	RuleNamespaceOrder = rules.Add(finding.Rule{ID: "flux/namespace-order", Severity: finding.Error,
 		Help:        "An object's namespace is created only by another Kustomization this one does not depend on, so a fresh cluster fails its first reconcile.",
-		Remediation: "Add the Kustomization that creates the namespace to dependsOn, or create the namespace here."}
-	RuleSealedSecretScope = finding.Rule{ID: "sealedsecret/scope", Severity: finding.Error,
+		Remediation: "Add the Kustomization that creates the namespace to dependsOn, or create the namespace here."})
+	RuleSealedSecretScope = rules.Add(finding.Rule{ID: "sealedsecret/scope", Severity: finding.Error,
 		Help:        "A strict- or namespace-scoped SealedSecret is renamed or moved to another namespace by the overlay (namePrefix, targetNamespace, patches), so the controller cannot decrypt it.",
-		Remediation: "Re-seal it with kubeseal for its final name and namespace, or seal it namespace-wide or cluster-wide."}
+		Remediation: "Re-seal it with kubeseal for its final name and namespace, or seal it namespace-wide or cluster-wide."})
 )
 
+// rules records the rules converge declares (here or beside the code that
+// emits them).
+var rules finding.RuleSet
+
 // Rules are the rules converge emits.
-func Rules() []finding.Rule {
-	return []finding.Rule{RuleDuplicateObject, RuleSourceNotFound, RuleDependsOnMissing, RuleDependsOnCycle, RuleCRDOrder, RuleNamespaceOrder, RuleSealedSecretScope}
-}
+func Rules() []finding.Rule { return rules.Rules() }
 
 // Needs is what converge looks up in the environment while it judges a
-// Kustomization's objects: what a fresh cluster must create first: CRDs, namespaces, referenced sources and secrets, and same-named objects (duplicates).
-// --changed-since and --shard render what it names.
+// Kustomization's objects: what a fresh cluster must create first (CRDs,
+// namespaces, the sources and secrets its spec and HelmReleases reference)
+// and same-named objects (duplicates). --changed-since and --shard render
+// what it names.
 var Needs = render.Needs{CRDs: true, Namespaces: true, SameName: true, References: true}

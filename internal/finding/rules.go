@@ -29,3 +29,20 @@ func SortRules(rules []Rule) []Rule {
 	slices.SortStableFunc(rules, func(a, b Rule) int { return cmp.Compare(a.ID, b.ID) })
 	return rules
 }
+
+// RuleSet collects a package's rules as they are declared, so that a rule
+// is declared once, wherever its package keeps it, and listed by that one
+// declaration:
+//
+//	var rules finding.RuleSet
+//	var RuleX = rules.Add(finding.Rule{ID: "group/x", Severity: finding.Error, …})
+type RuleSet struct{ rules []Rule }
+
+// Add records r and returns it.
+func (s *RuleSet) Add(r Rule) Rule {
+	s.rules = append(s.rules, r)
+	return r
+}
+
+// Rules returns a copy of the recorded rules, in declaration order.
+func (s *RuleSet) Rules() []Rule { return slices.Clone(s.rules) }

@@ -33,9 +33,12 @@ import (
 //     deny/warn/violation rule.
 func TestEveryRuleIsTriggered(t *testing.T) {
 	root := filepath.Join("..", "..")
-	decls, _ := filepath.Glob(filepath.Join(root, "internal", "*", "rules.go"))
+	decls, _ := filepath.Glob(filepath.Join(root, "internal", "*", "*.go"))
 	vars := map[string]string{} // rule id -> pkg.Variable
 	for _, d := range decls {
+		if strings.HasSuffix(d, "_test.go") {
+			continue
+		}
 		pkg := filepath.Base(filepath.Dir(d))
 		for id, name := range ruleVariables(t, d) {
 			vars[id] = pkg + "." + name
@@ -83,7 +86,7 @@ func TestEveryRuleIsTriggered(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(vars) == 0 {
-		t.Fatal("no rule variables found in internal/*/rules.go")
+		t.Fatal("no rule declarations found in internal/*/*.go")
 	}
 	for _, r := range append(Rules(), e.Rules()...) {
 		v := vars[r.ID]
@@ -100,8 +103,8 @@ func TestEveryRuleIsTriggered(t *testing.T) {
 	}
 }
 
-// ruleVariables maps each rule id declared in a rules.go file
-// (Name = finding.Rule{ID: "..."}) to the name of its variable.
+// ruleVariables maps each rule id declared in a Go file
+// (Name = rules.Add(finding.Rule{ID: "..."})) to the name of its variable.
 func ruleVariables(t *testing.T, file string) map[string]string {
 	t.Helper()
 	f, err := parser.ParseFile(token.NewFileSet(), file, nil, 0)
@@ -114,7 +117,11 @@ func ruleVariables(t *testing.T, file string) map[string]string {
 		if !ok || len(vs.Names) != 1 || len(vs.Values) != 1 {
 			return true
 		}
-		cl, ok := vs.Values[0].(*ast.CompositeLit)
+		v := vs.Values[0]
+		if call, ok := v.(*ast.CallExpr); ok && len(call.Args) == 1 {
+			v = call.Args[0]
+		}
+		cl, ok := v.(*ast.CompositeLit)
 		if !ok {
 			return true
 		}
