@@ -104,6 +104,11 @@ func (c *Checker) forEnv(env *render.Environment) (*envSchemas, []finding.Findin
 	return es, fs
 }
 
+// RuleRemovedAPI is declared beside the only code that emits it.
+var RuleRemovedAPI = rules.Add(finding.Rule{ID: "schema/removed-api", Severity: finding.Error,
+	Help:        "The object uses an API version that the Kubernetes version it is validated for no longer serves, so the apiserver refuses it (no matches for kind).",
+	Remediation: "Move to the replacement the message names (or drop the object when it has none), or validate for the version your clusters run with --kubernetes-version."})
+
 func (es *envSchemas) resolve(apiVersion, kind string) target {
 	group, version := "", apiVersion
 	if i := strings.LastIndex(apiVersion, "/"); i >= 0 {
@@ -139,7 +144,7 @@ func (es *envSchemas) resolve(apiVersion, kind string) target {
 		} else {
 			msg += "; it has no replacement"
 		}
-		return target{rule: RuleInvalid, problem: msg}
+		return target{rule: RuleRemovedAPI, problem: msg}
 	}
 	if sk, ok := es.served[group+"/"+kind]; ok {
 		served := group + "/" + strings.Join(sk.versions, ", "+group+"/")
