@@ -47,9 +47,6 @@ type target struct {
 	crd     *crdVersion // set when the CRD has x-kubernetes-validations
 	problem string      // set when the kind itself is the problem
 	rule    finding.Rule
-	// warn reports the problem as a warning: an API version that only the
-	// CRDs gitops-lint bundles stopped serving (the cluster's may still).
-	warn bool
 }
 
 // envSchemas resolves apiVersion/Kind to schemas within one environment.
@@ -104,10 +101,17 @@ func (c *Checker) forEnv(env *render.Environment) (*envSchemas, []finding.Findin
 	return es, fs
 }
 
-// RuleRemovedAPI is declared beside the only code that emits it.
+// The API-version rules are declared beside the only code that emits them.
 var RuleRemovedAPI = rules.Add(finding.Rule{ID: "schema/removed-api", Severity: finding.Error,
 	Help:        "The object uses an API version that the Kubernetes version it is validated for no longer serves, so the apiserver refuses it (no matches for kind).",
 	Remediation: "Move to the replacement the message names (or drop the object when it has none), or validate for the version your clusters run with --kubernetes-version."})
+
+// RuleDeprecatedAPI is a warning, not an error: the CRDs gitops-lint
+// bundles no longer serve the version, but the cluster's Flux may be older
+// and still serve it; the next Flux upgrade will not.
+var RuleDeprecatedAPI = rules.Add(finding.Rule{ID: "schema/deprecated-api", Severity: finding.Warning,
+	Help:        "The object uses an API version of a custom resource (a Flux kind, say) that the CRDs gitops-lint bundles no longer serve; a cluster still on an older release serves it, the next upgrade will refuse it.",
+	Remediation: "Migrate to the served version the message names, or put your cluster's CRDs in the environment (or --crd-dir) to validate against them."})
 
 func (es *envSchemas) resolve(apiVersion, kind string) target {
 	group, version := "", apiVersion
@@ -152,7 +156,7 @@ func (es *envSchemas) resolve(apiVersion, kind string) target {
 			return target{rule: RuleInvalid,
 				problem: fmt.Sprintf("%s %s is not served: the CustomResourceDefinition this environment applies serves %s only (no matches for kind %q in version %q)", apiVersion, kind, served, kind, apiVersion)}
 		}
-		return target{rule: RuleInvalid, warn: true,
+		return target{rule: RuleDeprecatedAPI,
 			problem: fmt.Sprintf("%s %s is not served by the CRDs of %s, which serve %s only: it was removed, migrate to %s before upgrading (or add your cluster's CRDs to the environment)", apiVersion, kind, es.c.fluxRelease(), served, served)}
 	}
 	return target{rule: RuleUnknownKind,
@@ -215,9 +219,6 @@ func (c *Checker) checkObject(x *render.Index, j job) (out []finding.Finding) {
 		f := base
 		f = t.rule.New(f)
 		f.Message = t.problem
-		if t.warn {
-			f.Severity = finding.Warning
-		}
 		if doc := x.DocAt(o.File, o.Line); doc != nil {
 			f.Line = doc.FieldLine("apiVersion")
 		}

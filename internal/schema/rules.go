@@ -9,8 +9,8 @@ import (
 // Rule.New, so a rule's id and default severity live in its declaration.
 var (
 	RuleInvalid = rules.Add(finding.Rule{ID: "schema/invalid", Severity: finding.Error,
-		Help:        "The object breaks its schema: the built-in Kubernetes schema of the chosen version, its CustomResourceDefinition (CEL x-kubernetes-validations included), or it uses an API version Kubernetes no longer serves.",
-		Remediation: "Fix the field at the JSON path the message names; for a removed API version, move to the replacement it names."})
+		Help:        "The object breaks its schema: the built-in Kubernetes schema of the chosen version, its CustomResourceDefinition (CEL x-kubernetes-validations included).",
+		Remediation: "Fix the field at the JSON path the message names."})
 	RuleUnknownKind = rules.Add(finding.Rule{ID: "schema/unknown-kind", Severity: finding.Warning,
 		Help:        "No schema is known for the object's kind, so it is not validated.",
 		Remediation: "Apply its CustomResourceDefinition in the same environment (a Kustomization it depends on), or pass --crd-dir DIR holding the CRD."})

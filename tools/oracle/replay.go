@@ -330,20 +330,20 @@ func summarize(fs []finding.Finding) lintVerdict {
 	v := lintVerdict{rbac: "ok"}
 	for _, f := range fs {
 		switch f.Rule {
-		case rbacsim.RuleForbidden:
+		case rbacsim.RuleForbidden.ID:
 			v.rbac, v.rbacMsg = "forbidden", f.Message
-		case rbacsim.RuleEscalation:
+		case rbacsim.RuleEscalation.ID:
 			if v.rbac == "ok" {
 				v.rbac, v.rbacMsg = "escalation", f.Message
 			}
-		case schema.RuleInvalid:
+		case schema.RuleInvalid.ID, schema.RuleRemovedAPI.ID, schema.RuleDeprecatedAPI.ID:
 			v.invalid = true
 			if v.invalidAt == "" {
 				v.invalidAt = f.Message
 			}
-		case rbacsim.RulePrune:
+		case rbacsim.RulePrune.ID:
 			v.prune = true
-		case schema.RuleUnknownKind:
+		case schema.RuleUnknownKind.ID:
 			v.unknown = true
 		}
 	}
