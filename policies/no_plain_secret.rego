@@ -3,7 +3,7 @@
 # description: A Secret with data in a repository leaks its values to everyone who can read the repository; commit it encrypted (SOPS) or as a SealedSecret, or source it with External Secrets.
 # custom:
 #   id: no-plain-secret
-#   severity: error
+#   severity: warning
 #   remediation: Encrypt the Secret with SOPS (and set spec.decryption on the Kustomization), or replace it with a SealedSecret or an ExternalSecret.
 package gitopslint.no_plain_secret
 

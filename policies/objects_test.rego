@@ -30,7 +30,9 @@ test_target_namespace_allowed if {
 	count(tenant_namespace.deny) == 0 with input as {"kind": "ConfigMap", "metadata": {"name": "c", "namespace": "team-b"}} with data.gitops_lint as object.union(tenant, {"targetNamespace": "team-a"})
 }
 
-item(kind, name, hosts, ks) := {"object": object.union({"kind": kind, "metadata": {"name": name}}, spec(kind, hosts)), "context": {"kustomization": {"namespace": ks, "name": ks}}}
+item(kind, name, hosts, ks) := {"object": object.union({"kind": kind, "metadata": {"name": name}}, spec(kind, hosts)), "context": {"tenant": ks != "flux-system", "kustomization": {"namespace": ks, "name": ks}}}
+
+platform(kind, name, hosts, ks) := {"object": object.union({"kind": kind, "metadata": {"name": name}}, spec(kind, hosts)), "context": {"tenant": false, "kustomization": {"namespace": "flux-system", "name": ks}}}
 
 spec("Ingress", hosts) := {"spec": {"rules": [{"host": h} | some h in hosts]}}
 
@@ -43,6 +45,16 @@ test_shared_host_denied if {
 
 test_distinct_hosts_allowed if {
 	items := [item("Ingress", "a", ["a.example.com"], "team-a"), item("HTTPRoute", "b", ["b.example.com"], "team-b")]
+	count(unique_host.deny) == 0 with input as items
+}
+
+test_tenant_and_platform_denied if {
+	items := [item("Ingress", "a", ["app.example.com"], "team-a"), platform("HTTPRoute", "robots", ["app.example.com"], "infra")]
+	count(unique_host.deny) == 2 with input as items
+}
+
+test_platform_kustomizations_share_host_allowed if {
+	items := [platform("HTTPRoute", "app", ["app.example.com"], "apps"), platform("HTTPRoute", "robots", ["app.example.com"], "infra")]
 	count(unique_host.deny) == 0 with input as items
 }
 
