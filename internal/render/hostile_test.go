@@ -720,3 +720,24 @@ func TestPrefetchWithinLimits(t *testing.T) {
 	res := renderHostileWith(t, Options{Root: dir, Limits: limits, Prefetched: pre})
 	wantLimit(t, res, "apps/f1.yaml", 1, "reading stopped at apps/f1.yaml", "total byte limit of 1 MiB")
 }
+
+// TestHostileSourceIgnore: a .sourceignore that is a link to an endless
+// device (or out of the repository) is never opened: the render completes,
+// reports the link, and packages the repository with the default
+// exclusions.
+func TestHostileSourceIgnore(t *testing.T) {
+	dir := testutil.WriteTree(t, t.TempDir(), map[string]string{
+		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
+		"clusters/dev/apps.yaml":                  fmt.Sprintf(testutil.FluxKustomization, "apps", "./apps"),
+		"apps/cm.yaml":                            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kept\n",
+	})
+	if err := os.Symlink("/dev/urandom", filepath.Join(dir, ".sourceignore")); err != nil {
+		t.Fatal(err)
+	}
+	res := renderHostile(t, dir)
+	wantFinding(t, res, RulePathEscape.ID, ".sourceignore", 1)
+	k := res.Environments[0].Kustomizations
+	if len(k) < 2 || len(findKs(t, res.Environments[0], "flux-system/apps").Objects) != 1 {
+		t.Errorf("the repository was not rendered: %+v", res.Environments[0])
+	}
+}

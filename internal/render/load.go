@@ -152,16 +152,16 @@ func loadIndexWith(root string, rd *reader) (*Index, error) {
 		return nil, fmt.Errorf("read repository: %s is not a directory", root)
 	}
 	x := &Index{Root: abs, Files: map[string][]*Doc{}, Excluded: map[string]bool{}, rd: rd, raw: map[string][]byte{}, work: map[string]int64{}}
-	// What source-controller leaves out of an artifact is no concern of ours.
-	ignored, err := ignoreMatcher(abs, "")
-	if err != nil {
-		return nil, err
-	}
 	croot, err := rd.openRoot(abs)
 	if err != nil {
 		return nil, fmt.Errorf("read repository: %w", err)
 	}
 	defer croot.Close()
+	// What source-controller leaves out of an artifact is no concern of ours.
+	ignored, err := ignoreMatcher(croot, abs, "")
+	if err != nil {
+		return nil, fmt.Errorf("read repository: %w", err)
+	}
 	// window holds the entries read but not yet recorded: at most one per
 	// CPU, or a single large one, is parsed at a time.
 	var window []*indexed

@@ -152,6 +152,9 @@ type Kustomization struct {
 	Objects []*Object
 	// Rendered is false when the build was skipped (missing source) or failed.
 	Rendered bool
+	// Skipped counts the rendered objects kustomize-controller does not apply
+	// (kustomize.toolkit.fluxcd.io/reconcile: disabled or ssa: Ignore).
+	Skipped int
 	// Linted is true when the Kustomization builds from the linted
 	// repository (in tenant mode: the tenant's Kustomizations).
 	Linted bool

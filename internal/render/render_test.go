@@ -245,6 +245,34 @@ func TestSourceIgnore(t *testing.T) {
 	}
 }
 
+// TestSourceIgnoreReplacesDefaults: as source-controller packages an
+// artifact, any .sourceignore pattern replaces the default exclusions
+// (binary extensions, CI files, .sops.yaml): a logo.png the kustomization
+// generates a ConfigMap from is then in the artifact and the build works;
+// without a .sourceignore, *.png is excluded and kustomize-controller fails
+// on the missing file, as we do.
+func TestSourceIgnoreReplacesDefaults(t *testing.T) {
+	tree := map[string]string{
+		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",
+		"clusters/dev/apps.yaml":                  fmt.Sprintf(testutil.FluxKustomization, "apps", "./apps"),
+		"apps/kustomization.yaml":                 "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nconfigMapGenerator:\n  - name: logo\n    files:\n      - logo.png\n",
+		"apps/logo.png":                           "not really a png",
+	}
+	res := renderHostile(t, testutil.WriteTree(t, t.TempDir(), tree))
+	if len(res.Findings) != 1 || res.Findings[0].Rule != RuleError.ID || !strings.Contains(res.Findings[0].Message, "logo.png") {
+		t.Errorf("without .sourceignore, *.png is excluded by default and the build must fail on it: %v", res.Findings)
+	}
+	tree[".sourceignore"] = "# only the docs\ndocs/\n"
+	res = renderHostile(t, testutil.WriteTree(t, t.TempDir(), tree))
+	for _, f := range res.Findings {
+		t.Errorf("with a .sourceignore the defaults are replaced and logo.png is packaged; unexpected %s:%d %s %s", f.File, f.Line, f.Rule, f.Message)
+	}
+	k := findKs(t, res.Environments[0], "flux-system/apps")
+	if len(k.Objects) != 1 || k.Objects[0].Kind() != "ConfigMap" {
+		t.Errorf("rendered %d objects, want the logo ConfigMap", len(k.Objects))
+	}
+}
+
 func TestCommonMetadataAndSubstituteFrom(t *testing.T) {
 	dir := testutil.WriteTree(t, t.TempDir(), map[string]string{
 		"clusters/dev/flux-system/gotk-sync.yaml": "# placeholder\n",

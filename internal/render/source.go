@@ -1,12 +1,14 @@
 package render
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -198,15 +200,15 @@ func (s *artifacts) get(id string, mk func(dir string) (*artifact, error)) (*art
 func fromDir(x *Index, dst, ignore string) (*artifact, error) {
 	origin := x.Root
 	a := newArtifact(dst, origin)
-	m, err := ignoreMatcher(origin, ignore)
-	if err != nil {
-		return nil, err
-	}
 	croot, err := x.rd.openRoot(origin)
 	if err != nil {
 		return nil, fmt.Errorf("package source %s: %w", origin, err)
 	}
 	defer croot.Close()
+	m, err := ignoreMatcher(croot, origin, ignore)
+	if err != nil {
+		return nil, err
+	}
 	err = filepath.WalkDir(origin, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || p == origin {
 			return nil
@@ -269,22 +271,71 @@ func (x *Index) file(croot *confine.Root, p, rel string, size int64) ([]byte, er
 	return data, nil
 }
 
-// ignoreMatcher returns source-controller's exclusions for a checkout:
-// VCS files, .sourceignore files, and spec.ignore (which replaces the
-// default exclusions of CI files and binary extensions when set).
-func ignoreMatcher(origin, ignore string) (gitignore.Matcher, error) {
+// ignoreMatcher returns source-controller's exclusions for a checkout
+// (fluxcd/pkg/artifact/storage.SourceIgnoreFilter): the patterns of every
+// .sourceignore file and of spec.ignore; when there are any, they replace
+// the default exclusions (CI files, binary extensions, .sops.yaml…) and
+// only the VCS files stay excluded besides them; when there are none, the
+// defaults apply. The .sourceignore files are read through root, confined
+// and bounded like every file of the repository.
+func ignoreMatcher(root *confine.Root, origin, ignore string) (gitignore.Matcher, error) {
 	domain := strings.Split(origin, string(filepath.Separator))
-	ps, err := sourceignore.LoadIgnorePatterns(origin, domain)
+	ps, err := loadIgnorePatterns(root, domain)
 	if err != nil {
-		return nil, fmt.Errorf("load .sourceignore of %s: %w", origin, err)
+		return nil, err
 	}
-	ps = append(ps, sourceignore.VCSPatterns(domain)...)
 	if ignore != "" {
 		ps = append(ps, sourceignore.ReadPatterns(strings.NewReader(ignore), domain)...)
-	} else {
-		ps = append(ps, sourceignore.DefaultPatterns(domain)...)
 	}
-	return sourceignore.NewMatcher(ps), nil
+	if len(ps) == 0 {
+		return sourceignore.NewDefaultMatcher(nil, domain), nil
+	}
+	return sourceignore.NewMatcher(append(sourceignore.VCSPatterns(domain), ps...)), nil
+}
+
+// loadIgnorePatterns reads every .sourceignore file below root (not in
+// .git), each scoped to its directory, as sourceignore.LoadIgnorePatterns
+// does, but through the confined reader: a .sourceignore that is a link
+// out of the repository, a FIFO or a device is left out, never opened.
+func loadIgnorePatterns(root *confine.Root, domain []string) ([]gitignore.Pattern, error) {
+	var files []string
+	err := root.Walk(func(rel string, d fs.DirEntry) error {
+		if d.IsDir() {
+			if d.Name() == ".git" {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if path.Base(rel) == sourceignore.IgnoreFile {
+			files = append(files, rel)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// In the order of the recursive upstream walk: a directory's own file,
+	// then its subdirectories' in name order (later patterns win).
+	dirParts := func(rel string) []string {
+		if dir := path.Dir(rel); dir != "." {
+			return strings.Split(dir, "/")
+		}
+		return nil
+	}
+	slices.SortStableFunc(files, func(a, b string) int { return slices.Compare(dirParts(a), dirParts(b)) })
+	var ps []gitignore.Pattern
+	for _, rel := range files {
+		data, err := root.ReadFile(rel)
+		if err != nil {
+			// A link out of the repository (reported as render/path-escape
+			// where the repository is indexed) or a file over the limits:
+			// source-controller could not package it either way.
+			continue
+		}
+		dom := append(slices.Clone(domain), dirParts(rel)...)
+		ps = append(ps, sourceignore.ReadPatterns(bytes.NewReader(data), dom)...)
+	}
+	return ps, nil
 }
 
 // copyRule is one ArtifactGenerator copy operation.

@@ -280,7 +280,7 @@ func (run *envRun) build(ctx context.Context, j *job) []*job {
 		return nil
 	}
 	vars := run.newSubstituter(k, j.ks)
-	var children []*job
+	var built []*Object
 	for _, res := range m.Resources() {
 		obj, err := run.object(ctx, k, art, res, vars, wantOrigin)
 		if err != nil {
@@ -288,6 +288,22 @@ func (run *envRun) build(ctx context.Context, j *job) []*job {
 				return nil
 			}
 			run.r.add(run.finding(k, RuleError, obj.File, obj.Line, err.Error()))
+			continue
+		}
+		built = append(built, obj)
+	}
+	// What kustomize-controller does between the build and the apply:
+	// owner labels, then commonMetadata; it refuses a SOPS-encrypted
+	// Secret it did not decrypt, and skips the objects excluded from apply.
+	setOwnerLabels(built, k.Name, k.Namespace)
+	if cm, ok := objects.Nested(j.ks, "spec", "commonMetadata").(map[string]any); ok {
+		setCommonMetadata(built, cm)
+	}
+	run.refuseEncrypted(k, j.ks, built)
+	var children []*job
+	for _, obj := range built {
+		if excludedFromApply(obj) {
+			k.Skipped++
 			continue
 		}
 		k.Objects = append(k.Objects, obj)
@@ -305,9 +321,6 @@ func (run *envRun) build(ctx context.Context, j *job) []*job {
 				children = append(children, cj)
 			}
 		}
-	}
-	if cm, ok := objects.Nested(j.ks, "spec", "commonMetadata").(map[string]any); ok {
-		setCommonMetadata(k.Objects, cm)
 	}
 	k.Rendered = true
 	return children
@@ -436,6 +449,20 @@ func (run *envRun) locate(k *Kustomization, art *artifact, res *resource.Resourc
 	docs := x.Files[rel]
 	if d := x.docByID(rel, id.Kind, id.Name); d != nil {
 		obj.Line = d.Line
+		return
+	}
+	// kustomize drops the previous-name annotations at the end of a
+	// build, so under namePrefix/nameSuffix the id is the final name: the
+	// source document is the one of that kind whose name the final name
+	// contains (the longest such name, the first of equals).
+	var best *Doc
+	for _, d := range docs {
+		if d.Kind == id.Kind && d.Name != "" && strings.Contains(id.Name, d.Name) && (best == nil || len(d.Name) > len(best.Name)) {
+			best = d
+		}
+	}
+	if best != nil {
+		obj.Line = best.Line
 		return
 	}
 	if o.ConfiguredIn != "" && o.Path == "" { // generated: point at the generator entry
