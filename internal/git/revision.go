@@ -100,3 +100,14 @@ func Ahead(ctx context.Context, dir, up, down string) ([]Commit, error) {
 	}
 	return cs, nil
 }
+
+// SameCommit reports whether revisions a and b of the repository at dir
+// name the same commit (false when either does not resolve).
+func SameCommit(ctx context.Context, dir, a, b string) bool {
+	ca, err := ResolveRevision(ctx, dir, a)
+	if err != nil {
+		return false
+	}
+	cb, err := ResolveRevision(ctx, dir, b)
+	return err == nil && ca == cb
+}

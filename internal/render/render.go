@@ -33,6 +33,8 @@ type renderer struct {
 	// tenantURL is the normalised git remote URL of the linted repository
 	// in tenant mode.
 	tenantURL string
+	// self is the linted repository as a git checkout (self-sources).
+	self selfRepo
 	// changes is the --changed-since input (nil: render everything).
 	changes *changeSet
 	subsets int // lean builds so far (directory names)
@@ -173,6 +175,7 @@ func newRenderer(opts Options) (*renderer, error) {
 
 func (r *renderer) close() {
 	os.RemoveAll(r.tmp)
+	r.self.close()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, x := range r.indexes {

@@ -48,6 +48,11 @@ func (run *envRun) resolve(kind, ns, name string, depth int) (*artifact, error) 
 		if r.tenantURL != "" && normalizeURL(url) == r.tenantURL {
 			return r.dirArtifact(r.lint.Root, ignore)
 		}
+		if kind == kindGitRepo {
+			if a, err, ok := run.selfRevision(id, obj, url, ignore); ok {
+				return a, err
+			}
+		}
 	}
 	if kind == kindExtArtifact && depth < 4 {
 		if a, err, ok := run.fromGenerator(ns, name, depth); ok {
