@@ -114,6 +114,10 @@ func StartCluster(ctx context.Context, apiserverBin, kcmBin, etcdBin string, log
 		"--cert-dir="+filepath.Join(dir, "certs"),
 		"--etcd-servers="+etcdURL,
 		"--authorization-mode=RBAC",
+		// Gates that relax validation: gitops-lint cannot know a cluster's
+		// gates, so it accepts what they allow (minReplicas: 0 needs
+		// HPAScaleToZero, which real clusters enable).
+		"--feature-gates=HPAScaleToZero=true",
 		"--token-auth-file="+filepath.Join(dir, "tokens.csv"),
 		"--service-account-key-file="+filepath.Join(dir, "sa.pub"),
 		"--service-account-signing-key-file="+filepath.Join(dir, "sa.key"),

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -447,6 +448,13 @@ func (r *Replayer) judge(ctx context.Context, repo Repo, e *render.Environment, 
 			r.Wording = append(r.Wording, Disagreement{Where: where, Object: what, Aspect: "escalation prefix differs", Apiserver: msg, Lint: lv.rbacMsg})
 		}
 	}
+	if schemaKnown && apiInvalid && !lv.invalid && unresolvedVariable.MatchString(msg) {
+		// The apiserver rejects a ${var} gitops-lint left as written: its
+		// value comes from a ConfigMap or Secret created outside git, so
+		// on the cluster the field holds something else.
+		r.Unsure = append(r.Unsure, Disagreement{Where: where, Object: what, Aspect: "schema (unresolved ${var}: its value is created outside git)", Apiserver: fmt.Sprintf("%d %s", resp.Code, msg), Lint: lintString(lv)})
+		return "uncertain"
+	}
 	if schemaKnown && apiInvalid != lv.invalid {
 		agree = false
 		a := "valid"
@@ -477,6 +485,10 @@ func (r *Replayer) judge(ctx context.Context, repo Repo, e *render.Environment, 
 	}
 	return "disagree"
 }
+
+// unresolvedVariable matches a post-build variable reference in an
+// apiserver message: the value it rejected is still "${name}".
+var unresolvedVariable = regexp.MustCompile(`"\$\{[A-Za-z_][A-Za-z0-9_]*(:?=[^}]*)?\}`)
 
 func lintString(lv lintVerdict) string {
 	s := "rbac " + lv.rbac
@@ -660,7 +672,8 @@ func decodeStream(data []byte) ([]map[string]any, error) { return objects.Decode
 
 // repos lists the repositories to replay: the platform fixture, the RBAC
 // fixture of the CLI tests, the oracle's own schema probes and, when
-// present, the flux2-multi-tenancy corpus.
+// present, every repository of the corpus (../shared/corpus beside the
+// project, or $ORACLE_CORPUS), with the sources their tenants need.
 func repos(root string) ([]Repo, func(), error) {
 	var out []Repo
 	plat := filepath.Join(root, "testdata/repos/platform")
@@ -682,12 +695,42 @@ func repos(root string) ([]Repo, func(), error) {
 	// Objects the apiserver rejects in its Go validation (names, labels,
 	// images, ports, selectors), which gitops-lint's semantic checks cover.
 	out = append(out, Repo{Name: "schema-gaps", Root: filepath.Join(root, "tools/oracle/testdata/schema-gaps")})
-	corpus := "/work/shared/corpus/flux2-multi-tenancy"
+	return append(out, corpusRepos(root)...), cleanup, nil
+}
+
+// corpusSources are the --source mappings a corpus repository needs: its
+// tenants' repositories, which the corpus holds beside it.
+var corpusSources = map[string]map[string]string{
+	"flux2-multi-tenancy": {"apps/dev-team": "flux2-multi-tenancy-dev-team"},
+	"controlplaneio-fluxcd-d1-fleet": {
+		"https://github.com/controlplaneio-fluxcd/d1-apps.git":  "controlplaneio-fluxcd-d1-apps",
+		"https://github.com/controlplaneio-fluxcd/d1-infra.git": "controlplaneio-fluxcd-d1-infra",
+	},
+}
+
+// corpusRepos is every repository of the corpus, in name order.
+func corpusRepos(root string) []Repo {
+	dir := filepath.Join(root, "..", "shared", "corpus")
 	if d := os.Getenv("ORACLE_CORPUS"); d != "" {
-		corpus = d
+		dir = d
 	}
-	if st, err := os.Stat(corpus); err == nil && st.IsDir() {
-		out = append(out, Repo{Name: "flux2-multi-tenancy", Root: corpus, Sources: map[string]string{"apps/dev-team": corpus + "-dev-team"}})
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
 	}
-	return out, cleanup, nil
+	var out []Repo
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		r := Repo{Name: e.Name(), Root: filepath.Join(dir, e.Name())}
+		for ref, sub := range corpusSources[e.Name()] {
+			if r.Sources == nil {
+				r.Sources = map[string]string{}
+			}
+			r.Sources[ref] = filepath.Join(dir, sub)
+		}
+		out = append(out, r)
+	}
+	return out
 }
