@@ -15,6 +15,7 @@ import (
 
 	"github.com/gitops-lint/gitops-lint/internal/config"
 	"github.com/gitops-lint/gitops-lint/internal/confine"
+	"github.com/gitops-lint/gitops-lint/internal/converge"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"github.com/gitops-lint/gitops-lint/internal/git"
 	"github.com/gitops-lint/gitops-lint/internal/lint"
@@ -40,7 +41,17 @@ func newCheckers(opts Options) ([]Checker, error) {
 		Promotion:    opts.Promotion, PromotionFrom: opts.PromotionFrom,
 		Environ: opts.Environ, Workers: opts.Workers,
 		Limits: opts.Limits, Budget: opts.Budget, CPU: opts.CPU,
+		Provides: provides(opts.Provides),
 	})
+}
+
+// provides converts the config's provides entries for the converge checker.
+func provides(ps []config.Provide) []converge.Provide {
+	var out []converge.Provide
+	for _, p := range ps {
+		out = append(out, converge.Provide{Group: p.Group, Kind: p.Kind, Produces: converge.Produced(p.Produces)})
+	}
+	return out
 }
 
 func newLintCommand(a *app) *cobra.Command {

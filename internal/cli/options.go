@@ -98,9 +98,10 @@ type Options struct {
 	// Shard and Shards select this run's share of the Flux Kustomizations
 	// (--shard I/N); 0 means unsharded.
 	Shard, Shards int
-	// Rules and Ignore come from the config file.
-	Rules  map[string]finding.RuleSetting
-	Ignore []finding.IgnoreEntry
+	// Rules, Ignore and Provides come from the config file.
+	Rules    map[string]finding.RuleSetting
+	Ignore   []finding.IgnoreEntry
+	Provides []config.Provide
 	// ChangedSince is the --changed-since revision ("" lints everything).
 	ChangedSince string
 	// Changed lists the files of Root changed since ChangedSince

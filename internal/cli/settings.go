@@ -191,6 +191,7 @@ func resolve(in inputs) (Options, error) {
 		opts.ExplicitEnvironments = in.file.Environments
 		opts.Rules = in.file.Rules
 		opts.Ignore = in.file.Ignore
+		opts.Provides = in.file.Provides
 	}
 	for _, s := range settings {
 		if s.lint {

@@ -36,6 +36,7 @@ const (
 	KeyKubeVersion  = "kubernetesVersion"
 	KeyCRDDirs      = "crdDirs"
 	KeyRBACDirs     = "rbacDirs"
+	KeyProvides     = "provides"
 	// KeyRules, KeyIgnore and KeyPromotion are reserved: accepted so that a
 	// file written for a newer gitops-lint still loads, but not used yet.
 	KeyRules     = "rules"
@@ -43,7 +44,7 @@ const (
 	KeyPromotion = "promotion"
 )
 
-var knownKeys = []string{KeyCRDDirs, KeyEnvironments, KeyFailOn, KeyFormat, KeyIgnore, KeyKubeVersion, KeyPlatform, KeyPromotion, KeyRBACDirs, KeyRules, KeySources, KeyWorkers}
+var knownKeys = []string{KeyCRDDirs, KeyEnvironments, KeyFailOn, KeyFormat, KeyIgnore, KeyKubeVersion, KeyPlatform, KeyPromotion, KeyProvides, KeyRBACDirs, KeyRules, KeySources, KeyWorkers}
 
 var environmentKeys = []string{"branch", "name", "path"}
 
@@ -77,6 +78,10 @@ type File struct {
 	Ignore []finding.IgnoreEntry
 	// Promotion is the branch chain, upstream first.
 	Promotion []string
+	// Provides declares what exists in the cluster besides what git
+	// applies: in-house producers and objects created outside git (see
+	// Provide and docs/converge.md).
+	Provides []Provide
 
 	// lines maps each top-level key present in the file to the line of its value.
 	lines map[string]int
@@ -89,6 +94,52 @@ type Environment struct {
 	Name   string `json:"name" yaml:"name"`
 	Path   string `json:"path" yaml:"path"`
 	Branch string `json:"branch,omitempty" yaml:"branch,omitempty"`
+}
+
+// Provide is an entry of provides. With Kind, it declares an in-house
+// producer: every object of Group/Kind (any group when Group is empty)
+// makes an object of Produces.Kind exist in its namespace (or in
+// Produces.Namespace), named Produces.Name, else the string at the dotted
+// path Produces.NameFrom of the producer (e.g. spec.credentialsSecret),
+// else the producer's own name. Without Kind, it declares one object that
+// exists outside git: Produces.Kind named Produces.Name in
+// Produces.Namespace (any namespace when empty).
+type Provide struct {
+	Kind     string   `json:"kind,omitempty" yaml:"kind,omitempty"`
+	Group    string   `json:"group,omitempty" yaml:"group,omitempty"`
+	Produces Produced `json:"produces" yaml:"produces"`
+}
+
+// Produced is what a Provide entry makes exist.
+type Produced struct {
+	Kind      string `json:"kind" yaml:"kind"`
+	Name      string `json:"name,omitempty" yaml:"name,omitempty"`
+	NameFrom  string `json:"nameFrom,omitempty" yaml:"nameFrom,omitempty"`
+	Namespace string `json:"namespace,omitempty" yaml:"namespace,omitempty"`
+}
+
+// check returns what is wrong with the entry, or nil.
+func (p Provide) check() error {
+	switch {
+	case p.Produces.Kind == "":
+		return errors.New("produces needs a kind (the kind of the object made, e.g. Secret)")
+	case p.Produces.Name != "" && p.Produces.NameFrom != "":
+		return errors.New("produces takes name or nameFrom, not both")
+	case p.Kind == "" && p.Group != "":
+		return errors.New("group needs a kind (the producer's kind)")
+	case p.Kind == "" && p.Produces.Name == "":
+		return errors.New("an object that exists outside git needs produces.name (or give the producer's kind)")
+	case p.Kind == "" && p.Produces.NameFrom != "":
+		return errors.New("nameFrom reads a field of the producer: give the producer's kind")
+	}
+	if p.Produces.NameFrom != "" {
+		for _, seg := range strings.Split(p.Produces.NameFrom, ".") {
+			if seg == "" {
+				return fmt.Errorf("nameFrom %q must be a dotted field path such as spec.secretName", p.Produces.NameFrom)
+			}
+		}
+	}
+	return nil
 }
 
 // Has reports whether key is set in the file.
@@ -253,6 +304,7 @@ type raw struct {
 	Rules        map[string]ruleRaw    `yaml:"rules"`
 	Ignore       []finding.IgnoreEntry `yaml:"ignore"`
 	Promotion    yaml.Node             `yaml:"promotion"`
+	Provides     []Provide             `yaml:"provides"`
 }
 
 // Parse checks and decodes the content of a config file. name is used in
@@ -288,7 +340,7 @@ func Parse(name, dir string, data []byte) (*File, error) {
 	// Walk the keys first: this gives precise, friendly messages for the
 	// mistakes people make (typos, duplicates); the strict decode below is
 	// the safety net for everything else.
-	var envLines []int
+	var envLines, provideLines []int
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
 		if _, dup := f.lines[k.Value]; dup {
@@ -304,6 +356,11 @@ func Parse(name, dir string, data []byte) (*File, error) {
 				return nil, err
 			}
 			envLines = lines
+		}
+		if k.Value == KeyProvides && v.Kind == yaml.SequenceNode {
+			for _, item := range v.Content {
+				provideLines = append(provideLines, item.Line)
+			}
 		}
 	}
 
@@ -387,6 +444,12 @@ func Parse(name, dir string, data []byte) (*File, error) {
 		}
 	}
 	f.Ignore = r.Ignore
+	for i, p := range r.Provides {
+		if err := p.check(); err != nil {
+			return nil, errAt(name, provideLines[i], "provides entry %d: %v", i+1, err)
+		}
+	}
+	f.Provides = r.Provides
 	if f.Has(KeyPromotion) {
 		chain, err := stringList(name, &r.Promotion)
 		if err != nil {

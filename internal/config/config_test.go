@@ -43,6 +43,11 @@ rules:
 ignore:
   - {rule: policy/resource-requests, path: "legacy/**", reason: old apps}
 promotion: dev,main
+provides:
+  - kind: MyDB
+    group: example.com
+    produces: {kind: Secret, nameFrom: spec.credentialsSecret}
+  - produces: {kind: Secret, name: cluster-vars, namespace: flux-system}
 `,
 			want: &File{
 				Format: []string{"text", "json=out/report.json"},
@@ -61,12 +66,22 @@ promotion: dev,main
 				},
 				Ignore:    []finding.IgnoreEntry{{Rule: "policy/resource-requests", Path: "legacy/**", Reason: "old apps"}},
 				Promotion: []string{"dev", "main"},
+				Provides: []Provide{
+					{Kind: "MyDB", Group: "example.com", Produces: Produced{Kind: "Secret", NameFrom: "spec.credentialsSecret"}},
+					{Produces: Produced{Kind: "Secret", Name: "cluster-vars", Namespace: "flux-system"}},
+				},
 			},
 		},
+		{name: "provides without produces kind", yaml: "provides:\n  - kind: MyDB\n    produces: {name: x}\n", wantErr: `/repo/.gitops-lint.yaml:2: provides entry 1: produces needs a kind (the kind of the object made, e.g. Secret)`},
+		{name: "provides entry without produces", yaml: "provides:\n  - {kind: A}\n  - {kind: MyDB, produces: {kind: Secret, name: a, nameFrom: spec.b}}\n", wantErr: `/repo/.gitops-lint.yaml:2: provides entry 1: produces needs a kind (the kind of the object made, e.g. Secret)`},
+		{name: "provides both names", yaml: "provides:\n  - {kind: MyDB, produces: {kind: Secret, name: a, nameFrom: spec.b}}\n", wantErr: `/repo/.gitops-lint.yaml:2: provides entry 1: produces takes name or nameFrom, not both`},
+		{name: "provides outside git without name", yaml: "provides:\n  - {produces: {kind: Secret}}\n", wantErr: `/repo/.gitops-lint.yaml:2: provides entry 1: an object that exists outside git needs produces.name (or give the producer's kind)`},
+		{name: "provides bad nameFrom", yaml: "provides:\n  - {kind: MyDB, produces: {kind: Secret, nameFrom: spec..b}}\n", wantErr: `/repo/.gitops-lint.yaml:2: provides entry 1: nameFrom "spec..b" must be a dotted field path such as spec.secretName`},
+		{name: "provides unknown field", yaml: "provides:\n  - {kind: MyDB, produce: {kind: Secret}}\n", wantErr: "/repo/.gitops-lint.yaml:2: field produce not found in type config.Provide"},
 		{name: "bad rule severity", yaml: "rules:\n  policy/x: {severity: loud}\n", wantErr: `/repo/.gitops-lint.yaml:2: rules: policy/x: unknown severity "loud" (want error, warning or info)`},
 		{name: "empty ignore entry", yaml: "ignore:\n  - {reason: x}\n", wantErr: `/repo/.gitops-lint.yaml:2: ignore entry 1 needs a rule, a path glob, or both`},
 		{name: "format as a single string", yaml: "format: json\n", want: &File{Format: []string{"json"}}},
-		{name: "unknown key", yaml: "failOn: error\nfialOn: warning\n", wantErr: `/repo/.gitops-lint.yaml:2: unknown key "fialOn" (known keys: crdDirs, environments, failOn, format, ignore, kubernetesVersion, platform, promotion, rbacDirs, rules, sources, workers)`},
+		{name: "unknown key", yaml: "failOn: error\nfialOn: warning\n", wantErr: `/repo/.gitops-lint.yaml:2: unknown key "fialOn" (known keys: crdDirs, environments, failOn, format, ignore, kubernetesVersion, platform, promotion, provides, rbacDirs, rules, sources, workers)`},
 		{name: "duplicate key", yaml: "workers: 1\nworkers: 2\n", wantErr: `/repo/.gitops-lint.yaml:2: key "workers" is already set above`},
 		{name: "unknown environment key", yaml: "environments:\n  - name: dev\n    dir: x\n", wantErr: `/repo/.gitops-lint.yaml:3: unknown environment key "dir" (known keys: branch, name, path)`},
 		{name: "environment without path", yaml: "environments:\n  - name: dev\n", wantErr: `/repo/.gitops-lint.yaml:2: environment "dev" needs a path (its entry directory, relative to the repository)`},
@@ -76,7 +91,7 @@ promotion: dev,main
 		{name: "workers not a number", yaml: "workers: many\n", wantErr: "/repo/.gitops-lint.yaml:1: cannot unmarshal !!str `many` into int"},
 		{name: "negative workers", yaml: "workers: -1\n", wantErr: `/repo/.gitops-lint.yaml:1: workers must be 0 (one per CPU) or more, not -1`},
 		{name: "sources not a map", yaml: "sources: [a]\n", wantErr: "/repo/.gitops-lint.yaml:1: cannot unmarshal !!seq into map[string]string"},
-		{name: "not a mapping", yaml: "- a\n", wantErr: `/repo/.gitops-lint.yaml:1: the config must be a mapping of keys (crdDirs, environments, failOn, format, ignore, kubernetesVersion, platform, promotion, rbacDirs, rules, sources, workers)`},
+		{name: "not a mapping", yaml: "- a\n", wantErr: `/repo/.gitops-lint.yaml:1: the config must be a mapping of keys (crdDirs, environments, failOn, format, ignore, kubernetesVersion, platform, promotion, provides, rbacDirs, rules, sources, workers)`},
 		{name: "syntax error", yaml: "failOn: [\n", wantErr: `/repo/.gitops-lint.yaml:1: did not find expected node content`},
 		{name: "two documents", yaml: "workers: 1\n---\nworkers: 2\n", wantErr: `/repo/.gitops-lint.yaml:2: a config file holds one YAML document; remove the extra '---'`},
 	}

@@ -17,6 +17,7 @@ func FuzzLoad(f *testing.F) {
 		"sources: {a/b: ../c}\ncrdDirs: [/]\n", "environments: [{name: dev, path: clusters/dev}]\n",
 		"rules: {policy/x: {severity: info, params: {a: [1, 2]}}}\n", "promotion: dev,main\n",
 		"a: &a [*a, *a]\n", "- a\n", "---\n---\n", "workers: -1\n", "ignore: [{}]\n",
+		"provides: [{kind: MyDB, group: example.com, produces: {kind: Secret, nameFrom: spec.a}}, {produces: {kind: Secret, name: x}}]\n",
 	} {
 		f.Add([]byte(s))
 	}

@@ -50,6 +50,9 @@ rules:
   policy/no-loadbalancer: {params: {allowedLoadBalancerNamespaces: [ingress]}}
 ignore:
   - {rule: policy/resource-requests, path: "legacy/**", reason: old}
+provides:
+  - {kind: MyDB, group: example.com, produces: {kind: Secret, nameFrom: spec.credentialsSecret}}
+  - {produces: {kind: Secret, name: cluster-vars, namespace: flux-system}}
 `, true},
 		{"format as a string", "format: json\n", true},
 		{"unknown key", "fialOn: warning\n", false},
@@ -57,6 +60,13 @@ ignore:
 		{"bad severity", "rules:\n  policy/x: {severity: loud}\n", false},
 		{"negative workers", "workers: -1\n", false},
 		{"environment without path", "environments:\n  - {name: dev}\n", false},
+		{"provides without produces", "provides:\n  - {kind: MyDB}\n", false},
+		{"provides name and nameFrom", "provides:\n  - {kind: MyDB, produces: {kind: Secret, name: a, nameFrom: spec.b}}\n", false},
+		{"provides outside git without name", "provides:\n  - {produces: {kind: Secret}}\n", false},
+		{"provides group without kind", "provides:\n  - {group: example.com, produces: {kind: Secret, name: a}}\n", false},
+		{"provides nameFrom without kind", "provides:\n  - {produces: {kind: Secret, name: a, nameFrom: spec.b}}\n", false},
+		{"provides bad nameFrom", "provides:\n  - {kind: MyDB, produces: {kind: Secret, nameFrom: spec..b}}\n", false},
+		{"provides outside git", "provides:\n  - {produces: {kind: ConfigMap, name: a}}\n", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, perr := Parse("/repo/.gitops-lint.yaml", "/repo", []byte(tc.yaml))

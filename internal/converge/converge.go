@@ -24,7 +24,11 @@ const ProvidesCRDsAnnotation = render.ProvidesCRDsAnnotation
 const maxOthers = 3
 
 // Checker runs the convergence checks.
-type Checker struct{}
+type Checker struct {
+	// Provides are the `provides:` entries of .gitops-lint.yaml: in-house
+	// producers and objects that exist outside git (see producers.go).
+	Provides []Provide
+}
 
 // node is a Kustomization or HelmRelease of the dependsOn graph.
 type node struct {
@@ -45,13 +49,13 @@ type dep struct {
 func (n *node) id() string { return n.kind + "/" + n.ns + "/" + n.name }
 
 // Check implements the lint checker.
-func (Checker) Check(ctx context.Context, res *render.Result) []finding.Finding {
+func (c Checker) Check(ctx context.Context, res *render.Result) []finding.Finding {
 	var out []finding.Finding
 	for _, env := range res.Environments {
 		if ctx.Err() != nil {
 			break
 		}
-		out = append(out, checkEnv(res.Index, env)...)
+		out = append(out, checkEnv(res.Index, env, c.Provides)...)
 	}
 	return out
 }
@@ -72,9 +76,9 @@ func deps(spec map[string]any, ns string) []dep {
 	return out
 }
 
-func checkEnv(x *render.Index, env *render.Environment) []finding.Finding {
+func checkEnv(x *render.Index, env *render.Environment, provides []Provide) []finding.Finding {
 	var out []finding.Finding
-	created := map[string]bool{} // Kind/ns/name of everything the environment creates
+	w := newWorld(env, provides)
 	type applied struct {
 		k *render.Kustomization
 		o *render.Object
@@ -87,7 +91,6 @@ func checkEnv(x *render.Index, env *render.Environment) []finding.Finding {
 		nodes = append(nodes, n)
 		for _, o := range k.Objects {
 			ns := o.Namespace()
-			created[o.Kind()+"/"+ns+"/"+o.Name()] = true
 			key := objects.Group(o.APIVersion()) + "/" + o.Kind() + "/" + ns + "/" + o.Name()
 			byIdentity[key] = append(byIdentity[key], applied{k, o})
 			if o.Kind() == "HelmRelease" && objects.Group(o.APIVersion()) == "helm.toolkit.fluxcd.io" {
@@ -146,6 +149,12 @@ func checkEnv(x *render.Index, env *render.Environment) []finding.Finding {
 			if _, ok := byID[n.kind+"/"+d.ns+"/"+d.name]; ok {
 				continue
 			}
+			// A producer makes it (a FluxInstance's Kustomization), or a
+			// Kustomization that was not rendered may define it: the
+			// environment cannot tell, render/source-missing says why.
+			if ok, _ := w.exists(n.kind, d.ns, d.name); ok || len(w.mayCreate(n.kind, d.ns, d.name, n.k)) > 0 {
+				continue
+			}
 			out = append(out, nodeFinding(env, n, RuleDependsOnMissing, fieldLine(n, "spec", "dependsOn", fmt.Sprint(d.index)),
 				fmt.Sprintf("%s %s/%s depends on %s %s/%s, which this environment does not define: it stays not ready (\"dependency not found\") forever", n.kind, n.ns, n.name, n.kind, d.ns, d.name)))
 		}
@@ -161,74 +170,9 @@ func checkEnv(x *render.Index, env *render.Environment) []finding.Finding {
 		out = append(out, nodeFinding(env, first, RuleDependsOnCycle, fieldLine(first, "spec", "dependsOn"),
 			fmt.Sprintf("dependsOn forms a cycle, so none of these %ss ever reconciles: %s", first.kind, strings.Join(names, " → "))))
 	}
-	out = append(out, order(env, byID)...)
+	out = append(out, order(env, byID, w)...)
 	out = append(out, sealedScope(x, env)...)
-	// flux/source-not-found
-	for _, k := range env.Kustomizations {
-		if k.Parent == "" {
-			continue // the entry point's source is the repository itself
-		}
-		src := k.SourceKind + "/" + k.SourceNamespace + "/" + k.SourceName
-		// A source resolved locally (the repository itself, --source, an
-		// ExternalArtifact assembled from its ArtifactGenerator) exists.
-		if !created[src] && !k.Rendered {
-			n := byID["Kustomization/"+k.Namespace+"/"+k.Name]
-			out = append(out, nodeFinding(env, n, RuleSourceNotFound, fieldLine(n, "spec", "sourceRef"),
-				fmt.Sprintf("sourceRef %s is not created by any Kustomization of this environment: on a fresh cluster this Kustomization fails with \"source not found\"", src)))
-		}
-		for _, field := range [][]string{{"decryption", "secretRef"}, {"kubeConfig", "secretRef"}} {
-			name := objects.NestedString(k.Spec, append(field, "name")...)
-			if name == "" || created["Secret/"+k.Namespace+"/"+name] {
-				continue
-			}
-			n := byID["Kustomization/"+k.Namespace+"/"+k.Name]
-			out = append(out, nodeFinding(env, n, RuleSourceNotFound, fieldLine(n, append([]string{"spec"}, field...)...),
-				fmt.Sprintf("spec.%s names Secret %s/%s, which no Kustomization of this environment creates: on a fresh cluster the Kustomization fails until something outside git creates it", strings.Join(field, "."), k.Namespace, name)))
-		}
-		refs, _ := objects.Nested(map[string]any{"spec": k.Spec}, "spec", "postBuild", "substituteFrom").([]any)
-		for i, r := range refs {
-			rm, _ := r.(map[string]any)
-			if opt, _ := rm["optional"].(bool); opt {
-				continue
-			}
-			ref := str(rm["kind"]) + "/" + k.Namespace + "/" + str(rm["name"])
-			if created[ref] {
-				continue
-			}
-			n := byID["Kustomization/"+k.Namespace+"/"+k.Name]
-			out = append(out, nodeFinding(env, n, RuleSourceNotFound, fieldLine(n, "spec", "postBuild", "substituteFrom", fmt.Sprint(i)),
-				fmt.Sprintf("postBuild.substituteFrom %s is not created by any Kustomization of this environment and is not optional: on a fresh cluster the build fails until something outside git creates it (mark it optional: true if that is intended)", ref)))
-		}
-	}
-	for _, n := range nodes {
-		if n.obj == nil {
-			continue
-		}
-		spec, _ := n.obj.Content["spec"].(map[string]any)
-		var refs [][2]string // kind/ns/name, path
-		if sr, ok := objects.Nested(spec, "chart", "spec", "sourceRef").(map[string]any); ok {
-			refs = append(refs, [2]string{str(sr["kind"]) + "/" + nsOr(str(sr["namespace"]), n.ns) + "/" + str(sr["name"]), "spec.chart.spec.sourceRef"})
-		}
-		if cr, ok := spec["chartRef"].(map[string]any); ok {
-			refs = append(refs, [2]string{str(cr["kind"]) + "/" + nsOr(str(cr["namespace"]), n.ns) + "/" + str(cr["name"]), "spec.chartRef"})
-		}
-		vf, _ := spec["valuesFrom"].([]any)
-		for i, v := range vf {
-			vm, _ := v.(map[string]any)
-			if opt, _ := vm["optional"].(bool); opt {
-				continue
-			}
-			refs = append(refs, [2]string{str(vm["kind"]) + "/" + n.ns + "/" + str(vm["name"]), fmt.Sprintf("spec.valuesFrom.%d", i)})
-		}
-		for _, r := range refs {
-			if created[r[0]] {
-				continue
-			}
-			path := strings.Split(r[1], ".")
-			out = append(out, nodeFinding(env, n, RuleSourceNotFound, fieldLine(n, path...),
-				fmt.Sprintf("HelmRelease %s/%s refers to %s (%s), which no Kustomization of this environment creates", n.ns, n.name, r[0], r[1])))
-		}
-	}
+	out = append(out, references(env, nodes, byID, w)...)
 	return out
 }
 
@@ -340,10 +284,21 @@ func cycles(nodes []*node, byID map[string]*node) [][]*node {
 // them), or by a Kustomization it depends on, transitively. CRDs and
 // Namespaces that no Kustomization of the environment applies (installed by
 // a HelmRelease, or outside git) are not judged.
-func order(env *render.Environment, byID map[string]*node) []finding.Finding {
-	crdBy := map[string]*render.Kustomization{} // group/Kind → applier
-	nsBy := map[string]*render.Kustomization{}
+func order(env *render.Environment, byID map[string]*node, w *world) []finding.Finding {
+	// Every applier of each CRD and Namespace, in render order: any one of
+	// them that the Kustomization is, or depends on, satisfies it.
+	crdBy := map[string][]*render.Kustomization{} // group/Kind → appliers
+	nsBy := map[string][]*render.Kustomization{}
+	add := func(m map[string][]*render.Kustomization, key string, k *render.Kustomization) {
+		if !slices.Contains(m[key], k) {
+			m[key] = append(m[key], k)
+		}
+	}
 	ks := map[string]*render.Kustomization{}
+	unknown := map[string]bool{}
+	for _, k := range w.unknown {
+		unknown[k.ID()] = true
+	}
 	for _, k := range env.Kustomizations {
 		ks[k.ID()] = k
 		for _, o := range k.Objects {
@@ -351,24 +306,18 @@ func order(env *render.Environment, byID map[string]*node) []finding.Finding {
 			case o.Kind() == "CustomResourceDefinition" && objects.Group(o.APIVersion()) == "apiextensions.k8s.io":
 				group := objects.NestedString(o.Content, "spec", "group")
 				kind := objects.NestedString(o.Content, "spec", "names", "kind")
-				if _, seen := crdBy[group+"/"+kind]; !seen {
-					crdBy[group+"/"+kind] = k
-				}
+				add(crdBy, group+"/"+kind, k)
 			case o.Kind() == "HelmRelease" && objects.Group(o.APIVersion()) == "helm.toolkit.fluxcd.io":
 				// What a chart installs is not knowable offline; a
 				// HelmRelease may declare the CRDs it provides.
 				ann, _ := objects.Nested(o.Content, "metadata", "annotations").(map[string]any)
 				for _, gk := range strings.Split(str(ann[ProvidesCRDsAnnotation]), ",") {
 					if gk = strings.TrimSpace(gk); gk != "" {
-						if _, seen := crdBy[gk]; !seen {
-							crdBy[gk] = k
-						}
+						add(crdBy, gk, k)
 					}
 				}
 			case o.Kind() == "Namespace" && o.APIVersion() == "v1":
-				if _, seen := nsBy[o.Name()]; !seen {
-					nsBy[o.Name()] = k
-				}
+				add(nsBy, o.Name(), k)
 			}
 		}
 	}
@@ -398,6 +347,22 @@ func order(env *render.Environment, byID map[string]*node) []finding.Finding {
 		visit(k.ID())
 		return seen
 	}
+	// satisfied reports whether one of the appliers exists before k's
+	// objects: k itself, or one in have. A Kustomization in have that was
+	// not rendered may apply it too, for all we know.
+	satisfied := func(appliers []*render.Kustomization, k *render.Kustomization, have map[string]bool) bool {
+		for _, p := range appliers {
+			if p == k || have[p.ID()] {
+				return true
+			}
+		}
+		for id := range have {
+			if unknown[id] {
+				return true
+			}
+		}
+		return false
+	}
 	// Namespaces every cluster has, and the one Flux itself runs in (the
 	// entry Kustomization's), exist before anything is applied.
 	exists := map[string]bool{"default": true, "kube-system": true, "kube-public": true, "kube-node-lease": true}
@@ -411,23 +376,23 @@ func order(env *render.Environment, byID map[string]*node) []finding.Finding {
 		var have map[string]bool
 		for _, o := range k.Objects {
 			gk := objects.Group(o.APIVersion()) + "/" + o.Kind()
-			if p, ok := crdBy[gk]; ok && p != k {
+			if ps, ok := crdBy[gk]; ok && !slices.Contains(ps, k) {
 				if have == nil {
 					have = ready(k)
 				}
-				if !have[p.ID()] {
-					out = append(out, orderFinding(env, k, o, RuleCRDOrder, p,
-						fmt.Sprintf("%s needs the CustomResourceDefinition of %s, which %s applies, but %s does not depend on it: on a fresh cluster its first reconcile fails with \"no matches for kind %q\"; add dependsOn: [{name: %s, namespace: %s}]", o.Ref(), gk, p.ID(), k.ID(), o.Kind(), p.Name, p.Namespace)))
+				if !satisfied(ps, k, have) {
+					out = append(out, orderFinding(env, k, o, RuleCRDOrder,
+						fmt.Sprintf("%s needs the CustomResourceDefinition of %s, which %s, but %s does not depend on %s: on a fresh cluster its first reconcile fails with \"no matches for kind %q\"; add dependsOn: [{name: %s, namespace: %s}]", o.Ref(), gk, appliersText(ps, "applies", "apply"), k.ID(), pronoun(ps), o.Kind(), ps[0].Name, ps[0].Namespace)))
 				}
 			}
 			ns := o.Namespace()
-			if p, ok := nsBy[ns]; ok && ns != "" && !exists[ns] && p != k {
+			if ps, ok := nsBy[ns]; ok && ns != "" && !exists[ns] && !slices.Contains(ps, k) {
 				if have == nil {
 					have = ready(k)
 				}
-				if !have[p.ID()] {
-					out = append(out, orderFinding(env, k, o, RuleNamespaceOrder, p,
-						fmt.Sprintf("%s goes into namespace %s, which only %s creates, but %s does not depend on it: on a fresh cluster its first reconcile fails with \"namespaces %q not found\"; add dependsOn: [{name: %s, namespace: %s}]", o.Ref(), ns, p.ID(), k.ID(), ns, p.Name, p.Namespace)))
+				if !satisfied(ps, k, have) {
+					out = append(out, orderFinding(env, k, o, RuleNamespaceOrder,
+						fmt.Sprintf("%s goes into namespace %s, which only %s, but %s does not depend on %s: on a fresh cluster its first reconcile fails with \"namespaces %q not found\"; add dependsOn: [{name: %s, namespace: %s}]", o.Ref(), ns, appliersText(ps, "creates", "create"), k.ID(), pronoun(ps), ns, ps[0].Name, ps[0].Namespace)))
 				}
 			}
 		}
@@ -435,7 +400,34 @@ func order(env *render.Environment, byID map[string]*node) []finding.Finding {
 	return out
 }
 
-func orderFinding(env *render.Environment, k *render.Kustomization, o *render.Object, rule finding.Rule, _ *render.Kustomization, msg string) finding.Finding {
+// appliersText names the appliers of a CRD or Namespace, the first few and
+// how many more, with the verb agreeing.
+func appliersText(ps []*render.Kustomization, one, many string) string {
+	var names []string
+	for _, p := range ps {
+		if len(names) == maxOthers {
+			break
+		}
+		names = append(names, p.ID())
+	}
+	if len(ps) == 1 {
+		return names[0] + " " + one
+	}
+	list := strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+	if more := len(ps) - len(names); more > 0 {
+		list = strings.Join(names, ", ") + fmt.Sprintf(" and %d more", more)
+	}
+	return list + " " + many
+}
+
+func pronoun(ps []*render.Kustomization) string {
+	if len(ps) == 1 {
+		return "it"
+	}
+	return "any of them"
+}
+
+func orderFinding(env *render.Environment, k *render.Kustomization, o *render.Object, rule finding.Rule, msg string) finding.Finding {
 	f := rule.New(finding.Finding{Message: msg, File: o.File, Line: o.Line, Column: col(o.File),
 		Environment: env.Name, Kustomization: k.ID(), Object: o.Ref()})
 	if o.File == "" {

@@ -29,7 +29,7 @@ func applying(n int) *render.Environment {
 
 func duplicates(env *render.Environment) []finding.Finding {
 	var out []finding.Finding
-	for _, f := range checkEnv(&render.Index{}, env) {
+	for _, f := range checkEnv(&render.Index{}, env, nil) {
 		if f.Rule == RuleDuplicateObject.ID {
 			out = append(out, f)
 		}

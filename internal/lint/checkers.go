@@ -39,6 +39,9 @@ type Settings struct {
 	// CPU is the run's limiter: parallel checkers hold a slot per work
 	// item, the others one for their whole Check.
 	CPU *pool.Limiter
+	// Provides declares what exists besides what git applies (config
+	// provides:), for the convergence checks.
+	Provides []converge.Provide
 }
 
 // registry is every checker of a lint run, each built from the settings.
@@ -67,7 +70,7 @@ var registry = []struct {
 	{"promotion", promote.Rules, promote.Needs, false, func(s Settings) (Checker, error) {
 		return promote.Checker{Options: promote.Options{Root: s.Root, Chain: s.Promotion, ChainFrom: s.PromotionFrom, Env: s.Environ}}, nil
 	}},
-	{"converge", converge.Rules, converge.Needs, false, func(Settings) (Checker, error) { return converge.Checker{}, nil }},
+	{"converge", converge.Rules, converge.Needs, false, func(s Settings) (Checker, error) { return converge.Checker{Provides: s.Provides}, nil }},
 }
 
 // Rules is the metadata of every Go rule of this build, sorted by id: the
