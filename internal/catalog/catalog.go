@@ -1,7 +1,8 @@
 // Package catalog embeds the schema data gitops-lint validates against:
 // strict JSON Schema catalogs of Kubernetes' built-in kinds for several
 // minors, the table of removed API versions, the CustomResourceDefinitions
-// of Flux (and Sealed Secrets) and Kubernetes' bootstrap RBAC policy.
+// of Flux, of the Flux Operator (and of Sealed Secrets) and Kubernetes'
+// bootstrap RBAC policy.
 //
 // Everything here is generated from pinned module zips of the Go module
 // proxy (see SOURCES.md and internal/catalog/gen); nothing is downloaded at
@@ -76,8 +77,11 @@ func Kubernetes(minor string) ([]byte, error) {
 func Removed() ([]byte, error) { return read("removed.json.gz") }
 
 // FluxCRDs returns the decompressed YAML stream of the
-// CustomResourceDefinitions of the Flux controllers, source-watcher and
-// Sealed Secrets, sorted by CRD name.
+// CustomResourceDefinitions of the Flux controllers, source-watcher, the
+// Flux Operator (fluxcd.controlplane.io: FluxInstance, FluxReport,
+// ResourceSet, ResourceSetInputProvider) and Sealed Secrets, sorted by CRD
+// name. They are upstream's, unpatched: the Flux Operator's additions to
+// notification-controller's CRDs are applied by internal/schema.
 func FluxCRDs() ([]byte, error) { return read("crds.yaml.gz") }
 
 var fluxCRDObjects = sync.OnceValues(func() ([]map[string]any, error) {

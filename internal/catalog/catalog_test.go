@@ -238,6 +238,10 @@ func TestFluxCRDs(t *testing.T) {
 		"imagepolicies.image.toolkit.fluxcd.io",
 		"imageupdateautomations.image.toolkit.fluxcd.io",
 		"artifactgenerators.source.extensions.fluxcd.io",
+		"fluxinstances.fluxcd.controlplane.io",
+		"resourcesets.fluxcd.controlplane.io",
+		"resourcesetinputproviders.fluxcd.controlplane.io",
+		"fluxreports.fluxcd.controlplane.io",
 		"sealedsecrets.bitnami.com",
 	} {
 		if !slices.Contains(names, want) {

@@ -44,9 +44,18 @@ type entry struct {
 	// branchFile/branchLine locate the GitRepository's spec.ref.branch.
 	branchFile string
 	branchLine int
+	// root is the directory of the repository that the self source's
+	// artifact holds at its root ("" for the repository root): a Flux
+	// Operator sync of an OCI artifact pushed from a subdirectory.
+	root string
+	// lockdown holds the kustomize-controller flags the entry configures
+	// outside the rendered tree (a FluxInstance's multitenancy and
+	// patches); nil when the tree says (bootstrap patches).
+	lockdown *Lockdown
 }
 
 // discover finds the environments of a repository: bootstrap pairs first,
+// else `flux bootstrap` layouts, else Flux Operator syncs (FluxInstance),
 // else Flux Kustomizations no other Kustomization reaches, else top-level
 // kustomize overlays.
 func discover(x *Index, explicit []EnvironmentSpec) []entry {
@@ -57,6 +66,9 @@ func discover(x *Index, explicit []EnvironmentSpec) []entry {
 			if b := bootstrapIn(x, e.Path); b != nil {
 				b.env.Name, b.env.Branch = e.Name, cmpOr(e.Branch, b.env.Branch)
 				en = *b
+			} else if o := operatorIn(x, e.Path); o != nil {
+				o.env.Name, o.env.Branch = e.Name, cmpOr(e.Branch, o.env.Branch)
+				en = *o
 			}
 			out = append(out, en)
 		}
@@ -66,6 +78,9 @@ func discover(x *Index, explicit []EnvironmentSpec) []entry {
 		return nameEntries(out)
 	}
 	if out := bootstrapLayoutEntries(x); len(out) > 0 {
+		return nameEntries(out)
+	}
+	if out := operatorEntries(x); len(out) > 0 {
 		return nameEntries(out)
 	}
 	if out := orphanEntries(x); len(out) > 0 {
@@ -208,51 +223,125 @@ func syntheticEntry(e EnvironmentSpec) entry {
 	}
 }
 
-// orphanEntries finds directories of Flux Kustomizations that no other
-// Kustomization's path reaches (a sync created outside git, e.g. by the Flux
-// Operator); each such directory is an entry point.
+// orphanEntries finds the Flux Kustomizations no other Kustomization's
+// path reaches (a sync created outside git, e.g. by `flux bootstrap` before
+// it committed its sync, or applied by hand); each is an entry point.
+//
+// A Kustomization whose path holds its own file (a sync that reconciles
+// itself, created once outside git) and that no other Kustomization
+// reaches is a root, and the entry is that Kustomization itself: what its
+// sourceRef names is this repository. Kustomizations that reach only each
+// other (a cycle of paths) get a root too: the one declared nearest the
+// repository root. Any other orphan makes its directory an entry point, a
+// synthetic sync of this repository.
 func orphanEntries(x *Index) []entry {
-	var paths []string
-	var kss []*Doc
+	type fluxKS struct {
+		d    *Doc
+		ks   map[string]any
+		path string // cleaned spec.path
+		lit  bool   // the path is literal (no ${var}) and not the root
+	}
+	var kss []*fluxKS
 	for _, d := range x.Docs() {
 		if isFluxKustomization(d.APIVersion, d.Kind) {
-			kss = append(kss, d)
-			if p := objects.NestedString(docSpec(d), "spec", "path"); !strings.Contains(p, "${") {
-				paths = append(paths, cleanPath(p))
-			}
+			ks := docSpec(d)
+			p := objects.NestedString(ks, "spec", "path")
+			kss = append(kss, &fluxKS{d: d, ks: ks, path: cleanPath(p), lit: !strings.Contains(p, "${") && cleanPath(p) != ""})
 		}
 	}
-	dirs := map[string]bool{}
-	for _, d := range kss {
+	reaches := func(a, b *fluxKS) bool { return a.lit && under(b.d.File, a.path) }
+	var roots []*fluxKS
+	for _, b := range kss {
 		covered := false
-		for _, p := range paths {
-			if p != "" && under(d.File, p) {
+		for _, a := range kss {
+			if a != b && reaches(a, b) {
 				covered = true
 				break
 			}
 		}
 		if !covered {
-			dirs[path.Dir(d.File)] = true
+			roots = append(roots, b)
 		}
 	}
+	// Everything the roots reach, transitively; what is left reaches only
+	// itself in cycles: give each cycle the root declared nearest the top.
+	reached := map[*fluxKS]bool{}
+	var mark func(k *fluxKS)
+	mark = func(k *fluxKS) {
+		if reached[k] {
+			return
+		}
+		reached[k] = true
+		for _, o := range kss {
+			if reaches(k, o) {
+				mark(o)
+			}
+		}
+	}
+	for _, r := range roots {
+		mark(r)
+	}
+	for {
+		var next *fluxKS
+		for _, k := range kss {
+			if reached[k] {
+				continue
+			}
+			if next == nil || nearer(k.d, next.d) {
+				next = k
+			}
+		}
+		if next == nil {
+			break
+		}
+		roots = append(roots, next)
+		mark(next)
+	}
+
 	var out []entry
+	dirs := map[string]bool{}
+	for _, r := range roots {
+		if reaches(r, r) {
+			ns := cmpOr(r.d.Namespace, "default") // as the renderer places it
+			k, sns, n := sourceRefOf(r.ks, ns)
+			out = append(out, entry{
+				env: EnvironmentSpec{Path: r.path},
+				ks:  r.ks, file: r.d.File, line: r.d.Line,
+				self: []string{objKey(k, sns, n)},
+			})
+			continue
+		}
+		dirs[path.Dir(r.d.File)] = true
+	}
 	for dir := range dirs {
 		if dir == "." {
 			dir = ""
 		}
 		e := syntheticEntry(EnvironmentSpec{Path: dir})
 		// Orphans name their source; treat what they name as this repository.
-		for _, d := range kss {
-			if path.Dir(d.File) == cmpOr(dir, ".") {
-				k, ns, n := sourceRefOf(docSpec(d), nsOf(d))
-				if k == kindGitRepo {
-					e.self = append(e.self, k+"/"+ns+"/"+n)
+		for _, k := range kss {
+			if path.Dir(k.d.File) == cmpOr(dir, ".") {
+				kind, ns, n := sourceRefOf(k.ks, nsOf(k.d))
+				if kind == kindGitRepo {
+					e.self = append(e.self, kind+"/"+ns+"/"+n)
 				}
 			}
 		}
 		out = append(out, e)
 	}
 	return out
+}
+
+// nearer orders documents by depth of their file, then file, then line.
+func nearer(a, b *Doc) bool {
+	da, db := strings.Count(a.File, "/"), strings.Count(b.File, "/")
+	if da != db {
+		return da < db
+	}
+	if a.File != b.File {
+		return a.File < b.File
+	}
+	return a.Line < b.Line
 }
 
 // overlayEntries treats every kustomize overlay that no other kustomization

@@ -34,7 +34,7 @@ func (run *envRun) resolve(kind, ns, name string, depth int) (*artifact, error) 
 	url := objects.NestedString(obj, "spec", "url")
 
 	if slices.Contains(run.entry.self, id) {
-		return r.dirArtifact(r.tree.Root, ignore)
+		return run.selfArtifact(ignore) // the checkout, or entry.root of it (operator.go)
 	}
 	if dir, ok := r.opts.Sources[ns+"/"+name]; ok {
 		return r.dirArtifact(dir, ignore)

@@ -151,7 +151,9 @@ func (run *envRun) waves(ctx context.Context, pending []*job) {
 		if run.first {
 			root := run.jobs[0]
 			var found bool
-			if env.Lockdown, found = lockdownFrom(root.k.Objects); !found {
+			if l := run.entry.lockdown; l != nil {
+				env.Lockdown = *l // the Flux Operator configures the controllers
+			} else if env.Lockdown, found = lockdownFrom(root.k.Objects); !found {
 				// `flux bootstrap` layouts often commit only the patches and
 				// generate gotk-components.yaml at install: read the flags
 				// from the patches aimed at kustomize-controller.

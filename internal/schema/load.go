@@ -55,6 +55,8 @@ func Load(opts Options) (*Checker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded Flux CRDs: %w", err)
 	}
+	// Flux's CRDs as the Flux Operator installs them (operator.go).
+	crds = withOperatorPatch(crds)
 	for _, dir := range opts.CRDDirs {
 		more, err := crdsFromDir(dir, opts.FileBytes, opts.Budget)
 		if err != nil {

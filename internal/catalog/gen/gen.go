@@ -85,7 +85,7 @@ var CRDs = []Pin{
 	{SourceController, "v1.9.6", "h1:nG534/bI6nVpyHra7ONAk6xDB3xPsVT+EOLHZHXPrrc=", "config/crd/bases/*.yaml"},
 	{KustomizeController, "v1.9.6", "h1:XB+G3A0mky0j5uVHZWv4oSlS2RvZBoNIUhstIvY0JKE=", "config/crd/bases/*.yaml"},
 	{FluxOperator, "v0.59.0", "h1:jByuiWYtjSJxucGHuz68tV0DeVFz5CYrKQYfxAwE7lE=",
-		"config/data/flux/" + FluxDistribution + "/{helm-controller,notification-controller,image-reflector-controller,image-automation-controller,source-watcher}.yaml (CustomResourceDefinition documents only: helm-controller v1.6.4, notification-controller v1.9.4, image-reflector-controller v1.2.5, image-automation-controller v1.2.5, source-watcher v2.2.4)"},
+		"config/data/flux/" + FluxDistribution + "/{helm-controller,notification-controller,image-reflector-controller,image-automation-controller,source-watcher}.yaml (CustomResourceDefinition documents only: helm-controller v1.6.4, notification-controller v1.9.4, image-reflector-controller v1.2.5, image-automation-controller v1.2.5, source-watcher v2.2.4); config/crd/bases/fluxcd.controlplane.io_*.yaml (the operator's own FluxInstance, FluxReport, ResourceSet, ResourceSetInputProvider)"},
 	{SealedSecrets, "v0.40.0", "h1:rvCP35JL8ZV5LNA2SrwNR6iLyoM3ulrSFWN0lBtYEYI=", "helm/sealed-secrets/crds/bitnami.com_sealedsecrets.yaml"},
 }
 
@@ -195,6 +195,6 @@ func SourcesMarkdown() []byte {
 	}
 	section("Kubernetes schemas", "`kubernetes-v1.NN.json.gz` (one per version), `bootstrap-rbac.yaml.gz` (from "+Newest().Version+": cluster-roles, cluster-role-bindings, namespace-roles, namespace-role-bindings), and, with the older minors below, `removed.json.gz`.", KubernetesCatalog)
 	section("Kubernetes history", "`removed.json.gz`: the last patch of every older minor, read for the API versions and kinds it serves.", KubernetesHistory)
-	section("Custom resource definitions", "`crds.yaml.gz`: one YAML stream, documents sorted by CRD name.", CRDs)
+	section("Custom resource definitions", "`crds.yaml.gz`: one YAML stream, documents sorted by CRD name: Flux's controllers, the Flux Operator's own kinds, Sealed Secrets.", CRDs)
 	return b.Bytes()
 }

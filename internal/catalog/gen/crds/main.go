@@ -1,5 +1,6 @@
 // Command crds generates the embedded stream of Flux's own
-// CustomResourceDefinitions (plus Sealed Secrets') from pinned module zips.
+// CustomResourceDefinitions (plus the Flux Operator's and Sealed Secrets')
+// from pinned module zips.
 // Run it through `go generate ./internal/catalog/`.
 //
 // source-controller and kustomize-controller publish config/crd/bases in
@@ -8,6 +9,8 @@
 // image-automation-controller or source-watcher (only their api/
 // submodules, which hold Go types and no CRDs), so their CRDs come from the
 // Flux distribution manifests that flux-operator vendors per Flux release.
+// The Flux Operator's own CRDs (FluxInstance, FluxReport, ResourceSet,
+// ResourceSetInputProvider) come from the same module's config/crd/bases.
 package main
 
 import (
@@ -37,6 +40,7 @@ var sources = []source{
 		"config/data/flux/" + gen.FluxDistribution + "/image-reflector-controller.yaml",
 		"config/data/flux/" + gen.FluxDistribution + "/image-automation-controller.yaml",
 		"config/data/flux/" + gen.FluxDistribution + "/source-watcher.yaml",
+		"config/crd/bases/fluxcd.controlplane.io_*.yaml",
 	}},
 	{gen.SealedSecrets, []string{"helm/sealed-secrets/crds/bitnami.com_sealedsecrets.yaml"}},
 }
@@ -48,6 +52,8 @@ var Expected = []string{
 	"artifactgenerators.source.extensions.fluxcd.io",
 	"buckets.source.toolkit.fluxcd.io",
 	"externalartifacts.source.toolkit.fluxcd.io",
+	"fluxinstances.fluxcd.controlplane.io",
+	"fluxreports.fluxcd.controlplane.io",
 	"gitrepositories.source.toolkit.fluxcd.io",
 	"helmcharts.source.toolkit.fluxcd.io",
 	"helmreleases.helm.toolkit.fluxcd.io",
@@ -59,6 +65,8 @@ var Expected = []string{
 	"ocirepositories.source.toolkit.fluxcd.io",
 	"providers.notification.toolkit.fluxcd.io",
 	"receivers.notification.toolkit.fluxcd.io",
+	"resourcesetinputproviders.fluxcd.controlplane.io",
+	"resourcesets.fluxcd.controlplane.io",
 	"sealedsecrets.bitnami.com",
 }
 
