@@ -347,9 +347,14 @@ type copyRule struct {
 }
 
 // fromRules builds an artifact out of other artifacts by ArtifactGenerator
-// copy rules (source.extensions.fluxcd.io): a "dir/**" glob copies the tree
+// copy rules (source.extensions.fluxcd.io), with source-watcher's cp-like
+// semantics (internal/builder/builder.go): a "dir/**" glob copies the tree
 // under dir into To, keeping its structure; a file glob copies matching
-// files into To when it ends in '/', or to To itself otherwise.
+// files into To when it ends in '/', or to To itself otherwise; a path
+// without glob characters is a file (copied as a file glob is) or a
+// directory, which is copied as a subdirectory of To ("cp -r dir to/"
+// gives to/dir/…; a trailing '/' on From changes nothing). Exclude globs
+// match a path relative to the source root or to the selection's base.
 func fromRules(dst string, srcs map[string]*artifact, rules []copyRule) (*artifact, error) {
 	a := newArtifact(dst, "")
 	if err := os.MkdirAll(dst, 0o755); err != nil {
@@ -361,12 +366,33 @@ func fromRules(dst string, srcs map[string]*artifact, rules []copyRule) (*artifa
 			return nil, fmt.Errorf("copy from @%s: no such source alias", r.Alias)
 		}
 		base := globBase(r.From)
+		dir := "" // a directory copied whole (From has no glob characters)
+		if !strings.ContainsAny(r.From, "*?[") {
+			clean := path.Clean(r.From)
+			if _, file := src.files[clean]; !file {
+				dir, base = clean, clean
+			}
+		}
+		matched := false
 		for rel, origin := range src.files {
-			if !globMatch(r.From, rel) || anyMatch(r.Exclude, rel) {
+			var target string
+			if dir != "" {
+				sub, ok := strings.CutPrefix(rel, dir+"/")
+				if dir == "." {
+					sub, ok = rel, true
+				}
+				if !ok || anyMatch(r.Exclude, rel) || anyMatch(r.Exclude, sub) {
+					continue
+				}
+				target = path.Join(r.To, path.Base(dir), sub)
+				if dir == "." {
+					target = path.Join(r.To, sub)
+				}
+			} else if !globMatch(r.From, rel) || anyMatch(r.Exclude, rel) || base != "." && anyMatch(r.Exclude, strings.TrimPrefix(rel, base+"/")) {
 				continue
 			}
-			var target string
 			switch {
+			case dir != "":
 			case strings.HasSuffix(r.To, "/") || r.To == "":
 				sub := strings.TrimPrefix(strings.TrimPrefix(rel, base), "/")
 				if !strings.Contains(r.From, "**") {
@@ -380,12 +406,18 @@ func fromRules(dst string, srcs map[string]*artifact, rules []copyRule) (*artifa
 			if target == "." || strings.HasPrefix(target, "../") {
 				return nil, fmt.Errorf("copy %s to %s: destination leaves the artifact", r.From, r.To)
 			}
+			matched = true
 			srcAbs := filepath.Join(src.Dir, filepath.FromSlash(rel))
 			if err, refused := src.mem.refused[srcAbs]; refused {
 				a.refuse(target, origin, err)
 				continue
 			}
 			a.put(target, origin, src.mem.files[srcAbs])
+		}
+		if !matched {
+			// source-watcher fails the generator, and the ExternalArtifact
+			// is never ready.
+			return nil, fmt.Errorf("copy from @%s/%s: no file of the source matches it (or all are excluded)", r.Alias, r.From)
 		}
 	}
 	return a, nil
