@@ -186,6 +186,10 @@ func (c *Checker) Check(ctx context.Context, res *render.Result) []finding.Findi
 				continue
 			}
 			grants := st.world.Grants(id, k.ID())
+			if f, outside := identityOutsideGit(e, k, id, grants); outside {
+				out = append(out, f)
+				continue
+			}
 			for _, o := range k.Objects {
 				out = append(out, st.checkObject(e, k, id, grants, o)...)
 			}
@@ -488,4 +492,39 @@ func (c *Checker) CanI(e *render.Environment, id identity.Identity, req Request)
 		}
 	}
 	return len(allowing) > 0, allowing
+}
+
+// RuleIdentityOutsideGit is declared beside the only code that emits it.
+var RuleIdentityOutsideGit = rules.Add(finding.Rule{ID: "rbac/identity-outside-git", Severity: finding.Warning,
+	Help:        "A Kustomization is reconciled as a ServiceAccount that nothing in the environment declares or binds: its permissions are granted outside git (at bootstrap, by the platform), so what it may apply is not simulated.",
+	Remediation: "Pass the identity's Roles and bindings with --rbac-dir DIR (a dump of the cluster's RBAC) to check them, or declare the ServiceAccount and its bindings in git."})
+
+// identityOutsideGit reports a Kustomization whose explicit
+// serviceAccountName names a ServiceAccount the environment neither
+// declares nor binds to any role (beyond the bootstrap roles every
+// identity holds), and that --rbac-dir does not bind either: its
+// permissions live outside git, and simulating them would report every
+// object as forbidden although the cluster applies them.
+func identityOutsideGit(e *render.Environment, k *render.Kustomization, id identity.Identity, grants []Grant) (finding.Finding, bool) {
+	if k.ServiceAccountName == "" {
+		return finding.Finding{}, false // the lockdown's default account: the platform's choice, simulated
+	}
+	for _, g := range grants {
+		if !strings.HasPrefix(g.Role, "ClusterRole/system:") {
+			return finding.Finding{}, false
+		}
+	}
+	for _, kk := range e.Kustomizations {
+		for _, o := range kk.Objects {
+			if o.Kind() == "ServiceAccount" && o.APIVersion() == "v1" && o.Name() == id.Name && o.Namespace() == id.Namespace {
+				return finding.Finding{}, false
+			}
+		}
+	}
+	f := RuleIdentityOutsideGit.New(finding.Finding{File: k.File, Line: k.Line, Column: 1, Environment: e.Name, Kustomization: k.ID(),
+		Message: fmt.Sprintf("%s is reconciled as %s, which nothing in this environment declares or binds: its permissions are granted outside git, so what it may apply is not simulated; pass --rbac-dir DIR with its bindings to check them", k.ID(), id.User())})
+	if k.File == "" {
+		f.Line, f.Column = 0, 0
+	}
+	return f, true
 }

@@ -1,0 +1,79 @@
+package rbacsim
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/render"
+	"github.com/gitops-lint/gitops-lint/internal/testutil"
+)
+
+const outsideSync = `apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: flux-system, namespace: flux-system}
+spec: {interval: 1m, url: ssh://git@example.com/platform, ref: {branch: main}}
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: flux-system, namespace: flux-system}
+spec: {interval: 10m, path: ./clusters/dev, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+`
+
+const outsideApps = `apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: apps, namespace: flux-system}
+spec:
+  interval: 10m
+  path: ./apps
+  prune: true
+  serviceAccountName: automation
+  sourceRef: {kind: GitRepository, name: flux-system}
+`
+
+// TestIdentityOutsideGit: a Kustomization reconciled as a ServiceAccount
+// nothing in git declares or binds (the platform creates it, with its
+// bindings, at bootstrap) is one warning, not one rbac/forbidden error per
+// object; once git binds it, it is simulated again.
+func TestIdentityOutsideGit(t *testing.T) {
+	files := map[string]string{
+		"clusters/dev/flux-system/gotk-sync.yaml": outsideSync,
+		"clusters/dev/apps.yaml":                  outsideApps,
+		"apps/kustomization.yaml":                 "resources: [a.yaml, b.yaml]\n",
+		"apps/a.yaml":                             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: default}\n",
+		"apps/b.yaml":                             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: default}\n",
+	}
+	fs := checkRendered(t, render.Options{Root: testutil.WriteTree(t, t.TempDir(), files)})
+	if len(fs) != 1 || fs[0].Rule != RuleIdentityOutsideGit.ID || fs[0].Severity != finding.Warning ||
+		fs[0].File != "clusters/dev/apps.yaml" || !strings.Contains(fs[0].Message, "system:serviceaccount:flux-system:automation") {
+		t.Fatalf("want one rbac/identity-outside-git warning at the Kustomization, got %+v", fs)
+	}
+
+	// Bound in git (to a role that does not cover ConfigMaps): simulated.
+	files["clusters/dev/rbac.yaml"] = `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: automation}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view-secrets}
+subjects:
+- {kind: ServiceAccount, name: automation, namespace: flux-system}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: view-secrets}
+rules:
+- {apiGroups: [""], resources: [secrets], verbs: [get]}
+`
+	fs = checkRendered(t, render.Options{Root: testutil.WriteTree(t, t.TempDir(), files)})
+	forbidden := 0
+	for _, f := range fs {
+		switch f.Rule {
+		case RuleForbidden.ID:
+			forbidden++
+		case RuleIdentityOutsideGit.ID:
+			t.Errorf("a ServiceAccount git binds is reported as outside git: %s", f.Message)
+		}
+	}
+	if forbidden != 2 {
+		t.Errorf("want both ConfigMaps forbidden once git binds the account, got %+v", fs)
+	}
+}
