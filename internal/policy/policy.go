@@ -324,7 +324,10 @@ func (e *Engine) objectContext(env *render.Environment, k *render.Kustomization,
 	tenant := false
 	if id, ok := identity.Of(env, k); ok {
 		sa = id.Namespace + "/" + id.Name
-		tenant = k.Namespace != "flux-system"
+		// A tenant is reconciled as its own identity from another
+		// namespace than Flux's (giantswarm runs Flux's Kustomizations in
+		// default, the reference layout in flux-system).
+		tenant = k.Namespace != env.FluxNamespace()
 	}
 	return map[string]any{
 		"environment":     env.Name,

@@ -215,3 +215,15 @@ func str(v any) string {
 	s, _ := v.(string)
 	return s
 }
+
+// FluxNamespace is the namespace the environment's Flux runs from: the
+// entry Kustomization's (flux-system when there is none). A Kustomization
+// of another namespace belongs to a tenant.
+func (e *Environment) FluxNamespace() string {
+	for _, k := range e.Kustomizations {
+		if k.Parent == "" && k.Namespace != "" {
+			return k.Namespace
+		}
+	}
+	return "flux-system"
+}
