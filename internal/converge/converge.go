@@ -91,7 +91,8 @@ func checkEnv(x *render.Index, env *render.Environment, provides []Provide) []fi
 		nodes = append(nodes, n)
 		for _, o := range k.Objects {
 			ns := o.Namespace()
-			key := objects.Group(o.APIVersion()) + "/" + o.Kind() + "/" + ns + "/" + o.Name()
+			// Objects meet only on one cluster: each kubeConfig is another.
+			key := k.Cluster() + "|" + objects.Group(o.APIVersion()) + "/" + o.Kind() + "/" + ns + "/" + o.Name()
 			byIdentity[key] = append(byIdentity[key], applied{k, o})
 			if o.Kind() == "HelmRelease" && objects.Group(o.APIVersion()) == "helm.toolkit.fluxcd.io" {
 				spec, _ := o.Content["spec"].(map[string]any)
@@ -136,7 +137,7 @@ func checkEnv(x *render.Index, env *render.Environment, provides []Provide) []fi
 				list += fmt.Sprintf(" and %d more", more)
 			}
 			out = append(out, RuleDuplicateObject.New(finding.Finding{File: a.o.File, Line: a.o.Line, Column: col(a.o.File), Environment: env.Name, Kustomization: a.k.ID(), Object: a.o.Ref(),
-				Message: fmt.Sprintf("%s is also applied by %s: the Kustomizations would fight over its fields and prune each other's copy", a.o.Ref(), list)}))
+				Message: fmt.Sprintf("%s is also applied by %s%s: the Kustomizations would fight over its fields and prune each other's copy", a.o.Ref(), list, onCluster(a.k))}))
 		}
 	}
 	// flux/depends-on-missing
@@ -306,18 +307,18 @@ func order(env *render.Environment, byID map[string]*node, w *world) []finding.F
 			case o.Kind() == "CustomResourceDefinition" && objects.Group(o.APIVersion()) == "apiextensions.k8s.io":
 				group := objects.NestedString(o.Content, "spec", "group")
 				kind := objects.NestedString(o.Content, "spec", "names", "kind")
-				add(crdBy, group+"/"+kind, k)
+				add(crdBy, k.Cluster()+"|"+group+"/"+kind, k)
 			case o.Kind() == "HelmRelease" && objects.Group(o.APIVersion()) == "helm.toolkit.fluxcd.io":
 				// What a chart installs is not knowable offline; a
 				// HelmRelease may declare the CRDs it provides.
 				ann, _ := objects.Nested(o.Content, "metadata", "annotations").(map[string]any)
 				for _, gk := range strings.Split(str(ann[ProvidesCRDsAnnotation]), ",") {
 					if gk = strings.TrimSpace(gk); gk != "" {
-						add(crdBy, gk, k)
+						add(crdBy, k.Cluster()+"|"+gk, k)
 					}
 				}
 			case o.Kind() == "Namespace" && o.APIVersion() == "v1":
-				add(nsBy, o.Name(), k)
+				add(nsBy, k.Cluster()+"|"+o.Name(), k)
 			}
 		}
 	}
@@ -376,7 +377,8 @@ func order(env *render.Environment, byID map[string]*node, w *world) []finding.F
 		var have map[string]bool
 		for _, o := range k.Objects {
 			gk := objects.Group(o.APIVersion()) + "/" + o.Kind()
-			if ps, ok := crdBy[gk]; ok && !slices.Contains(ps, k) {
+			// CRDs and Namespaces are looked up on the cluster k applies to.
+			if ps, ok := crdBy[k.Cluster()+"|"+gk]; ok && !slices.Contains(ps, k) {
 				if have == nil {
 					have = ready(k)
 				}
@@ -386,7 +388,7 @@ func order(env *render.Environment, byID map[string]*node, w *world) []finding.F
 				}
 			}
 			ns := o.Namespace()
-			if ps, ok := nsBy[ns]; ok && ns != "" && !exists[ns] && !slices.Contains(ps, k) {
+			if ps, ok := nsBy[k.Cluster()+"|"+ns]; ok && ns != "" && !exists[ns] && !slices.Contains(ps, k) {
 				if have == nil {
 					have = ready(k)
 				}
@@ -434,4 +436,13 @@ func orderFinding(env *render.Environment, k *render.Kustomization, o *render.Ob
 		f.Line = 0
 	}
 	return f
+}
+
+// onCluster says which cluster a finding is about when it is not the
+// environment's own.
+func onCluster(k *render.Kustomization) string {
+	if c := k.Cluster(); c != "" {
+		return " on the cluster of kubeConfig " + c
+	}
+	return ""
 }

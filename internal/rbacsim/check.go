@@ -107,7 +107,10 @@ type env struct {
 	resources map[string]resourceInfo
 }
 
-func (c *Checker) envState(e *render.Environment) *env {
+// envState is the RBAC of one cluster of e: the bootstrap roles, and the
+// objects of the Kustomizations that apply to it (cluster: "" for the
+// environment's own, else a kubeConfig, render.Kustomization.Cluster).
+func (c *Checker) envState(e *render.Environment, cluster string) *env {
 	st := &env{world: NewWorld(), resources: map[string]resourceInfo{}}
 	for _, o := range c.bootstrap {
 		_ = st.world.Add(o)
@@ -120,6 +123,9 @@ func (c *Checker) envState(e *render.Environment) *env {
 	}
 	ownReconciler := false
 	for _, k := range e.Kustomizations {
+		if k.Cluster() != cluster {
+			continue
+		}
 		for _, o := range k.Objects {
 			_ = st.world.AddOwned(o.Content, k.ID())
 			if o.Kind() == "CustomResourceDefinition" && strings.HasPrefix(o.APIVersion(), "apiextensions.k8s.io/") {
@@ -175,10 +181,15 @@ func (c *Checker) Check(ctx context.Context, res *render.Result) []finding.Findi
 		if ctx.Err() != nil {
 			break
 		}
-		st := c.envState(e)
+		states := map[string]*env{} // by cluster
 		for _, k := range e.Kustomizations {
 			if k.Unchanged {
 				continue // --changed-since: rendered for the others' sake only
+			}
+			st := states[k.Cluster()]
+			if st == nil {
+				st = c.envState(e, k.Cluster())
+				states[k.Cluster()] = st
 			}
 			out = append(out, crossNamespace(res.Index, e, k)...)
 			id, ok := identity.Of(e, k)
@@ -475,7 +486,7 @@ func wildcardAllowed(grants []Grant, o *render.Object) bool {
 // applying as id itself create do not count: an identity cannot grant
 // itself what it lacks (the escalation check stops those).
 func (c *Checker) CanI(e *render.Environment, id identity.Identity, req Request) (bool, []Grant) {
-	st := c.envState(e)
+	st := c.envState(e, "") // the environment's own cluster
 	self := map[string]bool{}
 	for _, k := range e.Kustomizations {
 		if kid, ok := identity.Of(e, k); ok && kid == id {

@@ -77,3 +77,30 @@ rules:
 		t.Errorf("want both ConfigMaps forbidden once git binds the account, got %+v", fs)
 	}
 }
+
+// TestRBACPerCluster: a binding the hub applies to itself grants nothing
+// on a spoke (a Kustomization with spec.kubeConfig): the spoke's identity
+// is judged by what is applied to the spoke only.
+func TestRBACPerCluster(t *testing.T) {
+	files := map[string]string{
+		"clusters/dev/flux-system/gotk-sync.yaml": outsideSync,
+		"clusters/dev/apps.yaml":                  outsideApps,
+		"clusters/dev/rbac.yaml": `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: automation}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects:
+- {kind: ServiceAccount, name: automation, namespace: flux-system}
+`,
+		"apps/kustomization.yaml": "resources: [a.yaml]\n",
+		"apps/a.yaml":             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: default}\n",
+	}
+	if fs := checkRendered(t, render.Options{Root: testutil.WriteTree(t, t.TempDir(), files)}); len(fs) != 0 {
+		t.Fatalf("bound to cluster-admin on its own cluster: want nothing, got %+v", fs)
+	}
+	files["clusters/dev/apps.yaml"] = strings.Replace(outsideApps, "  serviceAccountName: automation\n", "  serviceAccountName: automation\n  kubeConfig:\n    secretRef: {name: spoke}\n", 1)
+	fs := checkRendered(t, render.Options{Root: testutil.WriteTree(t, t.TempDir(), files)})
+	if len(fs) != 1 || fs[0].Rule != RuleIdentityOutsideGit.ID {
+		t.Errorf("on the spoke, nothing in git binds the account: want rbac/identity-outside-git, got %+v", fs)
+	}
+}

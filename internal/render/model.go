@@ -7,6 +7,7 @@ package render
 import (
 	"github.com/gitops-lint/gitops-lint/internal/confine"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/objects"
 	"github.com/gitops-lint/gitops-lint/internal/pool"
 )
 
@@ -226,4 +227,18 @@ func (e *Environment) FluxNamespace() string {
 		}
 	}
 	return "flux-system"
+}
+
+// Cluster names the cluster k applies its objects to: "" for the cluster
+// the environment's Flux runs in, else its spec.kubeConfig reference
+// ("secret NAMESPACE/NAME" or "configMap NAMESPACE/NAME"): each distinct
+// kubeConfig is another cluster, whose objects do not meet the local
+// ones (duplicates, namespaces, CRDs and RBAC are per cluster).
+func (k *Kustomization) Cluster() string {
+	for _, ref := range []struct{ field, what string }{{"secretRef", "secret"}, {"configMapRef", "configMap"}} {
+		if name := objects.NestedString(k.Spec, "kubeConfig", ref.field, "name"); name != "" {
+			return ref.what + " " + k.Namespace + "/" + name
+		}
+	}
+	return ""
 }
