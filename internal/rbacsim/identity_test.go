@@ -1,6 +1,7 @@
 package rbacsim
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -9,16 +10,7 @@ import (
 	"github.com/gitops-lint/gitops-lint/internal/testutil"
 )
 
-const outsideSync = `apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata: {name: flux-system, namespace: flux-system}
-spec: {interval: 1m, url: ssh://git@example.com/platform, ref: {branch: main}}
----
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata: {name: flux-system, namespace: flux-system}
-spec: {interval: 10m, path: ./clusters/dev, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
-`
+var outsideSync = fmt.Sprintf(testutil.FluxSync, "ssh://git@example.com/platform", "main", "./clusters/dev")
 
 const outsideApps = `apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization

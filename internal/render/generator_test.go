@@ -8,30 +8,7 @@ import (
 	"github.com/gitops-lint/gitops-lint/internal/testutil"
 )
 
-const generatorSync = `apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 1m
-  url: https://example.com/org/fleet
-  ref:
-    branch: main
----
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: ./clusters/dev
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-`
+var generatorSync = fmt.Sprintf(testutil.FluxSync, "https://example.com/org/fleet", "main", "./clusters/dev")
 
 const generator = `apiVersion: source.extensions.fluxcd.io/v1beta1
 kind: ArtifactGenerator

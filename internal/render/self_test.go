@@ -2,6 +2,7 @@ package render
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,30 +11,7 @@ import (
 	"github.com/gitops-lint/gitops-lint/internal/testutil"
 )
 
-const selfSync = `apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 1m
-  url: https://example.com/org/fleet.git
-  ref:
-    branch: main
----
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: ./clusters/prod
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-`
+var selfSync = fmt.Sprintf(testutil.FluxSync, "https://example.com/org/fleet.git", "main", "./clusters/prod")
 
 const selfStaging = `apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository

@@ -43,3 +43,31 @@ spec:
     kind: GitRepository
     name: flux-system
 `
+
+// FluxSync is what `flux bootstrap` commits as gotk-sync.yaml: the
+// flux-system GitRepository and the Kustomization that syncs the cluster's
+// path. fmt.Sprintf it with the repository URL, the branch and the path.
+const FluxSync = `apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 1m
+  url: %s
+  ref:
+    branch: %s
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: %s
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+`
