@@ -44,7 +44,7 @@ func NewChecker(cat *Catalog, crds []map[string]any) (*Checker, error) {
 type target struct {
 	schema  *jsonschema.Schema
 	builtin bool        // a Kubernetes kind (its Go validation applies)
-	crd     *crdVersion // set when the CRD has x-kubernetes-validations
+	crd     *crdVersion // set for a custom resource (its CRD has a schema)
 	problem string      // set when the kind itself is the problem
 	rule    finding.Rule
 }
@@ -127,11 +127,7 @@ func (es *envSchemas) resolve(apiVersion, kind string) target {
 			return target{rule: RuleInvalid,
 				problem: fmt.Sprintf("the CustomResourceDefinition of %s %s has a schema gitops-lint cannot compile: %v", apiVersion, kind, err)}
 		}
-		t := target{schema: s}
-		if cv.HasCEL {
-			t.crd = cv
-		}
-		return t
+		return target{schema: s, crd: cv}
 	}
 	key := apiVersion + "/" + kind
 	if ki, ok := es.c.v.cat.Kinds[key]; ok {
@@ -229,13 +225,16 @@ func (c *Checker) checkObject(x *render.Index, j job) (out []finding.Finding) {
 		return nil
 	}
 	obj := validatable(o.Content)
-	problems := Validate(t.schema, obj)
-	if len(problems) == 0 && t.crd != nil {
-		// As the apiserver does: rules run on objects that pass the schema.
-		problems = t.crd.rules(&c.cel).validate(context.Background(), obj)
-	}
-	if len(problems) == 0 {
-		problems = Semantic(obj, t.builtin)
+	var problems []Problem
+	if t.crd != nil {
+		// A custom resource: pruned and defaulted (on a copy) as the
+		// apiserver does before it validates.
+		problems = checkCustom(context.Background(), t.schema, t.crd.rules(&c.cel), obj)
+	} else {
+		problems = Validate(t.schema, obj)
+		if len(problems) == 0 {
+			problems = Semantic(obj, t.builtin)
+		}
 	}
 	if len(problems) == 0 {
 		return nil
@@ -243,7 +242,11 @@ func (c *Checker) checkObject(x *render.Index, j job) (out []finding.Finding) {
 	doc := x.DocAt(o.File, o.Line)
 	for _, p := range problems {
 		f := base
-		f = RuleInvalid.New(f)
+		rule := RuleInvalid
+		if p.rule != nil {
+			rule = *p.rule
+		}
+		f = rule.New(f)
 		f.Message = p.String()
 		if doc != nil {
 			path := p.Path

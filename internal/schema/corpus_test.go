@@ -2,6 +2,7 @@ package schema
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -43,7 +44,11 @@ func TestCorpusSchema(t *testing.T) {
 					objects += len(k.Objects)
 				}
 			}
+			before := contents(t, res)
 			fs := c.Check(context.Background(), res)
+			if contents(t, res) != before {
+				t.Error("the check modified rendered objects (the render result is shared by every checker)")
+			}
 			bad := map[string]bool{}
 			for _, f := range fs {
 				key := f.Environment + " " + f.Kustomization + " " + f.Object.String()
@@ -61,6 +66,25 @@ func TestCorpusSchema(t *testing.T) {
 			t.Logf("%s: %d objects: %d valid, %d invalid, %d of unknown kind", repo, objects, objects-invalid-unknown, invalid, unknown)
 		})
 	}
+}
+
+// contents serializes every rendered object.
+func contents(t *testing.T, res *render.Result) string {
+	t.Helper()
+	var b strings.Builder
+	for _, env := range res.Environments {
+		for _, k := range env.Kustomizations {
+			for _, o := range k.Objects {
+				j, err := json.Marshal(o.Content)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b.Write(j)
+				b.WriteByte('\n')
+			}
+		}
+	}
+	return b.String()
 }
 
 func BenchmarkSchemaOnedr0p(b *testing.B) {

@@ -20,8 +20,9 @@ type crdVersion struct {
 	// Schema is the version's openAPIV3Schema converted to JSON Schema
 	// (nil: the version has no schema, anything goes).
 	Schema map[string]any
-	// CEL rules found in the schema (x-kubernetes-validations), evaluated
-	// separately on Raw, the schema as the CRD declares it.
+	// HasCEL: the schema has CEL rules (x-kubernetes-validations). Raw is
+	// the schema as the CRD declares it, from which the structural schema
+	// that prunes and defaults objects and the CEL validator are built.
 	HasCEL bool
 	Raw    map[string]any
 
@@ -33,8 +34,8 @@ type crdVersion struct {
 	celE    *celEntry
 }
 
-// rules returns the version's CEL validator, built once per environment
-// (and shared between identical schemas).
+// rules returns the version's structural schema and CEL validator, built
+// once per environment (and shared between identical schemas).
 func (cv *crdVersion) rules(c *celRules) *celEntry {
 	cv.celOnce.Do(func() { cv.celE = c.validator(cv.Raw) })
 	return cv.celE
@@ -74,9 +75,7 @@ func crdVersions(crd map[string]any) ([]*crdVersion, error) {
 			conv := &crdConverter{}
 			cv.Schema = conv.root(s)
 			cv.HasCEL = conv.cel
-			if cv.HasCEL {
-				cv.Raw = s
-			}
+			cv.Raw = s
 		}
 		out = append(out, cv)
 	}
@@ -101,7 +100,7 @@ type crdConverter struct{ cel bool }
 // and kind are strings, and status is never validated (the apiserver drops
 // it on create and apply through the main resource).
 func (c *crdConverter) root(s map[string]any) map[string]any {
-	out := c.convert(s, true)
+	out := c.convert(s)
 	props, _ := out["properties"].(map[string]any)
 	if props == nil {
 		props = map[string]any{}
@@ -117,7 +116,7 @@ func (c *crdConverter) root(s map[string]any) map[string]any {
 // convert turns a structural OpenAPI v3 schema into JSON Schema 2020-12 with
 // the apiserver's strictness: unknown fields are errors unless preserved,
 // `nullable` admits null, int-or-string admits both.
-func (c *crdConverter) convert(s map[string]any, top bool) map[string]any {
+func (c *crdConverter) convert(s map[string]any) map[string]any {
 	out := map[string]any{}
 	for k, v := range s {
 		switch k {
@@ -130,20 +129,20 @@ func (c *crdConverter) convert(s map[string]any, top bool) map[string]any {
 			pm, _ := v.(map[string]any)
 			for name, ps := range pm {
 				if psm, ok := ps.(map[string]any); ok {
-					props[name] = c.convert(psm, false)
+					props[name] = c.convert(psm)
 				}
 			}
 			out[k] = props
 		case "items":
 			if im, ok := v.(map[string]any); ok {
-				out[k] = c.convert(im, false)
+				out[k] = c.convert(im)
 			}
 		case "additionalProperties":
 			switch ap := v.(type) {
 			case bool:
 				out[k] = ap
 			case map[string]any:
-				out[k] = c.convert(ap, false)
+				out[k] = c.convert(ap)
 			}
 		case "allOf", "anyOf", "oneOf":
 			list, _ := v.([]any)
@@ -184,11 +183,13 @@ func (c *crdConverter) convert(s map[string]any, top bool) map[string]any {
 		delete(out, "type")
 		out["type"] = []any{"integer", "string"}
 	}
+	// An object closes unless preserved, as the apiserver's pruning does;
+	// server-side apply refuses what pruning would drop ("field not
+	// declared in schema"), at the root and in embedded resources too
+	// (beside their apiVersion, kind and metadata, declared below).
 	if typ, _ := out["type"].(string); typ == "object" || (typ == "" && out["properties"] != nil) {
-		if _, has := out["additionalProperties"]; !has && !preserve && !embedded {
-			if _, hasProps := out["properties"]; hasProps || !top {
-				out["additionalProperties"] = false
-			}
+		if _, has := out["additionalProperties"]; !has && !preserve {
+			out["additionalProperties"] = false
 		}
 	}
 	if embedded {
@@ -220,7 +221,7 @@ func (c *crdConverter) convert(s map[string]any, top bool) map[string]any {
 // convertLoose converts a value-validation subschema without closing its
 // objects.
 func (c *crdConverter) convertLoose(s map[string]any) map[string]any {
-	out := c.convert(s, false)
+	out := c.convert(s)
 	var open func(m map[string]any)
 	open = func(m map[string]any) {
 		if ap, ok := m["additionalProperties"].(bool); ok && !ap {

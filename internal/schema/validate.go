@@ -17,6 +17,8 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
+
+	"github.com/gitops-lint/gitops-lint/internal/finding"
 )
 
 // KindInfo describes a built-in kind of the catalog.
@@ -179,6 +181,12 @@ type Problem struct {
 	// Field, when set, is the name of an unknown field below Path.
 	Field string
 	Msg   string
+
+	// unknown names the undeclared fields below Path the problem is
+	// about (additional properties), to match them with pruning's.
+	unknown []string
+	// rule is the problem's rule (nil: schema/invalid).
+	rule *finding.Rule
 }
 
 // Pointer renders Path (and Field) as a JSON pointer.
@@ -277,11 +285,13 @@ func leaf(ve *jsonschema.ValidationError) Problem {
 	p := Problem{Path: ve.InstanceLocation}
 	switch k := ve.ErrorKind.(type) {
 	case *kind.AdditionalProperties:
-		if len(k.Properties) == 1 {
-			p.Field = k.Properties[0]
+		// The validator lists them in map order: sort for stable output.
+		p.unknown = slices.Sorted(slices.Values(k.Properties))
+		if len(p.unknown) == 1 {
+			p.Field = p.unknown[0]
 			p.Msg = "additional property not allowed (field not declared in schema)"
 		} else {
-			p.Msg = fmt.Sprintf("additional properties %s not allowed (fields not declared in schema)", quoteAll(k.Properties))
+			p.Msg = fmt.Sprintf("additional properties %s not allowed (fields not declared in schema)", quoteAll(p.unknown))
 		}
 	case *kind.Type:
 		// Optional fields admit null; saying so adds nothing.
