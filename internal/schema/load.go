@@ -56,7 +56,7 @@ func Load(opts Options) (*Checker, error) {
 		return nil, fmt.Errorf("embedded Flux CRDs: %w", err)
 	}
 	// Flux's CRDs as the Flux Operator installs them (operator.go).
-	crds = withOperatorPatch(crds)
+	crds = WithOperatorPatch(crds)
 	for _, dir := range opts.CRDDirs {
 		more, err := crdsFromDir(dir, opts.FileBytes, opts.Budget)
 		if err != nil {

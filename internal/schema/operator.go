@@ -35,10 +35,10 @@ var operatorPatch = map[string]string{
 // operatorKinds are the kinds the operator adds, in its order.
 var operatorKinds = []string{"FluxInstance", "ResourceSet", "ResourceSetInputProvider"}
 
-// withOperatorPatch returns crds with the Flux Operator's patch applied to
+// WithOperatorPatch (the oracle applies it too) returns crds with the Flux Operator's patch applied to
 // copies of notification-controller's CRDs (crds is shared: it is not
 // modified).
-func withOperatorPatch(crds []map[string]any) []map[string]any {
+func WithOperatorPatch(crds []map[string]any) []map[string]any {
 	out := slices.Clone(crds)
 	for i, crd := range out {
 		md, _ := crd["metadata"].(map[string]any)

@@ -78,7 +78,7 @@ func TestOperatorPatch(t *testing.T) {
 		return nil
 	}
 	before := slices.Clone(enum(crds, "alerts.notification.toolkit.fluxcd.io", "eventSources"))
-	patched := withOperatorPatch(withOperatorPatch(crds))
+	patched := WithOperatorPatch(WithOperatorPatch(crds))
 	for _, tc := range []struct{ name, field string }{
 		{"alerts.notification.toolkit.fluxcd.io", "eventSources"},
 		{"receivers.notification.toolkit.fluxcd.io", "resources"},

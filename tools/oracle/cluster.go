@@ -117,7 +117,11 @@ func StartCluster(ctx context.Context, apiserverBin, kcmBin, etcdBin string, log
 		// Gates that relax validation: gitops-lint cannot know a cluster's
 		// gates, so it accepts what they allow (minReplicas: 0 needs
 		// HPAScaleToZero, which real clusters enable).
-		"--feature-gates=HPAScaleToZero=true",
+		"--feature-gates=HPAScaleToZero=true,MutatingAdmissionPolicy=true",
+		"--runtime-config=admissionregistration.k8s.io/v1beta1=true",
+		// Privileged pods are allowed on every real cluster (kubeadm,
+		// k3s, Talos); the apiserver's default forbids them.
+		"--allow-privileged=true",
 		"--token-auth-file="+filepath.Join(dir, "tokens.csv"),
 		"--service-account-key-file="+filepath.Join(dir, "sa.pub"),
 		"--service-account-signing-key-file="+filepath.Join(dir, "sa.key"),
