@@ -1,9 +1,12 @@
 package main
 
 import (
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -501,7 +504,7 @@ func (r *Replayer) judge(ctx context.Context, repo Repo, e *render.Environment, 
 
 // unresolvedVariable matches a post-build variable reference in an
 // apiserver message: the value it rejected is still "${name}".
-var unresolvedVariable = regexp.MustCompile(`"\$\{[A-Za-z_][A-Za-z0-9_]*(:?=[^}]*)?\}`)
+var unresolvedVariable = regexp.MustCompile(`Invalid value: "[^"]*\$\{[A-Za-z_][A-Za-z0-9_]*(:?=[^}]*)?\}`)
 
 func lintString(lv lintVerdict) string {
 	s := "rbac " + lv.rbac
@@ -708,7 +711,18 @@ func repos(root string) ([]Repo, func(), error) {
 	// Objects the apiserver rejects in its Go validation (names, labels,
 	// images, ports, selectors), which gitops-lint's semantic checks cover.
 	out = append(out, Repo{Name: "schema-gaps", Root: filepath.Join(root, "tools/oracle/testdata/schema-gaps")})
-	return append(out, corpusRepos(root)...), cleanup, nil
+	// Pruning and defaulting before validation (testdata/schema-defaults,
+	// with the HTTPRoute CRD the schema tests keep compressed).
+	defaults := filepath.Join(tmp, "schema-defaults")
+	if err := copyDefaultsFixture(root, defaults); err != nil {
+		cleanup()
+		return nil, func() {}, err
+	}
+	// Last: CRDs stay installed, and a later repository must not be
+	// judged with a CRD its environment does not have.
+	last := Repo{Name: "schema-defaults", Root: defaults}
+	out = append(out, corpusRepos(root)...)
+	return append(out, last), cleanup, nil
 }
 
 // corpusSources are the --source mappings a corpus repository needs: its
@@ -751,3 +765,40 @@ func corpusRepos(root string) []Repo {
 // outsideKey marks a Kustomization whose identity gitops-lint reports as
 // granted outside git (rbac/identity-outside-git).
 func outsideKey(env, ks string) string { return "identity-outside-git\x00" + env + "\x00" + ks }
+
+// copyDefaultsFixture copies testdata/schema-defaults to dst and writes the
+// Gateway API HTTPRoute CRD into it, uncompressed.
+func copyDefaultsFixture(root, dst string) error {
+	src := filepath.Join(root, "tools/oracle/testdata/schema-defaults")
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Join(dst, filepath.Dir(rel)), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+	})
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(filepath.Join(root, "internal/schema/testdata/gateway.networking.k8s.io_httproutes.yaml.gz"))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		return err
+	}
+	crd, err := io.ReadAll(zr)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dst, "clusters/dev/httproutes-crd.yaml"), crd, 0o644)
+}
