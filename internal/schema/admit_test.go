@@ -196,7 +196,7 @@ func TestPruneAndDefault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const gadget = "apiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: g}\n"
+	const gadget = "apiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: g, namespace: default}\n"
 	for _, tc := range []struct{ name, obj, want string }{
 		// mode defaults to fast, which the required list and the first rule read.
 		{"required field defaulted", gadget + "spec: {}\n", ""},
@@ -227,7 +227,7 @@ func TestPruneAndDefault(t *testing.T) {
 		// apply refuses them ("field not declared in schema").
 		{"unknown field of an embedded resource", gadget + "spec: {template: {apiVersion: v1, kind: ConfigMap, metadata: {name: c}, data: {a: b}}}\n",
 			"schema/invalid error /spec/template/data: additional property not allowed (field not declared in schema)"},
-		{"unknown field at a root without properties", "apiVersion: example.com/v1\nkind: Note\nmetadata: {name: note}\nspec: {text: hi}\n",
+		{"unknown field at a root without properties", "apiVersion: example.com/v1\nkind: Note\nmetadata: {name: note, namespace: default}\nspec: {text: hi}\n",
 			"schema/invalid error /spec: additional property not allowed (field not declared in schema)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

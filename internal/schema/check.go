@@ -47,6 +47,9 @@ type target struct {
 	crd     *crdVersion // set for a custom resource (its CRD has a schema)
 	problem string      // set when the kind itself is the problem
 	rule    finding.Rule
+	// namespaced is set when the kind's scope is known to be Namespaced
+	// (a built-in kind, or a CRD of the environment).
+	namespaced bool
 }
 
 // envSchemas resolves apiVersion/Kind to schemas within one environment.
@@ -120,14 +123,14 @@ func (es *envSchemas) resolve(apiVersion, kind string) target {
 	}
 	if cv, ok := es.crds[group+"/"+version+"/"+kind]; ok {
 		if cv.Schema == nil {
-			return target{}
+			return target{namespaced: cv.Namespaced}
 		}
 		s, err := cv.compiled(es.c.v)
 		if err != nil {
 			return target{rule: RuleInvalid,
 				problem: fmt.Sprintf("the CustomResourceDefinition of %s %s has a schema gitops-lint cannot compile: %v", apiVersion, kind, err)}
 		}
-		return target{schema: s, crd: cv}
+		return target{schema: s, crd: cv, namespaced: cv.Namespaced}
 	}
 	key := apiVersion + "/" + kind
 	if ki, ok := es.c.v.cat.Kinds[key]; ok {
@@ -135,7 +138,7 @@ func (es *envSchemas) resolve(apiVersion, kind string) target {
 		if err != nil {
 			return target{rule: RuleInvalid, problem: fmt.Sprintf("compile schema of %s %s: %v", apiVersion, kind, err)}
 		}
-		return target{schema: s, builtin: true}
+		return target{schema: s, builtin: true, namespaced: ki.Namespaced}
 	}
 	if r, ok := es.c.v.cat.Removed[key]; ok {
 		msg := fmt.Sprintf("%s %s was removed in Kubernetes %s (last served by %s; validating for %s)", apiVersion, kind, nextMinor(r.LastServed), r.LastServed, es.c.KubernetesVersion)
@@ -221,8 +224,11 @@ func (c *Checker) checkObject(x *render.Index, j job) (out []finding.Finding) {
 		out = append(out, f)
 		return out
 	}
+	if t.namespaced && o.Namespace() == "" {
+		out = append(out, namespaceMissing(x, j, base))
+	}
 	if t.schema == nil {
-		return nil
+		return out
 	}
 	obj := validatable(o.Content)
 	var problems []Problem
@@ -237,7 +243,7 @@ func (c *Checker) checkObject(x *render.Index, j job) (out []finding.Finding) {
 		}
 	}
 	if len(problems) == 0 {
-		return nil
+		return out
 	}
 	doc := x.DocAt(o.File, o.Line)
 	for _, p := range problems {
@@ -286,4 +292,20 @@ func nextMinor(v string) string {
 		return "a later release than " + v
 	}
 	return major + "." + strconv.Itoa(n+1)
+}
+
+// RuleNamespaceMissing is declared beside the only code that emits it.
+var RuleNamespaceMissing = rules.Add(finding.Rule{ID: "schema/namespace-missing", Severity: finding.Error,
+	Help:        "A namespaced object has no namespace and its Kustomization sets no spec.targetNamespace: kustomize-controller does not default one, its server-side apply fails (\"namespace not specified\") and with it the whole Kustomization.",
+	Remediation: "Set metadata.namespace on the object, a namespace: in its kustomization.yaml, or spec.targetNamespace on the Flux Kustomization."})
+
+// namespaceMissing is the finding for a namespaced object rendered without
+// a namespace, worded as fluxcd/pkg/ssa words the failed dry run.
+func namespaceMissing(x *render.Index, j job, base finding.Finding) finding.Finding {
+	f := RuleNamespaceMissing.New(base)
+	f.Message = fmt.Sprintf("%s namespace not specified: %s is namespaced, and neither the object nor %s (spec.targetNamespace) names a namespace, so the apply of the whole Kustomization fails", j.o.Ref(), j.o.Kind(), j.k.ID())
+	if doc := x.DocAt(j.o.File, j.o.Line); doc != nil {
+		f.Line = doc.FieldLine("metadata")
+	}
+	return f
 }
