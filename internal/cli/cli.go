@@ -150,7 +150,8 @@ like "gitops-lint lint PATH".
 	addLintFlags(root.Flags(), fv)
 	root.SetVersionTemplate(toolName + " {{.Version}}\n")
 	root.SetFlagErrorFunc(flagError)
-	root.CompletionOptions.DisableDefaultCmd = true
+	// cobra's completion command (bash, zsh, fish, powershell) is on;
+	// applyExamples adds it to the tree.
 	root.SuggestionsMinimumDistance = 2
 	root.SetIn(a.stdin)
 	root.SetOut(a.stdout)
@@ -165,6 +166,7 @@ like "gitops-lint lint PATH".
 		newConfigCommand(a),
 		newVersionCommand(a),
 	)
+	applyExamples(root)
 	return root
 }
 

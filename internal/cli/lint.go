@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -284,7 +283,7 @@ func writeReportFile(s FormatSpec, data []byte) error {
 	if st, err := r.Lstat(filepath.FromSlash(s.Rel)); err == nil && !st.Mode().IsRegular() {
 		return fmt.Errorf("%s is not a regular file", s.Rel)
 	}
-	f, err := r.OpenFile(filepath.FromSlash(s.Rel), os.O_WRONLY|os.O_CREATE|os.O_TRUNC|syscall.O_NOFOLLOW, 0o644)
+	f, err := r.OpenFile(filepath.FromSlash(s.Rel), os.O_WRONLY|os.O_CREATE|os.O_TRUNC|noFollow, 0o644)
 	if err != nil {
 		return err
 	}
