@@ -20,9 +20,20 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/txtar"
+
+	"github.com/gitops-lint/gitops-lint/internal/quiet"
 )
 
-func main() { os.Exit(run()) }
+func main() {
+	// kustomize prints its deprecation notices straight to os.Stderr;
+	// the oracle's own output goes to the original stderr.
+	stderr = quiet.KustomizeNotices()
+	os.Exit(run())
+}
+
+// stderr is where the oracle reports progress (the process's stderr
+// before kustomize's notices are filtered out of it).
+var stderr io.Writer = os.Stderr
 
 func run() int {
 	report := flag.Bool("report", false, "print the agreement table and every disagreement")
@@ -38,7 +49,7 @@ func run() int {
 	})
 	flag.Parse()
 	logf := func(format string, args ...any) {
-		fmt.Fprintf(os.Stderr, "oracle: "+format+"\n", args...)
+		fmt.Fprintf(stderr, "oracle: "+format+"\n", args...)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
