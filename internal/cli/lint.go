@@ -185,6 +185,9 @@ func (a *app) lint(cmd *cobra.Command, fv *flagValues, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkRuleIDs(opts.Config, r.Rules); err != nil {
+		return err
+	}
 	res, findings := r.Render, r.Findings
 	summary := summarize(res, findings, time.Since(start))
 	summary.Suppressed = r.Suppressed
@@ -328,4 +331,21 @@ func (a *app) progress(label string) (stop func()) {
 			<-finished
 		})
 	}
+}
+
+// checkRuleIDs refuses a config that configures or ignores a rule nothing
+// reports (exit 2, at the file's line): the rules of the run, and the
+// built-in policies' even when --no-builtin-policies left them out.
+func checkRuleIDs(cfg *config.File, rules []finding.Rule) error {
+	if cfg == nil || cfg.CheckRuleIDs(rules) == nil {
+		return nil
+	}
+	all, err := allRules()
+	if err != nil {
+		return err
+	}
+	if err := cfg.CheckRuleIDs(append(rules, all...)); err != nil {
+		return finding.Usagef("%w", err)
+	}
+	return nil
 }

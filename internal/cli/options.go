@@ -73,6 +73,9 @@ type Options struct {
 	ExplicitEnvironments []config.Environment
 	// ConfigFile is the config file used ("" for none).
 	ConfigFile string
+	// Config is the config file read (nil for none): its rule ids are
+	// checked once the run knows every rule.
+	Config *config.File
 	// Kustomization is the render --kustomization filter (namespace/name).
 	Kustomization string
 	// KubernetesVersion selects the schema catalog ("X.Y"; "" newest).

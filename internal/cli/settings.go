@@ -187,7 +187,7 @@ func resolve(in inputs) (Options, error) {
 	var opts Options
 	opts.Environ = in.env
 	if in.file != nil {
-		opts.ConfigFile = in.file.Path
+		opts.ConfigFile, opts.Config = in.file.Path, in.file
 		opts.ExplicitEnvironments = in.file.Environments
 		opts.Rules = in.file.Rules
 		opts.Ignore = in.file.Ignore

@@ -5,6 +5,7 @@ package config
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -78,6 +79,10 @@ type File struct {
 	Ignore []finding.IgnoreEntry
 	// Promotion is the branch chain, upstream first.
 	Promotion []string
+	// ruleLines and ignoreLines locate each rules: key and ignore entry
+	// (CheckRuleIDs).
+	ruleLines   map[string]int
+	ignoreLines []int
 	// Provides declares what exists in the cluster besides what git
 	// applies: in-house producers and objects created outside git (see
 	// Provide and docs/converge.md).
@@ -357,6 +362,17 @@ func Parse(name, dir string, data []byte) (*File, error) {
 			}
 			envLines = lines
 		}
+		if k.Value == KeyRules && v.Kind == yaml.MappingNode {
+			f.ruleLines = map[string]int{}
+			for j := 0; j+1 < len(v.Content); j += 2 {
+				f.ruleLines[v.Content[j].Value] = v.Content[j].Line
+			}
+		}
+		if k.Value == KeyIgnore && v.Kind == yaml.SequenceNode {
+			for _, item := range v.Content {
+				f.ignoreLines = append(f.ignoreLines, item.Line)
+			}
+		}
 		if k.Value == KeyProvides && v.Kind == yaml.SequenceNode {
 			for _, item := range v.Content {
 				provideLines = append(provideLines, item.Line)
@@ -549,4 +565,79 @@ func yamlError(name string, err error) error {
 		return errAt(name, line, "%s", m[2])
 	}
 	return errAt(name, 0, "%s", strings.TrimPrefix(msg, "yaml: "))
+}
+
+// CheckRuleIDs refuses a rules: key or an ignore entry that names a rule
+// no part of this run reports (a typo silently configures nothing),
+// suggesting the nearest known id. known is every rule of the run: the Go
+// rules and the loaded policies'.
+func (f *File) CheckRuleIDs(known []finding.Rule) error {
+	ids := make([]string, 0, len(known))
+	has := map[string]bool{}
+	for _, r := range known {
+		ids = append(ids, r.ID)
+		has[r.ID] = true
+	}
+	type ref struct {
+		id, where string
+		line      int
+	}
+	var refs []ref
+	for id := range f.Rules {
+		refs = append(refs, ref{id, "rules", f.ruleLines[id]})
+	}
+	for i, e := range f.Ignore {
+		if e.Rule != "" {
+			line := 0
+			if i < len(f.ignoreLines) {
+				line = f.ignoreLines[i]
+			}
+			refs = append(refs, ref{e.Rule, fmt.Sprintf("ignore entry %d", i+1), line})
+		}
+	}
+	slices.SortFunc(refs, func(a, b ref) int { return cmp.Or(cmp.Compare(a.line, b.line), cmp.Compare(a.id, b.id)) })
+	for _, r := range refs {
+		if has[r.id] {
+			continue
+		}
+		hint := ""
+		if near := nearest(r.id, ids); near != "" {
+			hint = fmt.Sprintf(" (did you mean %q?)", near)
+		}
+		return errAt(f.Path, r.line, "%s: unknown rule %q%s; `gitops-lint rules` lists them all", r.where, r.id, hint)
+	}
+	return nil
+}
+
+// nearest is the id closest to s by edit distance, if it is close enough
+// to be a typo (at most a third of its length, and 4 edits).
+func nearest(s string, ids []string) string {
+	best, bestD := "", min(4, len(s)/3)+1
+	for _, id := range ids {
+		if d := editDistance(s, id); d < bestD {
+			best, bestD = id, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance of a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }

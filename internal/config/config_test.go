@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/gitops-lint/gitops-lint/internal/finding"
@@ -114,7 +115,7 @@ provides:
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
-			got.Path, got.Dir, got.lines = "", "", nil
+			got.Path, got.Dir, got.lines, got.ruleLines, got.ignoreLines = "", "", nil, nil, nil
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Parse:\n got %+v\nwant %+v", got, tt.want)
 			}
@@ -198,5 +199,29 @@ func TestLoadMissing(t *testing.T) {
 	var ce *Error
 	if !errors.As(err, &ce) {
 		t.Fatalf("Load of a missing file: %v (%T), want *config.Error", err, err)
+	}
+}
+
+// TestCheckRuleIDs: a rules: key or an ignore entry naming a rule nothing
+// reports is refused at its line, with the nearest id as a hint; known
+// ids pass.
+func TestCheckRuleIDs(t *testing.T) {
+	known := []finding.Rule{{ID: "schema/invalid"}, {ID: "policy/no-loadbalancer"}, {ID: "render/error"}}
+	f, err := Parse(".gitops-lint.yaml", "/repo", []byte("rules:\n  schema/invalid:\n    severity: warning\n  policy/no-loadbalancr:\n    disabled: true\nignore:\n  - rule: render/error\n  - rule: nothing/like-it\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = f.CheckRuleIDs(known)
+	if err == nil || err.Error() != `.gitops-lint.yaml:4: rules: unknown rule "policy/no-loadbalancr" (did you mean "policy/no-loadbalancer"?); `+"`gitops-lint rules`"+` lists them all` {
+		t.Errorf("got %v", err)
+	}
+	delete(f.Rules, "policy/no-loadbalancr")
+	err = f.CheckRuleIDs(known)
+	if err == nil || !strings.HasPrefix(err.Error(), `.gitops-lint.yaml:8: ignore entry 2: unknown rule "nothing/like-it";`) {
+		t.Errorf("an unknown ignore rule with nothing near: got %v", err)
+	}
+	f.Ignore = f.Ignore[:1]
+	if err := f.CheckRuleIDs(known); err != nil {
+		t.Errorf("known ids refused: %v", err)
 	}
 }
