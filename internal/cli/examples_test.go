@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/gitops-lint/gitops-lint/internal/testutil"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -155,7 +156,11 @@ func TestVersionCommand(t *testing.T) {
 	if Version() != "v9.8.7" {
 		t.Errorf("Version() = %s, want the linked v9.8.7 (the reports' tool.version)", Version())
 	}
-	code, out, errOut := runCLI(t, "lint", t.TempDir(), "--format", "json")
+	repo := testutil.WriteTree(t, t.TempDir(), map[string]string{
+		"kustomization.yaml": "resources: [cm.yaml]\n",
+		"cm.yaml":            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: default}\n",
+	})
+	code, out, errOut := runCLI(t, "lint", repo, "--format", "json")
 	var report struct {
 		Tool struct{ Name, Version string } `json:"tool"`
 	}

@@ -115,6 +115,10 @@ environments:
 					ExplicitEnvironments: []config.Environment{{Name: "dev", Path: "clusters/dev"}},
 					ConfigFile:           "/cfg/" + config.FileName,
 				}
+				if o.Config == nil || o.Config.Path != o.ConfigFile {
+					t.Errorf("Config is %+v, want the file read", o.Config)
+				}
+				o.Config = nil
 				if !reflect.DeepEqual(o, want) {
 					t.Errorf("got %+v\nwant %+v", o, want)
 				}
