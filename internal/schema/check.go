@@ -193,6 +193,37 @@ func (c *Checker) Check(ctx context.Context, res *render.Result) []finding.Findi
 	for _, r := range results {
 		out = append(out, r...)
 	}
+	return foldUnknownKinds(out)
+}
+
+// foldUnknownKinds reports schema/unknown-kind once per kind and
+// Kustomization, at its first object, saying how many it stands for: the
+// cause (no CRD for the kind) is one, whatever the number of objects. A
+// Kustomization is the unit (not the environment), so that --shard and
+// --changed-since, which lint whole Kustomizations, fold the same way.
+func foldUnknownKinds(fs []finding.Finding) []finding.Finding {
+	type key struct{ env, ks, apiVersion, kind string }
+	first := map[key]int{}
+	count := map[key]int{}
+	out := fs[:0]
+	for _, f := range fs {
+		if f.Rule != RuleUnknownKind.ID || f.Object == nil {
+			out = append(out, f)
+			continue
+		}
+		k := key{f.Environment, f.Kustomization, f.Object.APIVersion, f.Object.Kind}
+		count[k]++
+		if _, seen := first[k]; seen {
+			continue
+		}
+		first[k] = len(out)
+		out = append(out, f)
+	}
+	for k, i := range first {
+		if n := count[k]; n > 1 {
+			out[i].Message += fmt.Sprintf(" (%d objects of this kind in %s; only the first is reported)", n, k.ks)
+		}
+	}
 	return out
 }
 

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"strings"
 	"testing"
 
@@ -168,5 +169,38 @@ func TestSemantic(t *testing.T) {
 		if (tc.want == "") != (joined == "") || !strings.Contains(joined, tc.want) {
 			t.Errorf("%s\ngot  %q\nwant %q", tc.obj, joined, tc.want)
 		}
+	}
+}
+
+// TestFoldUnknownKinds: one schema/unknown-kind per kind and
+// Kustomization, at the first object, counting the others; other findings
+// and other Kustomizations are untouched.
+func TestFoldUnknownKinds(t *testing.T) {
+	obj := func(kind, name string) *finding.Object {
+		return &finding.Object{APIVersion: "example.com/v1", Kind: kind, Namespace: "default", Name: name}
+	}
+	unknown := func(ks, kind, name, file string) finding.Finding {
+		return RuleUnknownKind.New(finding.Finding{Environment: "dev", Kustomization: ks, Object: obj(kind, name), File: file, Line: 1, Message: "no schema for example.com/v1 " + kind})
+	}
+	fs := foldUnknownKinds([]finding.Finding{
+		unknown("flux-system/apps", "Widget", "a", "apps/a.yaml"),
+		RuleInvalid.New(finding.Finding{Environment: "dev", Kustomization: "flux-system/apps", File: "apps/x.yaml", Line: 3, Message: "bad"}),
+		unknown("flux-system/apps", "Widget", "b", "apps/b.yaml"),
+		unknown("flux-system/apps", "Widget", "c", "apps/c.yaml"),
+		unknown("flux-system/apps", "Gadget", "g", "apps/g.yaml"),
+		unknown("flux-system/infra", "Widget", "d", "infra/d.yaml"),
+	})
+	var got []string
+	for _, f := range fs {
+		got = append(got, f.Rule+" "+f.File+" "+f.Message)
+	}
+	want := []string{
+		"schema/unknown-kind apps/a.yaml no schema for example.com/v1 Widget (3 objects of this kind in flux-system/apps; only the first is reported)",
+		"schema/invalid apps/x.yaml bad",
+		"schema/unknown-kind apps/g.yaml no schema for example.com/v1 Gadget",
+		"schema/unknown-kind infra/d.yaml no schema for example.com/v1 Widget",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
