@@ -302,9 +302,11 @@ func (run *envRun) build(ctx context.Context, j *job) []*job {
 		setCommonMetadata(built, cm)
 	}
 	run.refuseEncrypted(k, j.ks, built)
+	// The objects the Flux Operator generates from the ResourceSets applied.
+	generated := run.resourceSets(k, built)
 	var children []*job
-	for _, obj := range built {
-		if excludedFromApply(obj) {
+	for i, obj := range slices.Concat(built, generated) {
+		if i < len(built) && excludedFromApply(obj) {
 			k.Skipped++
 			continue
 		}
