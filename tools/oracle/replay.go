@@ -62,6 +62,10 @@ type Replayer struct {
 	Unsure   []Disagreement // the apiserver's answer did not decide
 	Wording  []Disagreement // forbidden messages worded differently
 	Warnings []string
+	// unknownKinds holds "env|kustomization|apiVersion|kind" of every
+	// schema/unknown-kind finding: gitops-lint reports a kind once per
+	// Kustomization, and that finding stands for all its objects.
+	unknownKinds map[string]bool
 }
 
 func NewReplayer(c *Client, logf func(string, ...any)) (*Replayer, error) {
@@ -90,7 +94,11 @@ func (r *Replayer) Replay(ctx context.Context, repo Repo) error {
 	fs = append(fs, r.rbac.Check(ctx, res)...)
 	fs = append(fs, r.schema.Check(ctx, res)...)
 	lint := map[string][]finding.Finding{}
+	r.unknownKinds = map[string]bool{}
 	for _, f := range fs {
+		if f.Rule == schema.RuleUnknownKind.ID && f.Object != nil {
+			r.unknownKinds[f.Environment+"|"+f.Kustomization+"|"+f.Object.APIVersion+"|"+f.Object.Kind] = true
+		}
 		if f.Rule == rbacsim.RuleIdentityOutsideGit.ID {
 			// gitops-lint does not simulate this identity: its RBAC is
 			// granted outside git, so there is no verdict to compare.
@@ -387,7 +395,7 @@ func (r *Replayer) judge(ctx context.Context, repo Repo, e *render.Environment, 
 		// environment's CRDs): it cannot apply it at all. gitops-lint
 		// should say so with schema/invalid or schema/unknown-kind; RBAC
 		// cannot be decided.
-		if lv.invalid || lv.unknown {
+		if lv.invalid || lv.unknown || r.unknownKinds[e.Name+"|"+k.ID()+"|"+o.APIVersion()+"|"+o.Kind()] {
 			return "agree"
 		}
 		r.Diffs = append(r.Diffs, Disagreement{Where: where, Object: what, Aspect: "schema (not served)", Apiserver: msg, Lint: lintString(lv)})
