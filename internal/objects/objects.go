@@ -120,3 +120,38 @@ func Group(apiVersion string) string {
 	}
 	return ""
 }
+
+// DeepCopy copies decoded YAML or JSON: maps and lists are copied,
+// anything else is shared (scalars are immutable). Unlike
+// runtime.DeepCopyJSONValue it never panics on an unexpected type.
+func DeepCopy(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			out[k] = DeepCopy(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = DeepCopy(e)
+		}
+		return out
+	}
+	return v
+}
+
+// EnsureMap returns the map at keys below m, creating the maps on the way
+// (and replacing anything that is not a map).
+func EnsureMap(m map[string]any, keys ...string) map[string]any {
+	for _, k := range keys {
+		next, ok := m[k].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			m[k] = next
+		}
+		m = next
+	}
+	return m
+}

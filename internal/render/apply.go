@@ -30,16 +30,7 @@ var RuleNotDecrypted = rules.Add(finding.Rule{ID: "render/not-decrypted", Severi
 // puts on every object it applies (before commonMetadata).
 func setOwnerLabels(objs []*Object, name, namespace string) {
 	for _, o := range objs {
-		md, _ := o.Content["metadata"].(map[string]any)
-		if md == nil {
-			md = map[string]any{}
-			o.Content["metadata"] = md
-		}
-		labels, _ := md["labels"].(map[string]any)
-		if labels == nil {
-			labels = map[string]any{}
-			md["labels"] = labels
-		}
+		labels := objects.EnsureMap(o.Content, "metadata", "labels")
 		labels[ownerNameLabel] = name
 		labels[ownerNamespaceLabel] = namespace
 	}

@@ -179,16 +179,7 @@ func (run *envRun) expandResourceSet(k *Kustomization, rs *Object, siblings []*O
 	// The operator's resource manager labels what it applies with the
 	// ResourceSet's name and namespace, then adds spec.commonMetadata.
 	for _, o := range out {
-		md, _ := o.Content["metadata"].(map[string]any)
-		if md == nil {
-			md = map[string]any{}
-			o.Content["metadata"] = md
-		}
-		l, _ := md["labels"].(map[string]any)
-		if l == nil {
-			l = map[string]any{}
-			md["labels"] = l
-		}
+		l := objects.EnsureMap(o.Content, "metadata", "labels")
 		l[rsetNameLabel] = rs.Name()
 		l[rsetNSLabel] = ns
 	}

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"context"
+	"github.com/gitops-lint/gitops-lint/internal/objects"
 	"slices"
 	"strings"
 
@@ -50,7 +51,7 @@ func checkAdmitted(ctx context.Context, s *jsonschema.Schema, e *celEntry, obj m
 			problems, ok = nil, false
 		}
 	}()
-	cp, _ := copyJSON(obj).(map[string]any)
+	cp, _ := objects.DeepCopy(obj).(map[string]any)
 	pruned := admit(cp, e.s, e.defaults)
 	problems = Validate(s, cp)
 	if len(pruned) > 0 {
@@ -147,25 +148,4 @@ func hasErrors(ps []Problem) bool {
 		}
 	}
 	return false
-}
-
-// copyJSON deep-copies an unstructured value: maps and lists are copied,
-// anything else is shared (scalars are immutable). Unlike
-// runtime.DeepCopyJSONValue it never panics on an unexpected type.
-func copyJSON(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(t))
-		for k, e := range t {
-			out[k] = copyJSON(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(t))
-		for i, e := range t {
-			out[i] = copyJSON(e)
-		}
-		return out
-	}
-	return v
 }

@@ -1,6 +1,10 @@
 package schema
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/gitops-lint/gitops-lint/internal/objects"
+)
 
 // The Flux Operator (github.com/controlplaneio-fluxcd/flux-operator), when it
 // installs Flux for a FluxInstance, patches notification-controller's CRDs so
@@ -47,7 +51,7 @@ func WithOperatorPatch(crds []map[string]any) []map[string]any {
 		if !ok {
 			continue
 		}
-		cp, _ := operatorDeepCopy(crd).(map[string]any)
+		cp, _ := objects.DeepCopy(crd).(map[string]any)
 		spec, _ := cp["spec"].(map[string]any)
 		versions, _ := spec["versions"].([]any)
 		patched := false
@@ -85,24 +89,4 @@ func operatorMapAt(v any, keys ...string) (map[string]any, bool) {
 		cur, ok = cur[k].(map[string]any)
 	}
 	return cur, ok
-}
-
-// operatorDeepCopy copies decoded YAML (maps, slices, scalars).
-func operatorDeepCopy(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(t))
-		for k, e := range t {
-			m[k] = operatorDeepCopy(e)
-		}
-		return m
-	case []any:
-		s := make([]any, len(t))
-		for i, e := range t {
-			s[i] = operatorDeepCopy(e)
-		}
-		return s
-	default:
-		return v
-	}
 }
