@@ -30,7 +30,8 @@ func TestClustersAreApart(t *testing.T) {
 	// spoke-a-again's ConfigMap goes into namespace app, which only spoke-a
 	// creates on that cluster: an order finding there, not satisfied by the
 	// hub's or spoke-b's namespace.
-	if fs := byRule(check(environment(hub, spokeA, spokeB, again)), RuleNamespaceOrder); len(fs) != 1 || fs[0].Kustomization != "flux-system/spoke-a-again" {
+	if fs := byRule(check(environment(hub, spokeA, spokeB, again)), RuleNamespaceOrder); len(fs) != 1 || fs[0].Kustomization != "flux-system/spoke-a-again" ||
+		!strings.Contains(fs[0].Message, "which only flux-system/spoke-a creates on the cluster of kubeConfig secret flux-system/spoke-a-kubeconfig, but") {
 		t.Errorf("want one namespace-order finding for spoke-a-again: %v", fs)
 	}
 }

@@ -384,7 +384,7 @@ func order(env *render.Environment, byID map[string]*node, w *world) []finding.F
 				}
 				if !satisfied(ps, k, have) {
 					out = append(out, orderFinding(env, k, o, RuleCRDOrder,
-						fmt.Sprintf("%s needs the CustomResourceDefinition of %s, which %s, but %s does not depend on %s: on a fresh cluster its first reconcile fails with \"no matches for kind %q\"; add dependsOn: [{name: %s, namespace: %s}]", o.Ref(), gk, appliersText(ps, "applies", "apply"), k.ID(), pronoun(ps), o.Kind(), ps[0].Name, ps[0].Namespace)))
+						fmt.Sprintf("%s needs the CustomResourceDefinition of %s, which %s%s, but %s does not depend on %s: on a fresh cluster its first reconcile fails with \"no matches for kind %q\"; add dependsOn: [{name: %s, namespace: %s}]", o.Ref(), gk, appliersText(ps, "applies", "apply"), onCluster(k), k.ID(), pronoun(ps), o.Kind(), ps[0].Name, ps[0].Namespace)))
 				}
 			}
 			ns := o.Namespace()
@@ -394,7 +394,7 @@ func order(env *render.Environment, byID map[string]*node, w *world) []finding.F
 				}
 				if !satisfied(ps, k, have) {
 					out = append(out, orderFinding(env, k, o, RuleNamespaceOrder,
-						fmt.Sprintf("%s goes into namespace %s, which only %s, but %s does not depend on %s: on a fresh cluster its first reconcile fails with \"namespaces %q not found\"; add dependsOn: [{name: %s, namespace: %s}]", o.Ref(), ns, appliersText(ps, "creates", "create"), k.ID(), pronoun(ps), ns, ps[0].Name, ps[0].Namespace)))
+						fmt.Sprintf("%s goes into namespace %s, which only %s%s, but %s does not depend on %s: on a fresh cluster its first reconcile fails with \"namespaces %q not found\"; add dependsOn: [{name: %s, namespace: %s}]", o.Ref(), ns, appliersText(ps, "creates", "create"), onCluster(k), k.ID(), pronoun(ps), ns, ps[0].Name, ps[0].Namespace)))
 				}
 			}
 		}
