@@ -89,10 +89,10 @@ func checkEnv(x *render.Index, env *render.Environment, provides []Provide) []fi
 		n := &node{kind: "Kustomization", ns: k.Namespace, name: k.Name, deps: deps(k.Spec, k.Namespace), file: k.File, line: k.Line, k: k}
 		n.doc = x.DocAt(k.File, k.Line)
 		nodes = append(nodes, n)
+		cluster := k.Cluster() // objects meet only on one cluster: each kubeConfig is another
 		for _, o := range k.Objects {
 			ns := o.Namespace()
-			// Objects meet only on one cluster: each kubeConfig is another.
-			key := k.Cluster() + "|" + objects.Group(o.APIVersion()) + "/" + o.Kind() + "/" + ns + "/" + o.Name()
+			key := cluster + "|" + objects.Group(o.APIVersion()) + "/" + o.Kind() + "/" + ns + "/" + o.Name()
 			byIdentity[key] = append(byIdentity[key], applied{k, o})
 			if o.Kind() == "HelmRelease" && objects.Group(o.APIVersion()) == "helm.toolkit.fluxcd.io" {
 				spec, _ := o.Content["spec"].(map[string]any)
@@ -302,23 +302,24 @@ func order(env *render.Environment, byID map[string]*node, w *world) []finding.F
 	}
 	for _, k := range env.Kustomizations {
 		ks[k.ID()] = k
+		cluster := k.Cluster()
 		for _, o := range k.Objects {
 			switch {
 			case o.Kind() == "CustomResourceDefinition" && objects.Group(o.APIVersion()) == "apiextensions.k8s.io":
 				group := objects.NestedString(o.Content, "spec", "group")
 				kind := objects.NestedString(o.Content, "spec", "names", "kind")
-				add(crdBy, k.Cluster()+"|"+group+"/"+kind, k)
+				add(crdBy, cluster+"|"+group+"/"+kind, k)
 			case o.Kind() == "HelmRelease" && objects.Group(o.APIVersion()) == "helm.toolkit.fluxcd.io":
 				// What a chart installs is not knowable offline; a
 				// HelmRelease may declare the CRDs it provides.
 				ann, _ := objects.Nested(o.Content, "metadata", "annotations").(map[string]any)
 				for _, gk := range strings.Split(str(ann[ProvidesCRDsAnnotation]), ",") {
 					if gk = strings.TrimSpace(gk); gk != "" {
-						add(crdBy, k.Cluster()+"|"+gk, k)
+						add(crdBy, cluster+"|"+gk, k)
 					}
 				}
 			case o.Kind() == "Namespace" && o.APIVersion() == "v1":
-				add(nsBy, k.Cluster()+"|"+o.Name(), k)
+				add(nsBy, cluster+"|"+o.Name(), k)
 			}
 		}
 	}
@@ -375,10 +376,11 @@ func order(env *render.Environment, byID map[string]*node, w *world) []finding.F
 	var out []finding.Finding
 	for _, k := range env.Kustomizations {
 		var have map[string]bool
+		cluster := k.Cluster()
 		for _, o := range k.Objects {
 			gk := objects.Group(o.APIVersion()) + "/" + o.Kind()
 			// CRDs and Namespaces are looked up on the cluster k applies to.
-			if ps, ok := crdBy[k.Cluster()+"|"+gk]; ok && !slices.Contains(ps, k) {
+			if ps, ok := crdBy[cluster+"|"+gk]; ok && !slices.Contains(ps, k) {
 				if have == nil {
 					have = ready(k)
 				}
@@ -388,7 +390,7 @@ func order(env *render.Environment, byID map[string]*node, w *world) []finding.F
 				}
 			}
 			ns := o.Namespace()
-			if ps, ok := nsBy[k.Cluster()+"|"+ns]; ok && ns != "" && !exists[ns] && !slices.Contains(ps, k) {
+			if ps, ok := nsBy[cluster+"|"+ns]; ok && ns != "" && !exists[ns] && !slices.Contains(ps, k) {
 				if have == nil {
 					have = ready(k)
 				}
