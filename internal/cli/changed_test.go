@@ -29,7 +29,31 @@ func lintJSON(t *testing.T, args ...string) []finding.Finding {
 	if err := json.Unmarshal([]byte(stdout.String()), &out); err != nil {
 		t.Fatalf("gitops-lint %v: %v", args, err)
 	}
-	return out.Findings
+	return occurrences(out.Findings)
+}
+
+// occurrences unfolds findings into one per place they occur, without
+// what depends on the scope of a run: how findings fold, their
+// fingerprints and anchors, and where schema/unknown-kind (reported at
+// the first object of its kind a run lints) is.
+func occurrences(fs []finding.Finding) []finding.Finding {
+	var out []finding.Finding
+	for _, f := range fs {
+		ctxs := f.Contexts
+		if len(ctxs) == 0 {
+			ctxs = []finding.Context{f.Context()}
+		}
+		for _, c := range ctxs {
+			g := f
+			g.Environment, g.Kustomization, g.Object = c.Environment, c.Kustomization, c.Object
+			g.Occurrences, g.Contexts, g.Fingerprint, g.Anchor = 0, nil, "", nil
+			if g.Rule == "schema/unknown-kind" {
+				g.File, g.Line, g.Column, g.Message = "", 0, 0, ""
+			}
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 func findingKey(f finding.Finding) string {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -187,17 +186,7 @@ func shortRef(ref string) string {
 // content is part of the revision. An environment named by --env that the
 // side lacks (added or removed between the revisions) is not an error here.
 func (a *app) renderSide(ctx context.Context, opts Options, root string) (*render.Result, error) {
-	ro := opts.RenderOptions()
-	ro.Root = root
-	if root != opts.Root && len(opts.Sources) > 0 {
-		ro.Sources = map[string]string{}
-		for ref, dir := range opts.Sources {
-			if rel, err := filepath.Rel(opts.Root, dir); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel) {
-				dir = filepath.Join(root, rel)
-			}
-			ro.Sources[ref] = dir
-		}
-	}
+	ro := onTree(opts, root).RenderOptions()
 	res, err := a.renderFn(ctx, ro)
 	var ru *render.UsageError
 	if err != nil && len(ro.Environments) > 0 && errors.As(err, &ru) && strings.HasPrefix(ru.Msg, "--env ") {

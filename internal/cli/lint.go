@@ -147,8 +147,9 @@ func repoPath(cmd *cobra.Command, args []string) (string, error) {
 	return "", finding.Usagef("%w", err)
 }
 
-// lint is the pipeline: resolve options → render → check → sort → summary
-// (computed once) → every report.
+// lint is the pipeline: resolve options → the known findings (--baseline,
+// --new-from-rev) → render → check → process → summary (computed once) →
+// every report.
 func (a *app) lint(cmd *cobra.Command, fv *flagValues, args []string) error {
 	ctx := cmd.Context()
 	start := time.Now()
@@ -156,32 +157,11 @@ func (a *app) lint(cmd *cobra.Command, fv *flagValues, args []string) error {
 	if err != nil {
 		return err
 	}
-	stop := func() {}
-	checkerOpts := opts // the checkers load concurrently; scope changes opts
-	r, err := lint.Run(ctx, lint.Config{
-		Scope: func(ctx context.Context) (lint.Scope, error) {
-			var pre *render.Prefetched
-			if opts.ChangedSince != "" && opts.Platform == "" {
-				pre = render.Prefetch(opts.Root) // while git lists the changes
-			}
-			if err := a.changedScope(ctx, &opts); err != nil {
-				return lint.Scope{}, err
-			}
-			stop = a.progress("linting " + displayPath(opts.Root))
-			ro := opts.RenderOptions()
-			ro.Prefetched = pre
-			return lint.Scope{Render: ro, Changed: opts.Changed}, nil
-		},
-		Render:       a.renderFn,
-		Checkers:     func() ([]lint.Checker, error) { return a.checkers(checkerOpts) },
-		Environments: opts.Environments,
-		Where:        displayPath(opts.Root),
-		Rules:        opts.Rules,
-		Ignore:       opts.Ignore,
-		Shard:        opts.Shard,
-		Shards:       opts.Shards,
-	})
-	stop()
+	known, err := a.knownFindings(ctx, opts)
+	if err != nil {
+		return err
+	}
+	r, err := a.runLint(ctx, opts, known, "linting "+displayPath(opts.Root))
 	if err != nil {
 		return err
 	}
@@ -214,8 +194,42 @@ func (a *app) lint(cmd *cobra.Command, fv *flagValues, args []string) error {
 		Environments: envs,
 		Repository:   filepath.Base(opts.Root),
 		Failed:       a.exitCode == finding.ExitFindings,
+		Prefix:       git.Prefix(ctx, opts.Root),
+		Compared:     known != nil,
 	}
 	return a.writeReports(opts.Formats, opts.Limits.Or().ReportBytes, rep)
+}
+
+// runLint runs the engine over opts; the findings whose fingerprints known
+// holds are marked baseline. label is what the progress line says.
+func (a *app) runLint(ctx context.Context, opts Options, known map[string]bool, label string) (*lint.Result, error) {
+	stop := func() {}
+	defer func() { stop() }()
+	checkerOpts := opts // the checkers load concurrently; scope changes opts
+	return lint.Run(ctx, lint.Config{
+		Scope: func(ctx context.Context) (lint.Scope, error) {
+			var pre *render.Prefetched
+			if opts.ChangedSince != "" && opts.Platform == "" {
+				pre = render.Prefetch(opts.Root) // while git lists the changes
+			}
+			if err := a.changedScope(ctx, &opts); err != nil {
+				return lint.Scope{}, err
+			}
+			stop = a.progress(label)
+			ro := opts.RenderOptions()
+			ro.Prefetched = pre
+			return lint.Scope{Render: ro, Changed: opts.Changed}, nil
+		},
+		Render:       a.renderFn,
+		Checkers:     func() ([]lint.Checker, error) { return a.checkers(checkerOpts) },
+		Environments: opts.Environments,
+		Where:        displayPath(opts.Root),
+		Rules:        opts.Rules,
+		Ignore:       opts.Ignore,
+		Shard:        opts.Shard,
+		Shards:       opts.Shards,
+		Known:        known,
+	})
 }
 
 // renderRepo renders the scope of opts, for the commands that render

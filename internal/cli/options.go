@@ -41,6 +41,8 @@ const (
 	flagPromotion     = "promotion"
 	flagShard         = "shard"
 	flagChangedSince  = "changed-since"
+	flagBaseline      = "baseline"
+	flagNewFromRev    = "new-from-rev"
 	flagLimit         = "limit"
 	flagTrustDir      = "trust-dir"
 )
@@ -112,6 +114,10 @@ type Options struct {
 	ChangedOnly bool
 	Changed     []string
 	BaseContent map[string][]byte
+	// Baseline is the --baseline report and NewFromRev the --new-from-rev
+	// revision: what their findings already have is not new.
+	Baseline   string
+	NewFromRev string
 	// Limits bound the run (--limit; never from the config file).
 	Limits confine.Limits
 	// Budget is the run's total-bytes allowance, shared by everything that
@@ -215,6 +221,8 @@ type flagValues struct {
 	graph         string
 	shard         string
 	changedSince  string
+	baseline      string
+	newFromRev    string
 	limits        []string
 	trustDirs     []string
 }
@@ -242,6 +250,8 @@ func addLintFlags(fs *pflag.FlagSet, fv *flagValues) {
 	fs.BoolVar(&fv.noBuiltin, flagNoBuiltin, false, "do not run the built-in policy library")
 	fs.StringVar(&fv.shard, flagShard, "", "lint only shard `I/N` of the Flux Kustomizations, rendering only what they need (deterministic; the union of the N shards is the unsharded report), for CI matrices")
 	fs.StringVar(&fv.changedSince, flagChangedSince, "", "lint only the environments and Flux Kustomizations whose rendered output can differ from what it was at git revision `REF` (compared from the merge base of REF and HEAD, uncommitted and untracked files included), plus promotion checks")
+	fs.StringVar(&fv.baseline, flagBaseline, "", "a previous JSON report, `FILE`: findings it already has are reported as baseline and do not fail the run")
+	fs.StringVar(&fv.newFromRev, flagNewFromRev, "", "report as new only the findings absent when the same tree is linted at git revision `REF` (e.g. HEAD, origin/main); the others are baseline and do not fail the run")
 	fs.StringVar(&fv.promotion, flagPromotion, "", "the branch chain `A,B,C`, upstream first (e.g. dev,test,main): each later branch must be fast-forwardable from the one before (default: from promotion: in the config, else derived from the environments' branches)")
 	fs.StringArrayVar(&fv.namespaces, flagNamespace, nil, "run the rules of the Rego package `PKG` of --policy directories (default main); repeatable")
 	fs.BoolVar(&fv.allNamespaces, flagAllNamespaces, false, "run the rules of every Rego package of --policy directories")

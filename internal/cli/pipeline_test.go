@@ -87,7 +87,8 @@ func TestLintPipeline(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
 		t.Fatalf("stdout is not JSON: %v\n%s", err, r.stdout)
 	}
-	want := finding.Summary{Environments: 2, Kustomizations: 3, Objects: 4, Errors: 1, Warnings: 1, Infos: 2}
+	// The same finding reached from dev and prod is one, with two contexts.
+	want := finding.Summary{Environments: 2, Kustomizations: 3, Objects: 4, Errors: 1, Warnings: 1, Infos: 1, Occurrences: 4}
 	doc.Summary.DurationMs = 0
 	if doc.Summary != want {
 		t.Errorf("summary = %+v, want %+v", doc.Summary, want)
@@ -95,11 +96,13 @@ func TestLintPipeline(t *testing.T) {
 	var order []string
 	for _, f := range doc.Findings {
 		order = append(order, f.File+"|"+f.Rule+"|"+f.Environment)
+		if f.Rule == "schema/unknown-kind" && (f.Occurrences != 2 || len(f.Contexts) != 2 || f.Contexts[1].Environment != "prod") {
+			t.Errorf("folded finding: occurrences %d, contexts %+v; want 2, dev then prod", f.Occurrences, f.Contexts)
+		}
 	}
 	wantOrder := []string{
 		"|render/source-missing|dev",
 		"apps/base/cm.yaml|schema/unknown-kind|dev",
-		"apps/base/cm.yaml|schema/unknown-kind|prod",
 		"clusters/prod/apps.yaml|render/error|prod",
 	}
 	if strings.Join(order, "\n") != strings.Join(wantOrder, "\n") {

@@ -100,6 +100,12 @@ var settings = []setting{
 	{flag: flagChangedSince, lint: true,
 		fromFlag: func(fv *flagValues) []string { return []string{fv.changedSince} },
 		apply:    func(opts *Options, vals []string, _ origin) error { opts.ChangedSince = first(vals); return nil }},
+	{flag: flagBaseline, lint: true,
+		fromFlag: func(fv *flagValues) []string { return []string{fv.baseline} },
+		apply:    func(opts *Options, vals []string, _ origin) error { opts.Baseline = first(vals); return nil }},
+	{flag: flagNewFromRev, lint: true,
+		fromFlag: func(fv *flagValues) []string { return []string{fv.newFromRev} },
+		apply:    func(opts *Options, vals []string, _ origin) error { opts.NewFromRev = first(vals); return nil }},
 	{flag: flagShard, lint: true,
 		fromFlag: func(fv *flagValues) []string { return []string{fv.shard} },
 		apply: func(opts *Options, vals []string, _ origin) error {

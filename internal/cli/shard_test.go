@@ -57,7 +57,7 @@ func TestShardsUnion(t *testing.T) {
 }
 
 // checkShards compares the union of three shards with the unsharded run
-// of PATH (args[0]); the run must have at least min findings.
+// of PATH (args[0]); the run must have at least min findings (occurrences).
 func checkShards(t *testing.T, min int, args ...string) {
 	findings := func(extra ...string) []string {
 		return findingKeys(t, append(append(slices.Clone(args), "--fail-on", "never"), extra...)...)

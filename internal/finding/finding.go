@@ -72,7 +72,62 @@ type Finding struct {
 	Environment   string   `json:"environment,omitempty"`
 	Kustomization string   `json:"kustomization,omitempty"`
 	Object        *Object  `json:"object,omitempty"`
+	// Occurrences is how many places the finding stands for once Fold has
+	// run (1 or more); Contexts lists them all, the first being the
+	// Environment, Kustomization and Object above, when there are several.
+	Occurrences int       `json:"occurrences,omitempty"`
+	Contexts    []Context `json:"contexts,omitempty"`
+	// Anchor is, for a finding with no File in the scanned repository, the
+	// nearest place in it that brings the finding's subject in (the
+	// Kustomization, the environment's entry): where code scanning shows it.
+	Anchor *Location `json:"anchor,omitempty"`
+	// Fingerprint identifies the finding across runs and line shifts
+	// (Fingerprints); Baseline marks one a --baseline report or the
+	// --new-from-rev revision already had: reported, never failing.
+	Fingerprint string `json:"fingerprint,omitempty"`
+	Baseline    bool   `json:"baseline,omitempty"`
 }
+
+// Context is one place a folded finding occurs: the environment,
+// Kustomization and object whose render reached its file and line.
+type Context struct {
+	Environment   string  `json:"environment,omitempty"`
+	Kustomization string  `json:"kustomization,omitempty"`
+	Object        *Object `json:"object,omitempty"`
+}
+
+// String is "environment kustomization object", with the parts known.
+func (c Context) String() string {
+	var parts []string
+	if c.Environment != "" {
+		parts = append(parts, c.Environment)
+	}
+	if c.Kustomization != "" {
+		parts = append(parts, c.Kustomization)
+	}
+	if c.Object != nil {
+		parts = append(parts, c.Object.String())
+	}
+	return strings.Join(parts, " ")
+}
+
+// Location is a position in the scanned repository.
+type Location struct {
+	File   string `json:"file"`
+	Line   int    `json:"line"`
+	Column int    `json:"column,omitempty"`
+	// Reason says what the place is, for an anchor ("the Flux
+	// Kustomization flux-system/apps").
+	Reason string `json:"reason,omitempty"`
+}
+
+// Context is the finding's own (first) context.
+func (f Finding) Context() Context {
+	return Context{Environment: f.Environment, Kustomization: f.Kustomization, Object: f.Object}
+}
+
+// Count is the number of places the finding stands for (at least 1).
+func (f Finding) Count() int { return max(f.Occurrences, 1) }
 
 func (f Finding) objectKey() string {
 	if f.Object == nil {
@@ -114,16 +169,29 @@ type Summary struct {
 	Warnings       int `json:"warnings"`
 	Infos          int `json:"infos"`
 	Suppressed     int `json:"suppressed"`
+	// Occurrences counts the places the findings stand for when Fold made
+	// some of them stand for several (absent otherwise); Baseline counts
+	// the findings marked Baseline, which the other counters leave out.
+	Occurrences int `json:"occurrences,omitempty"`
+	Baseline    int `json:"baseline,omitempty"`
 	// Unchanged counts the Flux Kustomizations --changed-since left out
 	// (their rendered output cannot have changed).
 	Unchanged  int   `json:"unchanged,omitempty"`
 	DurationMs int64 `json:"durationMs"`
 }
 
-// Count fills the severity counters of s from fs.
+// Count fills the counters of s from fs: each finding counts once, however
+// many places it stands for; baseline findings count apart.
 func (s *Summary) Count(fs []Finding) {
-	s.Errors, s.Warnings, s.Infos = 0, 0, 0
+	s.Errors, s.Warnings, s.Infos, s.Occurrences, s.Baseline = 0, 0, 0, 0, 0
+	folded := false
 	for _, f := range fs {
+		if f.Baseline {
+			s.Baseline++
+			continue
+		}
+		s.Occurrences += f.Count()
+		folded = folded || f.Count() > 1
 		switch f.Severity {
 		case Error:
 			s.Errors++
@@ -132,6 +200,9 @@ func (s *Summary) Count(fs []Finding) {
 		case Info:
 			s.Infos++
 		}
+	}
+	if !folded {
+		s.Occurrences = 0
 	}
 }
 
@@ -174,7 +245,7 @@ func ExitCode(fs []Finding, threshold FailOn) int {
 		min = Error.Rank()
 	}
 	for _, f := range fs {
-		if f.Severity.Rank() >= min {
+		if !f.Baseline && f.Severity.Rank() >= min {
 			return ExitFindings
 		}
 	}

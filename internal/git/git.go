@@ -81,6 +81,16 @@ func TopLevel(ctx context.Context, dir string) string {
 	return top
 }
 
+// Prefix returns dir's path inside its git repository, '/'-terminated
+// ("" at the top level, outside a repository, or without git).
+func Prefix(ctx context.Context, dir string) string {
+	_, prefix, err := repoInfo(ctx, dir)
+	if err != nil {
+		return ""
+	}
+	return prefix
+}
+
 // repoInfo returns the top level of the git repository holding dir and
 // dir's path inside it ("" or "a/b/").
 func repoInfo(ctx context.Context, dir string) (top, prefix string, err error) {

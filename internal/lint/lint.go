@@ -68,6 +68,9 @@ type Config struct {
 	Ignore []finding.IgnoreEntry
 	// Shard and Shards select this run's share (--shard I/N; 0: unsharded).
 	Shard, Shards int
+	// Known holds the fingerprints of findings already known (--baseline,
+	// --new-from-rev): those are marked Baseline and do not fail.
+	Known map[string]bool
 }
 
 // Result is what a run found.
@@ -80,8 +83,9 @@ type Result struct {
 	// rules of the loaded policies).
 	Rules []finding.Rule
 	// Suppressed counts findings the config or inline ignores dropped;
-	// Unchanged the Kustomizations a --changed-since run left out.
-	Suppressed, Unchanged int
+	// Unchanged the Kustomizations a --changed-since run left out;
+	// Baseline the findings marked known.
+	Suppressed, Unchanged, Baseline int
 }
 
 // Run renders, checks and processes. An error is a usage error (exit 2)

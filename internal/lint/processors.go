@@ -13,9 +13,11 @@ import (
 type processor func([]finding.Finding) []finding.Finding
 
 // processors is the chain of a run: the config's severities and
-// suppressions (inline ignore annotations included), the --changed-since
-// narrowing, the --shard share, the contract's order. The first two count
-// what they drop into out.
+// suppressions (inline ignore annotations included), anchoring the
+// findings of no file, the --changed-since narrowing, the --shard share,
+// the contract's order, then folding the repeats, fingerprinting and
+// marking the known ones (--baseline, --new-from-rev). The first two count what
+// they drop into out; the last counts what it marks.
 func processors(cfg Config, scope Scope, res *render.Result, out *Result) []processor {
 	return []processor{
 		func(fs []finding.Finding) []finding.Finding {
@@ -23,6 +25,7 @@ func processors(cfg Config, scope Scope, res *render.Result, out *Result) []proc
 			out.Suppressed = suppressed
 			return kept
 		},
+		anchors(res), // before keepChanged narrows res, so as not to depend on the scope
 		func(fs []finding.Finding) []finding.Finding {
 			kept, unchanged := keepChanged(res, fs, scope.Changed)
 			out.Unchanged = unchanged
@@ -35,7 +38,106 @@ func processors(cfg Config, scope Scope, res *render.Result, out *Result) []proc
 			return slices.DeleteFunc(fs, func(f finding.Finding) bool { return finding.ShardOf(f, cfg.Shards) != cfg.Shard })
 		},
 		finding.Sort,
+		finding.Fold,
+		func(fs []finding.Finding) []finding.Finding {
+			finding.Fingerprints(fs)
+			out.Baseline = finding.MarkBaseline(fs, cfg.Known)
+			return fs
+		},
 	}
+}
+
+// anchors gives each finding with no file in the linted repository the
+// nearest place in it that brings its subject in, for formats that must
+// point somewhere (SARIF for code scanning): the Kustomization that
+// renders it (where it is declared, or else its first object from the
+// repository, or else its parent's anchor), the environment's entry, or
+// the first environment's entry for findings of no environment.
+func anchors(res *render.Result) processor {
+	return func(fs []finding.Finding) []finding.Finding {
+		var a anchorer
+		for i := range fs {
+			if fs[i].File == "" {
+				fs[i].Anchor = a.of(res, fs[i])
+			}
+		}
+		return fs
+	}
+}
+
+// anchorer finds anchors, indexing the render result on first use.
+type anchorer struct {
+	envs map[string]*render.Environment
+	ks   map[string]*render.Kustomization // "env|namespace/name"
+}
+
+func (a *anchorer) of(res *render.Result, f finding.Finding) *finding.Location {
+	if a.envs == nil {
+		a.envs = map[string]*render.Environment{}
+		a.ks = map[string]*render.Kustomization{}
+		for _, e := range res.Environments {
+			a.envs[e.Name] = e
+			for _, k := range e.Kustomizations {
+				a.ks[e.Name+"|"+k.ID()] = k
+			}
+		}
+	}
+	if e := a.envs[f.Environment]; e != nil {
+		if l := a.kustomization(e, f.Kustomization, 0); l != nil {
+			return l
+		}
+		if l := envAnchor(e); l != nil {
+			return l
+		}
+	}
+	for _, e := range res.Environments {
+		if l := envAnchor(e); l != nil {
+			return l
+		}
+	}
+	return nil
+}
+
+// kustomization anchors a finding about Kustomization id of e; depth
+// bounds the walk up its parents.
+func (a *anchorer) kustomization(e *render.Environment, id string, depth int) *finding.Location {
+	k := a.ks[e.Name+"|"+id]
+	if k == nil || depth > len(e.Kustomizations) {
+		return nil
+	}
+	if k.File != "" {
+		return &finding.Location{File: k.File, Line: k.Line, Reason: "the Flux Kustomization " + k.ID()}
+	}
+	for _, o := range k.Objects {
+		if o.File != "" {
+			return &finding.Location{File: o.File, Line: o.Line, Reason: "the first file of this repository the Flux Kustomization " + k.ID() + " renders"}
+		}
+	}
+	if k.Parent != "" {
+		return a.kustomization(e, k.Parent, depth+1)
+	}
+	return nil
+}
+
+// envAnchor is the entry of environment e: the branch its GitRepository
+// follows, or the first Kustomization or object of it in the repository.
+func envAnchor(e *render.Environment) *finding.Location {
+	if e.BranchFile != "" {
+		return &finding.Location{File: e.BranchFile, Line: e.BranchLine, Reason: "the entry of environment " + e.Name}
+	}
+	for _, k := range e.Kustomizations {
+		if k.File != "" {
+			return &finding.Location{File: k.File, Line: k.Line, Reason: "the entry of environment " + e.Name}
+		}
+	}
+	for _, k := range e.Kustomizations {
+		for _, o := range k.Objects {
+			if o.File != "" {
+				return &finding.Location{File: o.File, Line: o.Line, Reason: "the first file of environment " + e.Name}
+			}
+		}
+	}
+	return nil
 }
 
 // keepChanged narrows a --changed-since (or --shard) run to the

@@ -22,6 +22,7 @@ type azureWriter struct {
 // command values. Over the size limit, the findings that fit are followed
 // by one plain line saying how many more there are.
 func (a azureWriter) Write(w io.Writer, r *Report) error {
+	r = r.current()
 	var b strings.Builder
 	summary := (&textWriter{}).summary(r.Summary)
 	end := summary + "\n"
@@ -35,7 +36,7 @@ func (a azureWriter) Write(w io.Writer, r *Report) error {
 			line = Escape(string(f.Severity)) + ": " + detail(f, false) + "\n"
 		} else {
 			props := append([]string{"type=" + typ},
-				locationProps(f, [3]string{"sourcepath", "linenumber", "columnnumber"}, AzureProperty)...)
+				locationProps(r, f, [3]string{"sourcepath", "linenumber", "columnnumber"}, AzureProperty)...)
 			props = append(props, "code="+AzureProperty(Escape(f.Rule)))
 			line = "##vso[task.logissue " + strings.Join(props, ";") + "]" + AzureData(annotationText(f)) + "\n"
 		}

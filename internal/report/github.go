@@ -27,10 +27,11 @@ type githubWriter struct {
 // the findings that fit are followed by one plain line saying how many
 // more there are.
 func (g githubWriter) Write(w io.Writer, r *Report) error {
+	r = r.current()
 	var b strings.Builder
 	summary := (&textWriter{}).summary(r.Summary) + "\n"
 	for i, f := range r.Findings {
-		props := locationProps(f, [3]string{"file", "line", "col"}, GitHubProperty)
+		props := locationProps(r, f, [3]string{"file", "line", "col"}, GitHubProperty)
 		props = append(props, "title="+GitHubProperty(Escape(f.Rule)))
 		line := "::" + styleOf(f.Severity).github + " " + strings.Join(props, ",") + "::" + GitHubData(annotationText(f)) + "\n"
 		if g.limit > 0 && !fitsText(b.Len()+len(line), i+1, len(r.Findings), g.limit, len(summary)) {
@@ -62,12 +63,13 @@ func (g githubWriter) Write(w io.Writer, r *Report) error {
 }
 
 // locationProps is where a finding is, as the properties of a CI command:
-// its file, then its line and column where known, under keys (file, line,
-// column); the file is escaped for display, then with property.
-func locationProps(f finding.Finding, keys [3]string, property func(string) string) []string {
+// its file as the repository root names it, then its line and column
+// where known, under keys (file, line, column); the file is escaped for
+// display, then with property.
+func locationProps(r *Report, f finding.Finding, keys [3]string, property func(string) string) []string {
 	var props []string
 	if f.File != "" {
-		props = append(props, keys[0]+"="+property(Escape(f.File)))
+		props = append(props, keys[0]+"="+property(Escape(r.repoPath(f.File))))
 		if f.Line > 0 {
 			props = append(props, keys[1]+"="+strconv.Itoa(f.Line))
 			if f.Column > 0 {

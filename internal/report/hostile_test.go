@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode"
@@ -313,7 +314,7 @@ func TestHostileJSON(t *testing.T) {
 			t.Errorf("object = %+v, want %+v", got.Object, want.Object)
 		}
 		got.Object, want.Object = nil, nil
-		if got != want {
+		if !reflect.DeepEqual(got, want) {
 			t.Errorf("finding does not round-trip:\n got %#v\nwant %#v", got, want)
 		}
 		if doc.Findings[1].Severity != r.Findings[1].Severity || doc.Findings[1].Rule != r.Findings[1].Rule {

@@ -92,3 +92,26 @@ func encodeJSONIndent(w io.Writer, v any, prefix string) error {
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
 }
+
+// ReadJSON reads the findings of a JSON report this format wrote (any
+// schemaVersion-1 report), refusing one of more than max bytes.
+func ReadJSON(r io.Reader, max int64) ([]finding.Finding, error) {
+	data, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("larger than %d bytes", max)
+	}
+	var doc struct {
+		SchemaVersion int               `json:"schemaVersion"`
+		Findings      []finding.Finding `json:"findings"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("not a JSON report of gitops-lint: %w", err)
+	}
+	if doc.SchemaVersion != SchemaVersion {
+		return nil, fmt.Errorf("not a JSON report of gitops-lint (schemaVersion %d, want %d; write it with --format json=FILE)", doc.SchemaVersion, SchemaVersion)
+	}
+	return doc.Findings, nil
+}

@@ -73,6 +73,7 @@ const junitTruncated = "(report truncated)"
 // a skipped testcase in the repository's suite says how many more there
 // are.
 func (j junitWriter) Write(w io.Writer, r *Report) error {
+	r = r.current()
 	err := writeCapped(w, len(r.Findings), j.limit, junitCost(r), func(w io.Writer, k int) error {
 		return writeJUnit(w, r, k, j.limit)
 	})
@@ -118,7 +119,7 @@ func writeJUnit(w io.Writer, r *Report, k int, limit int64) error {
 		}
 	}
 	systemOut := map[*junitTestcase]*strings.Builder{} // warnings and infos, in order
-	for _, f := range r.Findings[:k] {
+	for _, f := range unfold(r.Findings[:k]) {
 		name, file := f.Kustomization, ""
 		if name == "" {
 			name, file = cmp.Or(f.File, NoFile), f.File
@@ -193,35 +194,64 @@ func writeJUnit(w io.Writer, r *Report, k int, limit int64) error {
 // junitCost estimates what each finding adds to the document: its failure
 // or system-out text, XML-escaped, and the testcase and suite it opens.
 func junitCost(r *Report) func(i int) int64 {
-	type key struct{ env, name string }
-	seen := map[key]bool{}
+	seen := map[junitKey]bool{}
 	envs := map[string]bool{}
 	for _, e := range r.Environments {
 		envs[e.Name] = true
 		for _, k := range e.Kustomizations {
-			seen[key{e.Name, k}] = true
+			seen[junitKey{e.Name, k}] = true
 		}
 	}
-	return func(i int) int64 {
-		f := r.Findings[i]
-		name, file := f.Kustomization, ""
-		if name == "" {
-			name, file = cmp.Or(f.File, NoFile), f.File
+	return func(i int) (n int64) {
+		for _, f := range unfold(r.Findings[i : i+1]) {
+			n += junitCostOf(r, f, seen, envs)
 		}
-		var n int64
-		if !envs[f.Environment] {
-			envs[f.Environment] = true
-			n += 90 + xmlLen(Escape(f.Environment))
-		}
-		if k := (key{f.Environment, name}); !seen[k] {
-			seen[k] = true
-			n += 70 + 2*xmlLen(Escape(name)) + xmlLen(Escape(file)) + xmlLen(Escape(cmp.Or(f.Environment, r.Repository)))
-		}
-		if styleOf(f.Severity).failure {
-			return n + 50 + 2*xmlLen(Escape(f.Rule)) + xmlLen(Escape(firstLine(f.Message))) + xmlLen(detail(f, true))
-		}
-		return n + 10 + xmlLen(detail(f, true))
+		return n
 	}
+}
+
+// junitCostOf is what one occurrence adds, given the testcases (seen) and
+// suites (envs) already opened.
+func junitCostOf(r *Report, f finding.Finding, seen map[junitKey]bool, envs map[string]bool) int64 {
+	name, file := f.Kustomization, ""
+	if name == "" {
+		name, file = cmp.Or(f.File, NoFile), f.File
+	}
+	var n int64
+	if !envs[f.Environment] {
+		envs[f.Environment] = true
+		n += 90 + xmlLen(Escape(f.Environment))
+	}
+	if k := (junitKey{f.Environment, name}); !seen[k] {
+		seen[k] = true
+		n += 70 + 2*xmlLen(Escape(name)) + xmlLen(Escape(file)) + xmlLen(Escape(cmp.Or(f.Environment, r.Repository)))
+	}
+	if styleOf(f.Severity).failure {
+		return n + 50 + 2*xmlLen(Escape(f.Rule)) + xmlLen(Escape(firstLine(f.Message))) + xmlLen(detail(f, true))
+	}
+	return n + 10 + xmlLen(detail(f, true))
+}
+
+// junitKey is a testcase: its environment and name.
+type junitKey struct{ env, name string }
+
+// unfold is fs with each folded finding repeated once per context, as the
+// testcases of a JUnit report, each about one Kustomization, need them.
+func unfold(fs []finding.Finding) []finding.Finding {
+	var out []finding.Finding
+	for _, f := range fs {
+		if len(f.Contexts) == 0 {
+			out = append(out, f)
+			continue
+		}
+		for _, c := range f.Contexts {
+			g := f
+			g.Environment, g.Kustomization, g.Object = c.Environment, c.Kustomization, c.Object
+			g.Occurrences, g.Contexts = 1, nil
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // xmlLen is the length of s as XML text.

@@ -45,6 +45,7 @@ type envCounts struct {
 // markdownReport is the report within limit characters (MarkdownLimit)
 // and the report size limit sizeLimit (0: none).
 func markdownReport(r *Report, limit int, sizeLimit int64) string {
+	r = r.current()
 	capped := sizeLimit > 0 && sizeLimit < int64(limit)
 	if capped {
 		limit = int(sizeLimit)
@@ -63,13 +64,16 @@ func markdownReport(r *Report, limit int, sizeLimit int64) string {
 		}
 	}
 	for _, f := range r.Findings {
-		c, ok := counts[f.Environment]
-		if !ok {
-			envs = append(envs, f.Environment)
-			c = &envCounts{kustomizations: "–"}
-			counts[f.Environment] = c
+		// A folded finding counts once in each environment it occurs in.
+		for _, env := range findingEnvironments(f) {
+			c, ok := counts[env]
+			if !ok {
+				envs = append(envs, env)
+				c = &envCounts{kustomizations: "–"}
+				counts[env] = c
+			}
+			c.n[styleOf(f.Severity).column]++
 		}
-		c.n[styleOf(f.Severity).column]++
 	}
 	slices.SortFunc(envs, func(a, b string) int {
 		if (a == "") != (b == "") { // no environment last
@@ -125,17 +129,8 @@ func markdownReport(r *Report, limit int, sizeLimit int64) string {
 		if f.Line > 0 {
 			pos = position(f)
 		}
-		where := []string{}
-		for _, part := range []string{f.Environment, f.Kustomization} {
-			if part != "" {
-				where = append(where, mdEscape(part, true))
-			}
-		}
-		if f.Object != nil {
-			where = append(where, mdEscape(f.Object.String(), true))
-		}
 		fmt.Fprintf(&group, "| %s | %s | %s | %s | %s |\n",
-			pos, severityBadge(f.Severity), mdEscape(f.Rule, true), mdEscape(f.Message, false), strings.Join(where, " "))
+			pos, severityBadge(f.Severity), mdEscape(f.Rule, true), mdEscape(f.Message, false), mdWhere(f))
 		size := b.Len() + group.Len()
 		if i+1 < n {
 			size += len(note(n - i - 1))
@@ -155,4 +150,50 @@ func markdownReport(r *Report, limit int, sizeLimit int64) string {
 // severityBadge is the severity's icon, then its name.
 func severityBadge(s finding.Severity) string {
 	return styleOf(s).icon + " " + mdEscape(string(s), false)
+}
+
+// mdWhere is the contexts of a finding for its table row: the one it has,
+// or "×N" and the first few of a folded one.
+func mdWhere(f finding.Finding) string {
+	if f.Count() <= 1 || len(f.Contexts) == 0 {
+		return mdContext(f.Context())
+	}
+	var parts []string
+	for i, c := range f.Contexts {
+		if i == shownContexts {
+			parts = append(parts, "+"+strconv.Itoa(f.Count()-i)+" more")
+			break
+		}
+		parts = append(parts, mdContext(c))
+	}
+	return "×" + strconv.Itoa(f.Count()) + ": " + strings.Join(parts, "; ")
+}
+
+// mdContext is a context's known parts, each as code.
+func mdContext(c finding.Context) string {
+	var where []string
+	for _, part := range []string{c.Environment, c.Kustomization} {
+		if part != "" {
+			where = append(where, mdEscape(part, true))
+		}
+	}
+	if c.Object != nil {
+		where = append(where, mdEscape(c.Object.String(), true))
+	}
+	return strings.Join(where, " ")
+}
+
+// findingEnvironments is the environments a finding occurs in, each once,
+// in order ("" for a finding of no environment).
+func findingEnvironments(f finding.Finding) []string {
+	if len(f.Contexts) == 0 {
+		return []string{f.Environment}
+	}
+	var envs []string
+	for _, c := range f.Contexts {
+		if !slices.Contains(envs, c.Environment) {
+			envs = append(envs, c.Environment)
+		}
+	}
+	return envs
 }

@@ -219,6 +219,41 @@ type Report struct {
 	// Failed is the caller's exit decision (findings at or above --fail-on):
 	// azure then ends with task.complete result=Failed.
 	Failed bool
+	// Prefix is PATH's directory relative to the root of its git
+	// repository, '/'-terminated ("" at the root or outside git): code
+	// scanning and CI annotations resolve paths from the repository root.
+	Prefix string
+	// Compared is set when the run compared with known findings
+	// (--baseline, --new-from-rev): SARIF then says which results are new.
+	Compared bool
+
+	// dropped counts the findings a format left out before writing (SARIF
+	// past code scanning's result limit): reported as truncated.
+	dropped int
+}
+
+// current is the report without its baseline findings, for the formats
+// people read: they count those in the summary only.
+func (r *Report) current() *Report {
+	if r.Summary.Baseline == 0 {
+		return r
+	}
+	cp := *r
+	cp.Findings = make([]finding.Finding, 0, len(r.Findings)-r.Summary.Baseline)
+	for _, f := range r.Findings {
+		if !f.Baseline {
+			cp.Findings = append(cp.Findings, f)
+		}
+	}
+	return &cp
+}
+
+// repoPath is a finding's file as the repository root names it.
+func (r *Report) repoPath(file string) string {
+	if file == "" {
+		return ""
+	}
+	return r.Prefix + file
 }
 
 // Environment is one linted environment and its Flux Kustomizations, each

@@ -3,8 +3,6 @@ package report
 import (
 	"bytes"
 	"cmp"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net/url"
@@ -22,8 +20,13 @@ const (
 	// repository, whose relative paths the findings hold.
 	sarifSrcRoot = "%SRCROOT%"
 	// sarifFingerprint names our partialFingerprints entry; the version
-	// suffix changes only if the hashed fields ever change.
-	sarifFingerprint = "gitopsLint/v1"
+	// suffix changes only if the hashed fields ever change (v2: rule, file
+	// and message, without the environment and object a folded finding
+	// lists).
+	sarifFingerprint = "gitopsLint/v2"
+	// sarifMaxResults is the most results GitHub code scanning accepts in
+	// one run; past it the upload is rejected.
+	sarifMaxResults = 25000
 	informationURI   = "https://github.com/gitops-lint/gitops-lint"
 )
 
@@ -84,11 +87,13 @@ type sarifResult struct {
 	Message             sarifText         `json:"message"`
 	Locations           []sarifLocation   `json:"locations,omitempty"`
 	PartialFingerprints map[string]string `json:"partialFingerprints"`
+	BaselineState       string            `json:"baselineState,omitempty"`
 	Properties          map[string]any    `json:"properties,omitempty"`
 }
 
 type sarifLocation struct {
 	PhysicalLocation sarifPhysical `json:"physicalLocation"`
+	Message          *sarifText    `json:"message,omitempty"`
 }
 
 type sarifPhysical struct {
@@ -118,12 +123,30 @@ type sarifWriter struct {
 // findings that fit are written and the run's summary property counts the
 // others as "truncated".
 func (s sarifWriter) Write(w io.Writer, r *Report) error {
+	r = sarifShare(r)
 	err := writeCapped(w, len(r.Findings), s.limit, sarifCost(r),
 		func(w io.Writer, k int) error { return writeSARIF(w, r, k) })
 	if err != nil {
 		return fmt.Errorf("write sarif report: %w", err)
 	}
 	return nil
+}
+
+// sarifShare is the report with at most sarifMaxResults findings, the
+// most severe first kept (in the contract order otherwise); the others
+// are counted as truncated, as a report over its size limit does.
+func sarifShare(r *Report) *Report {
+	if len(r.Findings) <= sarifMaxResults {
+		return r
+	}
+	cp := *r
+	keep := slices.Clone(r.Findings)
+	slices.SortStableFunc(keep, func(a, b finding.Finding) int { return cmp.Compare(b.Severity.Rank(), a.Severity.Rank()) })
+	keep = keep[:sarifMaxResults]
+	slices.SortFunc(keep, finding.Compare)
+	cp.Findings = keep
+	cp.dropped = len(r.Findings) - sarifMaxResults
+	return &cp
 }
 
 // sarifCost estimates what each finding adds to the log, asked in order: a
@@ -137,7 +160,7 @@ func sarifCost(r *Report) func(i int) int64 {
 	return func(i int) int64 {
 		f := r.Findings[i]
 		var b bytes.Buffer
-		if err := encodeJSONIndent(&b, sarifResultOf(f, len(named)), "        "); err != nil {
+		if err := encodeJSONIndent(&b, sarifResultOf(r, f, len(named)), "        "); err != nil {
 			return 0
 		}
 		n := int64(len(jsonSafe(b.Bytes()))) + 9
@@ -162,7 +185,7 @@ func writeSARIF(w io.Writer, r *Report, k int) error {
 	}
 	results := make([]sarifResult, 0, len(shown))
 	for _, f := range shown {
-		results = append(results, sarifResultOf(f, index[f.Rule]))
+		results = append(results, sarifResultOf(r, f, index[f.Rule]))
 	}
 	summary := map[string]any{
 		"environments":   r.Summary.Environments,
@@ -173,8 +196,11 @@ func writeSARIF(w io.Writer, r *Report, k int) error {
 		"infos":          r.Summary.Infos,
 		"suppressed":     r.Summary.Suppressed,
 	}
-	if k < len(r.Findings) {
-		summary["truncated"] = len(r.Findings) - k
+	if dropped := len(r.Findings) - k + r.dropped; dropped > 0 {
+		summary["truncated"] = dropped
+	}
+	if r.Summary.Baseline > 0 {
+		summary["baseline"] = r.Summary.Baseline
 	}
 	log := sarifLog{
 		Schema:  sarifSchema,
@@ -197,20 +223,44 @@ func writeSARIF(w io.Writer, r *Report, k int) error {
 }
 
 // sarifResultOf is the result of one finding, its rule at ruleIndex.
-func sarifResultOf(f finding.Finding, ruleIndex int) sarifResult {
+// Every result is located in the scanned repository, as code scanning
+// requires: at the finding's file, or else at its anchor, the place that
+// brings it in, which the location's message names.
+func sarifResultOf(r *Report, f finding.Finding, ruleIndex int) sarifResult {
+	fp := f.Fingerprint
+	if fp == "" {
+		one := []finding.Finding{f}
+		finding.Fingerprints(one)
+		fp = one[0].Fingerprint
+	}
 	res := sarifResult{
 		RuleID:              f.Rule,
 		RuleIndex:           ruleIndex,
 		Level:               styleOf(f.Severity).sarif,
 		Message:             sarifText{Text: f.Message},
-		PartialFingerprints: map[string]string{sarifFingerprint: Fingerprint(f)},
+		PartialFingerprints: map[string]string{sarifFingerprint: fp},
 	}
-	if f.File != "" {
+	if r.Compared {
+		res.BaselineState = "new"
+		if f.Baseline {
+			res.BaselineState = "unchanged"
+		}
+	}
+	file, line, col, why := f.File, f.Line, f.Column, ""
+	if file == "" && f.Anchor != nil {
+		file, line, col = f.Anchor.File, f.Anchor.Line, f.Anchor.Column
+		why = "No file of its own in this repository: shown at " + f.Anchor.Reason + "."
+	}
+	if file != "" {
 		loc := sarifLocation{PhysicalLocation: sarifPhysical{
-			ArtifactLocation: sarifArtifact{URI: sarifURI(f.File), URIBaseID: sarifSrcRoot},
+			ArtifactLocation: sarifArtifact{URI: sarifURI(r.repoPath(file)), URIBaseID: sarifSrcRoot},
 		}}
-		if f.Line > 0 {
-			loc.PhysicalLocation.Region = &sarifRegion{StartLine: f.Line, StartColumn: f.Column}
+		if line > 0 {
+			loc.PhysicalLocation.Region = &sarifRegion{StartLine: line, StartColumn: col}
+		}
+		if why != "" {
+			loc.Message = &sarifText{Text: why}
+			res.Message.Text += " (" + why + ")"
 		}
 		res.Locations = []sarifLocation{loc}
 	}
@@ -223,6 +273,10 @@ func sarifResultOf(f finding.Finding, ruleIndex int) sarifResult {
 	}
 	if f.Object != nil {
 		props["object"] = f.Object
+	}
+	if f.Count() > 1 {
+		props["occurrences"] = f.Count()
+		props["contexts"] = f.Contexts
 	}
 	if len(props) > 0 {
 		res.Properties = props
@@ -293,20 +347,4 @@ func firstSentence(s string) string {
 		return s[:i+1]
 	}
 	return s
-}
-
-// Fingerprint identifies a finding across runs, for code scanning to track
-// an alert: a hash of what it is about (rule, file, object, environment,
-// message), never its line, so it survives edits above it.
-func Fingerprint(f finding.Finding) string {
-	obj := ""
-	if f.Object != nil {
-		obj = f.Object.APIVersion + "|" + f.Object.String()
-	}
-	h := sha256.New()
-	for _, part := range []string{f.Rule, f.File, obj, f.Environment, f.Message} {
-		h.Write([]byte(part))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil))[:32]
 }

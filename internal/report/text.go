@@ -34,6 +34,7 @@ func (t *textWriter) paint(s string, codes ...string) string {
 // the colours. Over the size limit, the findings that fit are followed by
 // one line saying how many more there are.
 func (t *textWriter) Write(w io.Writer, r *Report) error {
+	r = r.current()
 	var b strings.Builder
 
 	// Columns are aligned over the whole report, so that groups line up.
@@ -112,23 +113,29 @@ func position(f finding.Finding) string {
 	return strconv.Itoa(f.Line) + ":" + strconv.Itoa(f.Column)
 }
 
+// shownContexts is how many contexts of a folded finding the text-like
+// formats print before "+N more".
+const shownContexts = 3
+
 // context is "[environment kustomization object]", with the parts known,
-// escaped.
+// escaped; for a finding that stands for several places, "×N [first;
+// second; third; +K more]".
 func context(f finding.Finding) string {
-	var parts []string
-	if f.Environment != "" {
-		parts = append(parts, Escape(f.Environment))
-	}
-	if f.Kustomization != "" {
-		parts = append(parts, Escape(f.Kustomization))
-	}
-	if f.Object != nil {
-		parts = append(parts, Escape(f.Object.String()))
-	}
-	if len(parts) == 0 {
+	if f.Count() <= 1 || len(f.Contexts) == 0 {
+		if c := Escape(f.Context().String()); c != "" {
+			return "[" + c + "]"
+		}
 		return ""
 	}
-	return "[" + strings.Join(parts, " ") + "]"
+	var parts []string
+	for i, c := range f.Contexts {
+		if i == shownContexts {
+			parts = append(parts, "+"+strconv.Itoa(f.Count()-i)+" more")
+			break
+		}
+		parts = append(parts, Escape(c.String()))
+	}
+	return "×" + strconv.Itoa(f.Count()) + " [" + strings.Join(parts, "; ") + "]"
 }
 
 func pad(s string, width int) string {
@@ -164,6 +171,12 @@ func (t *textWriter) summary(s finding.Summary) string {
 		counts = append(counts, plural(s.Infos, "info", "infos"))
 	default:
 		counts = append(counts, "no problems")
+	}
+	if s.Occurrences > 0 {
+		counts[len(counts)-1] += " (" + plural(s.Occurrences, "occurrence", "occurrences") + ")"
+	}
+	if s.Baseline > 0 {
+		counts = append(counts, strconv.Itoa(s.Baseline)+" in the baseline")
 	}
 	if s.Suppressed > 0 {
 		counts = append(counts, strconv.Itoa(s.Suppressed)+" suppressed")

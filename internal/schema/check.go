@@ -196,35 +196,39 @@ func (c *Checker) Check(ctx context.Context, res *render.Result) []finding.Findi
 	return foldUnknownKinds(out)
 }
 
-// foldUnknownKinds reports schema/unknown-kind once per kind and
-// Kustomization, at its first object, saying how many it stands for: the
-// cause (no CRD for the kind) is one, whatever the number of objects. A
-// Kustomization is the unit (not the environment), so that --shard and
-// --changed-since, which lint whole Kustomizations, fold the same way.
+// foldUnknownKinds makes schema/unknown-kind one problem per kind and
+// environment: the cause (no CRD for the kind) is one, whatever the number
+// of objects. Every object of the kind is reported at the first of them
+// (in file and line order, the repository's own files first) with its
+// message, so that the engine folds them into one finding whose contexts
+// list each object. Only the Kustomizations a run lints count (--shard,
+// --changed-since).
 func foldUnknownKinds(fs []finding.Finding) []finding.Finding {
-	type key struct{ env, ks, apiVersion, kind string }
-	first := map[key]int{}
-	count := map[key]int{}
-	out := fs[:0]
+	type key struct{ env, apiVersion, kind string }
+	first := map[key]finding.Finding{}
+	before := func(a, b finding.Finding) bool {
+		if (a.File == "") != (b.File == "") {
+			return a.File != ""
+		}
+		return finding.Compare(a, b) < 0
+	}
 	for _, f := range fs {
 		if f.Rule != RuleUnknownKind.ID || f.Object == nil {
-			out = append(out, f)
 			continue
 		}
-		k := key{f.Environment, f.Kustomization, f.Object.APIVersion, f.Object.Kind}
-		count[k]++
-		if _, seen := first[k]; seen {
+		k := key{f.Environment, f.Object.APIVersion, f.Object.Kind}
+		if cur, ok := first[k]; !ok || before(f, cur) {
+			first[k] = f
+		}
+	}
+	for i, f := range fs {
+		if f.Rule != RuleUnknownKind.ID || f.Object == nil {
 			continue
 		}
-		first[k] = len(out)
-		out = append(out, f)
+		at := first[key{f.Environment, f.Object.APIVersion, f.Object.Kind}]
+		fs[i].File, fs[i].Line, fs[i].Column, fs[i].Message = at.File, at.Line, at.Column, at.Message
 	}
-	for k, i := range first {
-		if n := count[k]; n > 1 {
-			out[i].Message += fmt.Sprintf(" (%d objects of this kind in %s; only the first is reported)", n, k.ks)
-		}
-	}
-	return out
+	return fs
 }
 
 // fluxRelease names the release the embedded CRDs come from.

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"fmt"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"strings"
 	"testing"
@@ -172,33 +173,42 @@ func TestSemantic(t *testing.T) {
 	}
 }
 
-// TestFoldUnknownKinds: one schema/unknown-kind per kind and
-// Kustomization, at the first object, counting the others; other findings
-// and other Kustomizations are untouched.
+// TestFoldUnknownKinds: every schema/unknown-kind of a kind and
+// environment moves to the first object (a file of the repository before
+// one of another source), so that the engine's Fold makes it one finding
+// listing each object; other findings, kinds and environments are
+// untouched.
 func TestFoldUnknownKinds(t *testing.T) {
 	obj := func(kind, name string) *finding.Object {
 		return &finding.Object{APIVersion: "example.com/v1", Kind: kind, Namespace: "default", Name: name}
 	}
-	unknown := func(ks, kind, name, file string) finding.Finding {
-		return RuleUnknownKind.New(finding.Finding{Environment: "dev", Kustomization: ks, Object: obj(kind, name), File: file, Line: 1, Message: "no schema for example.com/v1 " + kind})
+	unknown := func(env, ks, kind, name, file string) finding.Finding {
+		msg := "no schema for example.com/v1 " + kind
+		line := 1
+		if file == "" {
+			msg += " (in other.yaml of source GitRepository/x/y, not in this repository)"
+			line = 0
+		}
+		return RuleUnknownKind.New(finding.Finding{Environment: env, Kustomization: ks, Object: obj(kind, name), File: file, Line: line, Message: msg})
 	}
 	fs := foldUnknownKinds([]finding.Finding{
-		unknown("flux-system/apps", "Widget", "a", "apps/a.yaml"),
+		unknown("dev", "flux-system/other", "Widget", "z", ""),
+		unknown("dev", "flux-system/apps", "Widget", "b", "apps/b.yaml"),
 		RuleInvalid.New(finding.Finding{Environment: "dev", Kustomization: "flux-system/apps", File: "apps/x.yaml", Line: 3, Message: "bad"}),
-		unknown("flux-system/apps", "Widget", "b", "apps/b.yaml"),
-		unknown("flux-system/apps", "Widget", "c", "apps/c.yaml"),
-		unknown("flux-system/apps", "Gadget", "g", "apps/g.yaml"),
-		unknown("flux-system/infra", "Widget", "d", "infra/d.yaml"),
+		unknown("dev", "flux-system/apps", "Widget", "a", "apps/a.yaml"),
+		unknown("dev", "flux-system/infra", "Widget", "c", "infra/c.yaml"),
+		unknown("dev", "flux-system/apps", "Gadget", "g", "apps/g.yaml"),
+		unknown("prod", "flux-system/infra", "Widget", "d", "infra/d.yaml"),
 	})
 	var got []string
-	for _, f := range fs {
-		got = append(got, f.Rule+" "+f.File+" "+f.Message)
+	for _, f := range finding.Fold(finding.Sort(fs)) {
+		got = append(got, fmt.Sprintf("%s %s:%d %s ×%d", f.Rule, f.File, f.Line, f.Message, f.Count()))
 	}
 	want := []string{
-		"schema/unknown-kind apps/a.yaml no schema for example.com/v1 Widget (3 objects of this kind in flux-system/apps; only the first is reported)",
-		"schema/invalid apps/x.yaml bad",
-		"schema/unknown-kind apps/g.yaml no schema for example.com/v1 Gadget",
-		"schema/unknown-kind infra/d.yaml no schema for example.com/v1 Widget",
+		"schema/unknown-kind apps/a.yaml:1 no schema for example.com/v1 Widget ×4",
+		"schema/unknown-kind apps/g.yaml:1 no schema for example.com/v1 Gadget ×1",
+		"schema/invalid apps/x.yaml:3 bad ×1",
+		"schema/unknown-kind infra/d.yaml:1 no schema for example.com/v1 Widget ×1",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
