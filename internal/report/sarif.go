@@ -27,7 +27,7 @@ const (
 	// sarifMaxResults is the most results GitHub code scanning accepts in
 	// one run; past it the upload is rejected.
 	sarifMaxResults = 25000
-	informationURI   = "https://github.com/gitops-lint/gitops-lint"
+	informationURI  = "https://github.com/gitops-lint/gitops-lint"
 )
 
 type sarifLog struct {
