@@ -6,10 +6,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // The fake gh of TestPRComment: it logs every call (one line, arguments
@@ -53,12 +56,20 @@ if [ -n "$jqexpr" ]; then printf '%s' "$resp" | jq -r "$jqexpr"; else printf '%s
 `
 
 // The fake gitops-lint: `diff` prints $FAKE_DIR/diff.md, or fails like a
-// missing base branch when there is none.
+// missing base branch when there is none; a lint copies
+// $FAKE_DIR/report.md to its --format markdown=FILE and exits
+// $FAKE_LINT_CODE.
 const fakeGitopsLint = `set -eu
 printf '%s\n' "$*" >> "$FAKE_DIR/gitops-lint.log"
-if [ -f "$FAKE_DIR/diff.md" ]; then cat "$FAKE_DIR/diff.md"; exit 0; fi
-echo 'gitops-lint: unknown revision "origin/main" in .' >&2
-exit 2
+if [ "$1" = diff ]; then
+	if [ -f "$FAKE_DIR/diff.md" ]; then cat "$FAKE_DIR/diff.md"; exit 0; fi
+	echo 'gitops-lint: unknown revision "origin/main" in .' >&2
+	exit 2
+fi
+for a in "$@"; do
+	case "$a" in markdown=*) cp "$FAKE_DIR/report.md" "${a#markdown=}" ;; esac
+done
+exit "${FAKE_LINT_CODE:-0}"
 `
 
 const prMarker = "<!-- gitops-lint:pr-comment -->"
@@ -109,11 +120,10 @@ func (r prRun) summaryText(t *testing.T) string {
 	return string(b)
 }
 
-// runPRComment runs scripts/pr-comment.sh as action.yml does, with the fake
-// gh and gitops-lint first on PATH; comments is the canned list of the pull
-// request's comments, diff the fake's diff ("" = the diff fails), env more
-// variables (later ones win).
-func runPRComment(t *testing.T, comments, diff string, env ...string) prRun {
+// prFakes lays out the fakes in a new directory: bin/gh and
+// bin/gitops-lint, the canned comments, the findings report, and diff ("" =
+// gitops-lint diff fails). It returns the directory and bash.
+func prFakes(t *testing.T, comments, diff string) (dir, bash string) {
 	t.Helper()
 	bash, err := exec.LookPath("bash")
 	if err != nil {
@@ -122,7 +132,7 @@ func runPRComment(t *testing.T, comments, diff string, env ...string) prRun {
 	if _, err := exec.LookPath("jq"); err != nil {
 		t.Skip("the fake gh applies --jq with jq, which is not on PATH")
 	}
-	dir := t.TempDir()
+	dir = t.TempDir()
 	bin := filepath.Join(dir, "bin")
 	if err := os.Mkdir(bin, 0o755); err != nil {
 		t.Fatal(err)
@@ -142,38 +152,62 @@ func runPRComment(t *testing.T, comments, diff string, env ...string) prRun {
 	if diff != "" {
 		write("diff.md", diff)
 	}
-	r := prRun{dir: dir, summary: filepath.Join(dir, "summary.md")}
-	cmd := exec.Command(bash, filepath.Join(moduleRoot(t), "scripts", "pr-comment.sh"))
-	cmd.Dir = dir
-	cmd.Env = append([]string{
-		"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"),
+	return dir, bash
+}
+
+// prEnv is the environment of a pull request's job, with the fakes first
+// on PATH.
+func prEnv(dir string) []string {
+	return []string{
+		"PATH=" + filepath.Join(dir, "bin") + string(os.PathListSeparator) + os.Getenv("PATH"),
 		"HOME=" + dir,
 		"FAKE_DIR=" + dir,
 		"FAKE_GH_ERR=gh: Resource not accessible by integration (HTTP 403)",
 		"GITHUB_EVENT_NAME=pull_request",
 		"GITHUB_REPOSITORY=acme/fleet",
-		"GITHUB_STEP_SUMMARY=" + r.summary,
+		"GITHUB_STEP_SUMMARY=" + filepath.Join(dir, "summary.md"),
 		"GITHUB_SERVER_URL=https://github.test",
 		"GITHUB_RUN_ID=4242",
+	}
+}
+
+// runBash runs bash with args in dir and env; its exit code and output.
+func runBash(t *testing.T, bash, dir string, env []string, args ...string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command(bash, args...)
+	cmd.Dir = dir
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			t.Fatalf("run bash %v: %v", args, err)
+		}
+		return ee.ExitCode(), stdout.String(), stderr.String()
+	}
+	return 0, stdout.String(), stderr.String()
+}
+
+// runPRComment runs scripts/pr-comment.sh as action.yml does, with the fake
+// gh and gitops-lint first on PATH; comments is the canned list of the pull
+// request's comments, diff the fake's diff ("" = the diff fails), env more
+// variables (later ones win).
+func runPRComment(t *testing.T, comments, diff string, env ...string) prRun {
+	t.Helper()
+	dir, bash := prFakes(t, comments, diff)
+	r := prRun{dir: dir, summary: filepath.Join(dir, "summary.md")}
+	full := append(prEnv(dir),
 		"GH_TOKEN=fake-token",
 		"PR_NUMBER=7",
 		"PR_HEAD_REPO=acme/fleet",
 		"PR_HEAD_SHA=0123456789abcdef0123",
 		"PR_BASE_REF=main",
 		"GITOPS_LINT_PATH=.",
-		"GITOPS_LINT_REPORT=" + filepath.Join(dir, "report.md"),
-	}, env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err = cmd.Run()
-	r.stdout, r.stderr = stdout.String(), stderr.String()
-	if err != nil {
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) {
-			t.Fatalf("run pr-comment.sh: %v", err)
-		}
-		r.code = ee.ExitCode()
-	}
+		"GITOPS_LINT_REPORT="+filepath.Join(dir, "report.md"),
+	)
+	r.code, r.stdout, r.stderr = runBash(t, bash, dir, append(full, env...), filepath.Join(moduleRoot(t), "scripts", "pr-comment.sh"))
 	return r
 }
 
@@ -362,4 +396,144 @@ func TestPRComment(t *testing.T) {
 			t.Errorf("job summary of %d bytes lacks the full diff", len(s))
 		}
 	})
+}
+
+// actionStep is a step of action.yml.
+type actionStep struct {
+	Name string            `yaml:"name"`
+	ID   string            `yaml:"id"`
+	If   string            `yaml:"if"`
+	Run  string            `yaml:"run"`
+	Env  map[string]string `yaml:"env"`
+}
+
+var actionExpression = regexp.MustCompile(`\$\{\{\s*(.*?)\s*\}\}`)
+
+// TestActionPRCommentSteps runs action.yml's Lint, comment and last steps
+// as written, with the expressions GitHub would fill in, the fake
+// gitops-lint finding errors (exit 1) and the fake gh: the comment is
+// posted, and only then the job fails with the lint's exit code.
+func TestActionPRCommentSteps(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(moduleRoot(t), "action.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var action struct {
+		Inputs map[string]struct {
+			Default string `yaml:"default"`
+		} `yaml:"inputs"`
+		Runs struct {
+			Steps []actionStep `yaml:"steps"`
+		} `yaml:"runs"`
+	}
+	if err := yaml.Unmarshal(b, &action); err != nil {
+		t.Fatal(err)
+	}
+	if d := action.Inputs["comment"].Default; d != "true" {
+		t.Errorf("input comment defaults to %q, want true", d)
+	}
+	if d := action.Inputs["token"].Default; d != "${{ github.token }}" {
+		t.Errorf("input token defaults to %q, want the job's token", d)
+	}
+	steps := action.Runs.Steps
+	find := func(match func(actionStep) bool) (int, actionStep) {
+		t.Helper()
+		for i, s := range steps {
+			if match(s) {
+				return i, s
+			}
+		}
+		t.Fatal("step not found in action.yml")
+		return 0, actionStep{}
+	}
+	il, lint := find(func(s actionStep) bool { return s.ID == "lint" })
+	ic, comment := find(func(s actionStep) bool { return strings.Contains(s.Run, "scripts/pr-comment.sh") })
+	ie, exit := find(func(s actionStep) bool {
+		return strings.Contains(s.Run, "steps.lint.outputs.exit-code") || s.Env["CODE"] != ""
+	})
+	if il >= ic || ic >= ie || ie != len(steps)-1 {
+		t.Fatalf("steps lint %d, comment %d, exit %d of %d: want them in that order, the exit last", il, ic, ie, len(steps))
+	}
+	for _, want := range []string{"inputs.comment == 'true'", "github.event_name == 'pull_request'", "github.event_name == 'pull_request_target'"} {
+		if !strings.Contains(comment.If, want) {
+			t.Errorf("the comment step's if %q lacks %s", comment.If, want)
+		}
+	}
+	if lint.If != "" || exit.If != "" {
+		t.Errorf("if: lint %q, exit %q: both must run whenever the action does", lint.If, exit.If)
+	}
+
+	for _, tc := range []struct {
+		lintCode int
+		event    string
+		posted   bool
+	}{{1, "pull_request", true}, {0, "pull_request", true}, {2, "pull_request", true}, {1, "push", false}} {
+		dir, bash := prFakes(t, "[]", prDiff)
+		temp := t.TempDir()
+		output := filepath.Join(temp, "github_output")
+		values := map[string]string{
+			"inputs.path":                      ".",
+			"inputs.args":                      "--env dev",
+			"inputs.promotion":                 "dev,test,main",
+			"inputs.sarif-file":                "",
+			"inputs.fail-on":                   "error",
+			"inputs.token":                     "fake-token",
+			"runner.temp":                      temp,
+			"github.event.pull_request.number": "7",
+			"github.event.pull_request.head.repo.full_name": "acme/fleet",
+			"github.event.pull_request.head.sha":            "0123456789abcdef0123",
+			"github.event.pull_request.base.ref":            "main",
+		}
+		env := func(s actionStep) []string {
+			e := append(prEnv(dir), "GITHUB_ACTION_PATH="+moduleRoot(t), "GITHUB_OUTPUT="+output,
+				"FAKE_LINT_CODE="+strconv.Itoa(tc.lintCode), "GITHUB_EVENT_NAME="+tc.event)
+			for k, v := range s.Env {
+				e = append(e, k+"="+actionExpression.ReplaceAllStringFunc(v, func(m string) string {
+					key := actionExpression.FindStringSubmatch(m)[1]
+					v, ok := values[key]
+					if !ok {
+						t.Fatalf("unknown expression %s in step %q: teach the test its value", m, s.Name)
+					}
+					return v
+				}))
+			}
+			return e
+		}
+
+		code, stdout, stderr := runBash(t, bash, dir, env(lint), "-c", lint.Run)
+		if code != 0 {
+			t.Fatalf("lint %d: the Lint step exits %d, want 0 (the exit comes last)\n%s%s", tc.lintCode, code, stdout, stderr)
+		}
+		if b, _ := os.ReadFile(filepath.Join(dir, "gitops-lint.log")); !strings.Contains(string(b), ". --format github --format markdown="+temp) || !strings.HasSuffix(string(b), " --env dev\n") {
+			t.Errorf("gitops-lint called as %q", b)
+		}
+		out, _ := os.ReadFile(output)
+		if want := "exit-code=" + strconv.Itoa(tc.lintCode) + "\n"; string(out) != want {
+			t.Fatalf("GITHUB_OUTPUT %q, want %q", out, want)
+		}
+		values["steps.lint.outputs.exit-code"] = strconv.Itoa(tc.lintCode)
+
+		// GitHub skips the step on push (its if); the script does nothing
+		// there either.
+		code, stdout, stderr = runBash(t, bash, dir, env(comment), "-c", comment.Run)
+		if code != 0 {
+			t.Fatalf("the comment step exits %d\n%s%s", code, stdout, stderr)
+		}
+		r := prRun{dir: dir}
+		calls := r.ghCalls(t)
+		if !tc.posted {
+			if calls != nil {
+				t.Errorf("%s: gh calls %q", tc.event, calls)
+			}
+		} else if len(calls) != 2 || !strings.Contains(calls[1], "-X POST repos/acme/fleet/issues/7/comments") {
+			t.Errorf("lint %d: gh calls %q, want a POST", tc.lintCode, calls)
+		} else {
+			wantComplete(t, r.body(t, 2))
+		}
+
+		code, _, stderr = runBash(t, bash, dir, env(exit), "-c", exit.Run)
+		if code != tc.lintCode {
+			t.Errorf("the last step exits %d, want the lint's %d\n%s", code, tc.lintCode, stderr)
+		}
+	}
 }
