@@ -34,8 +34,8 @@ comment_budget=$((comment_max - 2048))
 summary_budget=$((1024 * 1024 - 4096))
 
 log() { printf 'pr-comment: %s\n' "$*"; }
-# notice prints a workflow command; its message must stay on one line.
-notice() { printf '::notice title=gitops-lint PR comment::%s\n' "$(printf '%s' "$*" | tr '\r\n' '  ')"; }
+# notice prints a workflow command: its message on one line, % escaped.
+notice() { printf '::notice title=gitops-lint PR comment::%s\n' "$(printf '%s' "$*" | tr '\r\n' '  ' | sed 's/%/%25/g')"; }
 
 case "${GITHUB_EVENT_NAME:-}" in
 pull_request | pull_request_target) ;;

@@ -306,9 +306,9 @@ func TestPRComment(t *testing.T) {
 			}
 		}
 		// Any other gh failure falls back too.
-		r := runPRComment(t, "[]", prDiff, "FAKE_GH_FAIL=-X POST", "FAKE_GH_ERR=gh: Server Error (HTTP 502)")
+		r := runPRComment(t, "[]", prDiff, "FAKE_GH_FAIL=-X POST", "FAKE_GH_ERR=gh: 100% Server Error (HTTP 502)")
 		wantExit0(t, r)
-		if !strings.Contains(r.stdout, "::notice title=gitops-lint PR comment::no pull request comment: gh could not comment on #7 (gh: Server Error (HTTP 502))") {
+		if !strings.Contains(r.stdout, "::notice title=gitops-lint PR comment::no pull request comment: gh could not comment on #7 (gh: 100%25 Server Error (HTTP 502))") {
 			t.Errorf("stdout %q", r.stdout)
 		}
 		wantComplete(t, r.summaryText(t))
