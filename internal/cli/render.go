@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
@@ -28,8 +29,11 @@ environment and its Flux Kustomization:
 
   # Source: deploy/base/service.yaml:4 (dev flux-system/apps, applied as …)
 
-Render findings go to stderr; the exit code is 1 when there is an error among
-them.`,
+Render findings go to stderr, followed by a summary line of what was
+rendered and how long it took (also when nothing was rendered; with objects
+and no findings, only on a terminal, so that a clean run's stderr stays
+empty in scripts). The exit code is 1 when there is an error among the
+findings.`,
 		Example: `  gitops-lint render --env dev --kustomization flux-system/apps`,
 		Args:    maxArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -50,6 +54,7 @@ func (a *app) render(cmd *cobra.Command, fv *flagValues, args []string) error {
 	if err != nil {
 		return err
 	}
+	start := time.Now()
 	stop := a.progress("rendering " + displayPath(opts.Root))
 	res, err := a.renderRepo(cmd.Context(), opts)
 	stop()
@@ -71,11 +76,14 @@ func (a *app) render(cmd *cobra.Command, fv *flagValues, args []string) error {
 		}
 		return nil
 	}
+	// summary counts what the stream holds: with --kustomization, the
+	// environments that have it.
 	var (
 		out     bytes.Buffer
-		matched bool
+		summary finding.Summary
 	)
 	for _, env := range res.Environments {
+		shown := false
 		for _, k := range env.Kustomizations {
 			if opts.Kustomization != "" && k.ID() != opts.Kustomization {
 				continue
@@ -83,15 +91,21 @@ func (a *app) render(cmd *cobra.Command, fv *flagValues, args []string) error {
 			if res.Tenant && !k.Linted {
 				continue // tenant mode shows the tenant's objects
 			}
-			matched = true
+			shown = true
+			summary.Kustomizations++
+			summary.Objects += len(k.Objects)
 			for _, o := range k.Objects {
 				if err := writeObject(&out, env, k, o); err != nil {
 					return err
 				}
 			}
 		}
+		if shown || opts.Kustomization == "" {
+			summary.Environments++
+		}
 	}
-	if opts.Kustomization != "" && !matched {
+	summary.DurationMs = time.Since(start).Milliseconds()
+	if opts.Kustomization != "" && summary.Kustomizations == 0 {
 		return finding.Usagef("--%s %s: no such Flux Kustomization in %s", flagKustomization, opts.Kustomization, displayPath(opts.Root))
 	}
 
@@ -109,14 +123,17 @@ func (a *app) render(cmd *cobra.Command, fv *flagValues, args []string) error {
 	if _, err := a.stdout.Write(out.Bytes()); err != nil {
 		return fmt.Errorf("write rendered objects: %w", err)
 	}
-	if len(findings) > 0 {
+	// The findings and the summary go to stderr: stdout is the stream. A
+	// clean, non-empty stream speaks for itself outside a terminal.
+	if len(findings) > 0 || out.Len() == 0 || a.stderrTTY {
 		w, err := report.New(string(report.FormatText), report.WithColor(a.colorStderr()), report.WithLimit(opts.Limits.Or().ReportBytes))
 		if err != nil {
 			return err
 		}
+		summary.Count(findings)
 		rep := &report.Report{
 			Tool:     report.Tool{Name: toolName, Version: Version()},
-			Summary:  summarize(res, findings, 0),
+			Summary:  summary,
 			Findings: findings,
 		}
 		if err := w.Write(a.stderr, rep); err != nil {

@@ -142,7 +142,7 @@ var settings = []setting{
 				opts.PromotionFrom = o.file.Path
 			}
 			if len(opts.Promotion) == 1 {
-				return origin{flag: flagPromotion}.errorf("a chain needs at least two branches, got %q", opts.Promotion[0])
+				return o.errorf("a chain needs at least two branches, got %q", opts.Promotion[0])
 			}
 			return nil
 		}},

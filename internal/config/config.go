@@ -38,16 +38,10 @@ const (
 	KeyCRDDirs      = "crdDirs"
 	KeyRBACDirs     = "rbacDirs"
 	KeyProvides     = "provides"
-	// KeyRules, KeyIgnore and KeyPromotion are reserved: accepted so that a
-	// file written for a newer gitops-lint still loads, but not used yet.
-	KeyRules     = "rules"
-	KeyIgnore    = "ignore"
-	KeyPromotion = "promotion"
+	KeyRules        = "rules"
+	KeyIgnore       = "ignore"
+	KeyPromotion    = "promotion"
 )
-
-var knownKeys = []string{KeyCRDDirs, KeyEnvironments, KeyFailOn, KeyFormat, KeyIgnore, KeyKubeVersion, KeyPlatform, KeyPromotion, KeyProvides, KeyRBACDirs, KeyRules, KeySources, KeyWorkers}
-
-var environmentKeys = []string{"branch", "name", "path"}
 
 // File is a loaded config file. Relative directories in it (sources,
 // platform) are already resolved against Dir; Format entries are kept as
@@ -77,7 +71,8 @@ type File struct {
 	Rules map[string]finding.RuleSetting
 	// Ignore suppresses findings by rule and file glob.
 	Ignore []finding.IgnoreEntry
-	// Promotion is the branch chain, upstream first.
+	// Promotion is the branch chain, upstream first: at least two
+	// branches (a comma-separated string or a list in the file).
 	Promotion []string
 	// ruleLines and ignoreLines locate each rules: key and ignore entry
 	// (CheckRuleIDs).
@@ -294,10 +289,10 @@ func unwrapPathError(err error) error {
 	return err
 }
 
-// raw is the decoding target. Reserved keys are yaml.Nodes so that any
-// shape is accepted until they are implemented.
+// raw is the decoding target. Parse has checked the tree against
+// fileShape first, so decoding cannot meet a value of the wrong type.
 type raw struct {
-	Format       yaml.Node             `yaml:"format"`
+	Format       names                 `yaml:"format"`
 	FailOn       string                `yaml:"failOn"`
 	Environments []Environment         `yaml:"environments"`
 	Sources      map[string]string     `yaml:"sources"`
@@ -308,7 +303,7 @@ type raw struct {
 	RBACDirs     []string              `yaml:"rbacDirs"`
 	Rules        map[string]ruleRaw    `yaml:"rules"`
 	Ignore       []finding.IgnoreEntry `yaml:"ignore"`
-	Promotion    yaml.Node             `yaml:"promotion"`
+	Promotion    names                 `yaml:"promotion"`
 	Provides     []Provide             `yaml:"provides"`
 }
 
@@ -339,43 +334,35 @@ func Parse(name, dir string, data []byte) (*File, error) {
 		return f, nil
 	}
 	if root.Kind != yaml.MappingNode {
-		return nil, errAt(name, root.Line, "the config must be a mapping of keys (%s)", strings.Join(knownKeys, ", "))
+		return nil, errAt(name, root.Line, "the config must be a mapping of keys (%s)", strings.Join(sortedKeys(fileShape.fields), ", "))
 	}
 
-	// Walk the keys first: this gives precise, friendly messages for the
-	// mistakes people make (typos, duplicates); the strict decode below is
-	// the safety net for everything else.
+	// Check the tree first: unknown keys, keys set twice and values of the
+	// wrong type, at any depth, get one kind of message at their line; the
+	// strict decode below is the safety net.
+	if err := fileShape.check(name, "", root); err != nil {
+		return nil, err
+	}
 	var envLines, provideLines []int
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
-		if _, dup := f.lines[k.Value]; dup {
-			return nil, errAt(name, k.Line, "key %q is already set above", k.Value)
-		}
-		if !slices.Contains(knownKeys, k.Value) {
-			return nil, errAt(name, k.Line, "unknown key %q (known keys: %s)", k.Value, strings.Join(knownKeys, ", "))
-		}
 		f.lines[k.Value] = v.Line
-		if k.Value == KeyEnvironments {
-			lines, err := checkEnvironments(name, v)
-			if err != nil {
-				return nil, err
-			}
-			envLines = lines
+		if v.Kind == yaml.AliasNode && v.Alias != nil {
+			v = v.Alias // its entries are where the anchor is
 		}
-		if k.Value == KeyRules && v.Kind == yaml.MappingNode {
-			f.ruleLines = map[string]int{}
-			for j := 0; j+1 < len(v.Content); j += 2 {
-				f.ruleLines[v.Content[j].Value] = v.Content[j].Line
-			}
-		}
-		if k.Value == KeyIgnore && v.Kind == yaml.SequenceNode {
-			for _, item := range v.Content {
-				f.ignoreLines = append(f.ignoreLines, item.Line)
-			}
-		}
-		if k.Value == KeyProvides && v.Kind == yaml.SequenceNode {
-			for _, item := range v.Content {
-				provideLines = append(provideLines, item.Line)
+		switch k.Value {
+		case KeyEnvironments:
+			envLines = entryLines(v)
+		case KeyIgnore:
+			f.ignoreLines = entryLines(v)
+		case KeyProvides:
+			provideLines = entryLines(v)
+		case KeyRules:
+			if v.Kind == yaml.MappingNode {
+				f.ruleLines = map[string]int{}
+				for j := 0; j+1 < len(v.Content); j += 2 {
+					f.ruleLines[v.Content[j].Value] = v.Content[j].Line
+				}
 			}
 		}
 	}
@@ -384,14 +371,9 @@ func Parse(name, dir string, data []byte) (*File, error) {
 	strict := yaml.NewDecoder(bytes.NewReader(data))
 	strict.KnownFields(true)
 	if err := strict.Decode(&r); err != nil {
-		return nil, yamlError(name, err)
+		return nil, decodeError(name, root, err)
 	}
-
-	format, err := stringList(name, &r.Format)
-	if err != nil {
-		return nil, err
-	}
-	f.Format = format
+	f.Format = r.Format
 
 	if f.Has(KeyFailOn) {
 		fo, err := finding.ParseFailOn(r.FailOn)
@@ -467,11 +449,8 @@ func Parse(name, dir string, data []byte) (*File, error) {
 	}
 	f.Provides = r.Provides
 	if f.Has(KeyPromotion) {
-		chain, err := stringList(name, &r.Promotion)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range chain {
+		// As --promotion: entries are split at commas, blanks dropped.
+		for _, c := range r.Promotion {
 			for _, b := range strings.Split(c, ",") {
 				if b = strings.TrimSpace(b); b != "" {
 					f.Promotion = append(f.Promotion, b)
@@ -479,10 +458,43 @@ func Parse(name, dir string, data []byte) (*File, error) {
 			}
 		}
 		if len(f.Promotion) < 2 {
-			return nil, errAt(name, f.Line(KeyPromotion), "promotion needs at least two branches, upstream first (dev,test,main)")
+			got := "none"
+			if len(f.Promotion) == 1 {
+				got = strconv.Quote(f.Promotion[0])
+			}
+			return nil, errAt(name, f.Line(KeyPromotion), "%s: want at least two branches, upstream first (dev,test,main), got %s", KeyPromotion, got)
 		}
 	}
 	return f, nil
+}
+
+// entryLines is the line of each entry of a list (none for a null value).
+func entryLines(list *yaml.Node) []int {
+	var lines []int
+	if list.Kind == yaml.SequenceNode {
+		for _, item := range list.Content {
+			lines = append(lines, item.Line)
+		}
+	}
+	return lines
+}
+
+// names is a list of names that may be written as one string (format,
+// promotion); fileShape has checked the node.
+type names []string
+
+// UnmarshalYAML takes a scalar as a list of one.
+func (l *names) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		*l = names{n.Value}
+		return nil
+	}
+	var s []string
+	if err := n.Decode(&s); err != nil {
+		return err
+	}
+	*l = s
+	return nil
 }
 
 // ruleRaw is one entry of the rules key.
@@ -490,56 +502,6 @@ type ruleRaw struct {
 	Severity string         `yaml:"severity"`
 	Disabled bool           `yaml:"disabled"`
 	Params   map[string]any `yaml:"params"`
-}
-
-// checkEnvironments checks the keys of each environments entry and returns
-// the line of each entry.
-func checkEnvironments(name string, v *yaml.Node) ([]int, error) {
-	if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
-		return nil, nil
-	}
-	if v.Kind != yaml.SequenceNode {
-		return nil, errAt(name, v.Line, "environments must be a list of {name, path, branch}")
-	}
-	lines := make([]int, 0, len(v.Content))
-	for _, item := range v.Content {
-		if item.Kind != yaml.MappingNode {
-			return nil, errAt(name, item.Line, "an environment must be a mapping {name, path, branch}")
-		}
-		seen := map[string]bool{}
-		for i := 0; i+1 < len(item.Content); i += 2 {
-			k := item.Content[i]
-			if seen[k.Value] {
-				return nil, errAt(name, k.Line, "key %q is already set above", k.Value)
-			}
-			seen[k.Value] = true
-			if !slices.Contains(environmentKeys, k.Value) {
-				return nil, errAt(name, k.Line, "unknown environment key %q (known keys: %s)", k.Value, strings.Join(environmentKeys, ", "))
-			}
-		}
-		lines = append(lines, item.Line)
-	}
-	return lines, nil
-}
-
-// stringList accepts a single string or a list of strings.
-func stringList(name string, n *yaml.Node) ([]string, error) {
-	switch {
-	case n.Kind == 0 || (n.Kind == yaml.ScalarNode && n.Tag == "!!null"):
-		return nil, nil
-	case n.Kind == yaml.ScalarNode:
-		return []string{n.Value}, nil
-	case n.Kind == yaml.SequenceNode:
-		out := make([]string, 0, len(n.Content))
-		for _, item := range n.Content {
-			if item.Kind != yaml.ScalarNode {
-				return nil, errAt(name, item.Line, "format must be a list of names such as text or json=report.json")
-			}
-			out = append(out, item.Value)
-		}
-		return out, nil
-	}
-	return nil, errAt(name, n.Line, "format must be a list of names such as text or json=report.json")
 }
 
 func resolve(dir, p string) string {
@@ -551,20 +513,48 @@ func resolve(dir, p string) string {
 
 var lineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 
-// yamlError turns a go-yaml error ("yaml: line 3: …", or a TypeError with
-// one "line 3: …" entry per problem) into an *Error for the first problem.
+// yamlError turns a go-yaml syntax error ("yaml: line 3: …") into an
+// *Error at its line.
 func yamlError(name string, err error) error {
+	return decodeError(name, nil, err)
+}
+
+// decodeError is the one place a go-yaml error becomes an *Error:
+// "yaml: line 3: …", or a TypeError with one "line 3: …" entry per problem
+// (the first is reported). With the file's root mapping, the message is
+// prefixed by the top-level key whose value holds the line, so that even a
+// problem fileShape missed names its key.
+func decodeError(name string, root *yaml.Node, err error) error {
 	msg := err.Error()
 	var te *yaml.TypeError
 	if errors.As(err, &te) && len(te.Errors) > 0 {
 		msg = te.Errors[0]
 	}
-	msg = strings.TrimSpace(msg)
+	msg = strings.TrimPrefix(strings.TrimSpace(msg), "yaml: ")
+	line := 0
 	if m := lineRE.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return errAt(name, line, "%s", m[2])
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
 	}
-	return errAt(name, 0, "%s", strings.TrimPrefix(msg, "yaml: "))
+	if key := keyAt(root, line); key != "" {
+		msg = key + ": " + msg
+	}
+	return errAt(name, line, "%s", msg)
+}
+
+// keyAt is the top-level key of root whose entry holds line ("" if none).
+func keyAt(root *yaml.Node, line int) string {
+	if root == nil || root.Kind != yaml.MappingNode || line == 0 {
+		return ""
+	}
+	key := ""
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Line > line {
+			break
+		}
+		key = root.Content[i].Value
+	}
+	return key
 }
 
 // CheckRuleIDs refuses a rules: key or an ignore entry that names a rule

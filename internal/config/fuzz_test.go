@@ -18,6 +18,9 @@ func FuzzLoad(f *testing.F) {
 		"rules: {policy/x: {severity: info, params: {a: [1, 2]}}}\n", "promotion: dev,main\n",
 		"a: &a [*a, *a]\n", "- a\n", "---\n---\n", "workers: -1\n", "ignore: [{}]\n",
 		"provides: [{kind: MyDB, group: example.com, produces: {kind: Secret, nameFrom: spec.a}}, {produces: {kind: Secret, name: x}}]\n",
+		"workers: many\n", "workers: 1.5\n", "environments: foo\n", "promotion: 5\n", "promotion: {dev: test}\n",
+		"rules: {a: {disabled: maybe, params: [1]}}\n", "rules: &r {a: {params: *r}}\n", "crdDirs: &d [a]\nworkers: *d\n",
+		"rules: {a: {params: {e: &e [{name: dev, path: p}], p: &p [{produces: {kind: S, name: n}}]}}}\nenvironments: *e\nprovides: *p\nignore: *p\n",
 	} {
 		f.Add([]byte(s))
 	}

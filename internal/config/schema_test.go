@@ -67,6 +67,21 @@ provides:
 		{"provides nameFrom without kind", "provides:\n  - {produces: {kind: Secret, name: a, nameFrom: spec.b}}\n", false},
 		{"provides bad nameFrom", "provides:\n  - {kind: MyDB, produces: {kind: Secret, nameFrom: spec..b}}\n", false},
 		{"provides outside git", "provides:\n  - {produces: {kind: ConfigMap, name: a}}\n", true},
+		{"promotion as a list", "promotion: [dev, test, main]\n", true},
+		{"promotion with one branch", "promotion: main\n", false},
+		{"promotion with one listed branch", "promotion: [main]\n", false},
+		{"promotion as a number", "promotion: 5\n", false},
+		{"promotion as a mapping", "promotion: {dev: test}\n", false},
+		{"workers as a word", "workers: many\n", false},
+		{"workers as a fraction", "workers: 1.5\n", false},
+		{"environments as a string", "environments: foo\n", false},
+		{"sources as a list", "sources: [a]\n", false},
+		{"crdDirs as a string", "crdDirs: crds\n", false},
+		{"format as a mapping", "format: {text: true}\n", false},
+		{"rules entry as a string", "rules:\n  policy/x: warning\n", false},
+		{"rules params as a list", "rules:\n  policy/x: {params: [1]}\n", false},
+		{"ignore entry as a string", "ignore: [policy/x]\n", false},
+		{"provides produces as a string", "provides:\n  - {kind: MyDB, produces: Secret}\n", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, perr := Parse("/repo/.gitops-lint.yaml", "/repo", []byte(tc.yaml))
