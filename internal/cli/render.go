@@ -123,9 +123,8 @@ func (a *app) render(cmd *cobra.Command, fv *flagValues, args []string) error {
 	if _, err := a.stdout.Write(out.Bytes()); err != nil {
 		return fmt.Errorf("write rendered objects: %w", err)
 	}
-	// The findings and the summary go to stderr: stdout is the stream. A
-	// clean, non-empty stream speaks for itself outside a terminal.
-	if len(findings) > 0 || out.Len() == 0 || a.stderrTTY {
+	// The findings and the summary go to stderr: stdout is the stream.
+	{
 		w, err := report.New(string(report.FormatText), report.WithColor(a.colorStderr()), report.WithLimit(opts.Limits.Or().ReportBytes))
 		if err != nil {
 			return err
