@@ -30,9 +30,8 @@ environment and its Flux Kustomization:
   # Source: deploy/base/service.yaml:4 (dev flux-system/apps, applied as …)
 
 Render findings go to stderr, followed by a summary line of what was
-rendered and how long it took (also when nothing was rendered; with objects
-and no findings, only on a terminal, so that a clean run's stderr stays
-empty in scripts). The exit code is 1 when there is an error among the
+rendered and how long it took (always; stdout holds the stream only). The
+exit code is 1 when there is an error among the
 findings.`,
 		Example: `  gitops-lint render --env dev --kustomization flux-system/apps`,
 		Args:    maxArgs(1),
