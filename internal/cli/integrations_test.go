@@ -54,7 +54,9 @@ subjects: [{kind: ServiceAccount, name: flux-reconciler, namespace: team-a}]
 
 // TestPreCommitTryRepo runs the real pre-commit (Debian package pre-commit,
 // installed by .ci/run) on a fixture repository: the hook passes on a clean
-// repository and fails on a tenant LoadBalancer Service.
+// repository and fails on a tenant LoadBalancer Service; the changed-only
+// hook judges what is staged; the new-findings hook passes a commit that
+// adds no finding to a repository with an old one.
 func TestPreCommitTryRepo(t *testing.T) {
 	bin, err := exec.LookPath("pre-commit")
 	if err != nil {
@@ -118,5 +120,26 @@ func TestPreCommitTryRepo(t *testing.T) {
 	out, err = run(clean, "gitops-lint-changed")
 	if err == nil || !strings.Contains(out, "policy/no-loadbalancer") {
 		t.Fatalf("the changed-only hook passed a staged tenant LoadBalancer (%v):\n%s", err, out)
+	}
+
+	// Adopting gradually: with the LoadBalancer committed (an old
+	// problem), a change to the same file that adds no finding fails the
+	// changed-only hook but passes the new-findings one; a new problem
+	// fails both.
+	labelled := strings.Replace(loadBalancer, "metadata: {name: web}", "metadata: {name: web, labels: {tier: front}}", 1)
+	os.WriteFile(filepath.Join(bad, "apps/service.yaml"), []byte(labelled), 0o644)
+	testutil.Git(t, bad, "add", "apps/service.yaml")
+	if out, err := run(bad, "gitops-lint-changed"); err == nil {
+		t.Fatalf("the changed-only hook passed a file with an old problem:\n%s", out)
+	}
+	if out, err := run(bad, "gitops-lint-new"); err != nil || !strings.Contains(out, "Passed") {
+		t.Fatalf("the new-findings hook failed a change that adds no finding (%v):\n%s", err, out)
+	}
+	worse := labelled + "---\napiVersion: v1\nkind: Service\nmetadata: {name: edge}\nspec:\n  type: LoadBalancer\n  ports: [{port: 443}]\n"
+	os.WriteFile(filepath.Join(bad, "apps/service.yaml"), []byte(worse), 0o644)
+	testutil.Git(t, bad, "add", "apps/service.yaml")
+	out, err = run(bad, "gitops-lint-new")
+	if err == nil || !strings.Contains(out, "Service/team-a/edge") {
+		t.Fatalf("the new-findings hook passed a new LoadBalancer (%v):\n%s", err, out)
 	}
 }

@@ -176,7 +176,7 @@ func (t *textWriter) summary(s finding.Summary) string {
 		counts[len(counts)-1] += " (" + plural(s.Occurrences, "occurrence", "occurrences") + ")"
 	}
 	if s.Baseline > 0 {
-		counts = append(counts, strconv.Itoa(s.Baseline)+" in the baseline")
+		counts = append(counts, strconv.Itoa(s.Baseline)+" baseline")
 	}
 	if s.Suppressed > 0 {
 		counts = append(counts, strconv.Itoa(s.Suppressed)+" suppressed")
