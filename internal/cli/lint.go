@@ -168,7 +168,7 @@ func (a *app) lint(cmd *cobra.Command, fv *flagValues, args []string) error {
 	if err := checkRuleIDs(opts.Config, r.Rules); err != nil {
 		return err
 	}
-	if len(r.Render.Environments) == 0 && len(r.Findings) == 0 && !opts.ChangedOnly && opts.Shards <= 1 {
+	if len(r.Render.Environments) == 0 && len(r.Findings) == 0 && !r.Render.ChangedOnly && opts.Shards <= 1 {
 		// Nothing to lint is not a pass: a wrong PATH must not look green.
 		return finding.Usagef("%s holds no Flux environment: gitops-lint looked for flux bootstrap syncs (a GitRepository and Kustomization in */flux-system), Flux Operator FluxInstances, Flux Kustomizations and kustomize overlays (kustomization.yaml); declare environments: in .gitops-lint.yaml if yours are elsewhere", displayPath(opts.Root))
 	}
