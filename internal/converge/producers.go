@@ -174,10 +174,13 @@ type world struct {
 	created  map[string]bool // Kind/ns/name applied by a rendered Kustomization
 	produced map[string]string
 	unknown  []*render.Kustomization
+	// lost: Kind/ns/name of objects whose render failed on their own (a
+	// render/error each): they exist once that error is fixed.
+	lost map[string]bool
 }
 
 func newWorld(env *render.Environment, provides []Provide) *world {
-	w := &world{created: map[string]bool{}, produced: map[string]string{}}
+	w := &world{created: map[string]bool{}, produced: map[string]string{}, lost: map[string]bool{}}
 	type gk struct{ group, kind string }
 	table := map[gk][]Producer{}
 	var anyGroup []Producer
@@ -197,6 +200,9 @@ func newWorld(env *render.Environment, provides []Provide) *world {
 	for _, k := range env.Kustomizations {
 		if !k.Rendered && !k.Unchanged {
 			w.unknown = append(w.unknown, k)
+		}
+		for _, o := range k.Lost {
+			w.lost[o.Kind+"/"+o.Namespace+"/"+o.Name] = true
 		}
 		for _, o := range k.Objects {
 			w.created[o.Kind()+"/"+o.Namespace()+"/"+o.Name()] = true
@@ -219,9 +225,10 @@ func newWorld(env *render.Environment, provides []Provide) *world {
 }
 
 // exists reports whether kind/ns/name is applied by the environment or made
-// by a producer, and by what ("" when applied).
+// by a producer, and by what ("" when applied). An object whose own render
+// failed counts as applied: its render/error is the cause to fix.
 func (w *world) exists(kind, ns, name string) (bool, string) {
-	if w.created[kind+"/"+ns+"/"+name] {
+	if w.created[kind+"/"+ns+"/"+name] || w.lost[kind+"/"+ns+"/"+name] {
 		return true, ""
 	}
 	for _, key := range []string{kind + "/" + ns + "/" + name, kind + "/" + anyNamespace + "/" + name} {
@@ -244,6 +251,21 @@ func (w *world) mayCreate(kind, ns, name string, user *render.Kustomization) []*
 			continue
 		}
 		out = append(out, k)
+	}
+	return out
+}
+
+// mayHaveFailed are the Kustomizations of mayCreate whose build failed
+// with an error (render/error, yaml/syntax): that error is the cause of
+// the reference not resolving, so no finding follows from it — not even
+// the flux/reference-out-of-band warning that a Kustomization left
+// unrendered for want of its source still gets.
+func (w *world) mayHaveFailed(kind, ns, name string, user *render.Kustomization) []*render.Kustomization {
+	var out []*render.Kustomization
+	for _, k := range w.mayCreate(kind, ns, name, user) {
+		if k.Failed {
+			out = append(out, k)
+		}
 	}
 	return out
 }

@@ -20,6 +20,9 @@ import (
 //     the environment creates and no known producer makes is
 //     flux/reference-out-of-band, a warning: it may be created by hand, by
 //     a Helm chart, by a controller we do not know;
+//   - nothing is reported for a reference that a Kustomization whose build
+//     failed may have created: its render/error (or the yaml/syntax of the
+//     file it could not parse) is the one finding of that cause;
 //   - out-of-band references (outOfBand: decryption and kubeConfig
 //     secrets) and optional ones are not judged.
 //
@@ -37,7 +40,7 @@ func references(env *render.Environment, nodes []*node, byID map[string]*node, w
 				continue
 			}
 			kind, name := str(rm["kind"]), str(rm["name"])
-			if ok, _ := w.exists(kind, k.Namespace, name); ok {
+			if ok, _ := w.exists(kind, k.Namespace, name); ok || len(w.mayHaveFailed(kind, k.Namespace, name, k)) > 0 {
 				continue
 			}
 			out = append(out, nodeFinding(env, n, RuleReferenceOutOfBand, fieldLine(n, "spec", "postBuild", "substituteFrom", fmt.Sprint(i)),
@@ -66,7 +69,7 @@ func references(env *render.Environment, nodes []*node, byID map[string]*node, w
 			refs = append(refs, ref{str(vm["kind"]), n.ns, str(vm["name"]), fmt.Sprintf("spec.valuesFrom.%d", i)})
 		}
 		for _, r := range refs {
-			if ok, _ := w.exists(r.kind, r.ns, r.name); ok {
+			if ok, _ := w.exists(r.kind, r.ns, r.name); ok || len(w.mayHaveFailed(r.kind, r.ns, r.name, nil)) > 0 {
 				continue
 			}
 			id := r.kind + "/" + r.ns + "/" + r.name

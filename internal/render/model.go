@@ -153,6 +153,19 @@ type Kustomization struct {
 	Objects []*Object
 	// Rendered is false when the build was skipped (missing source) or failed.
 	Rendered bool
+	// Failed is set when the build was attempted and failed with an error
+	// (a render/error, or the yaml/syntax of a file it reads, which then
+	// stands for it): its whole output is unknown, so what it may have
+	// created is not reported missing by the findings that follow from it
+	// (docs/rendering.md, "One cause, one finding").
+	Failed bool
+	// Lost are the objects of a rendered Kustomization that failed on
+	// their own (post-build substitution, encoding): each has its
+	// render/error, and a reference to it is not reported missing.
+	Lost []*finding.Object
+	// Broken is the linted file whose parse failure made the build fail,
+	// when known (its yaml/syntax finding is the one reported).
+	Broken string
 	// Skipped counts the rendered objects kustomize-controller does not apply
 	// (kustomize.toolkit.fluxcd.io/reconcile: disabled or ssa: Ignore).
 	Skipped int

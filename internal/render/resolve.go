@@ -9,8 +9,13 @@ import (
 	"github.com/gitops-lint/gitops-lint/internal/objects"
 )
 
-// sourceMissing is a Flux source with no local content.
-type sourceMissing struct{ msg string }
+// sourceMissing is a Flux source with no local content. undeclared is set
+// when nothing rendered in the environment declares the source (or, for
+// an ExternalArtifact, the ArtifactGenerator that makes it).
+type sourceMissing struct {
+	msg        string
+	undeclared bool
+}
 
 func (e *sourceMissing) Error() string { return e.msg }
 
@@ -67,7 +72,7 @@ func (run *envRun) resolve(kind, ns, name string, depth int) (*artifact, error) 
 	if obj != nil {
 		what = "has no local content"
 	}
-	return nil, &sourceMissing{msg: fmt.Sprintf("source %s/%s/%s %s, so this Kustomization is not rendered or checked; pass %s to supply it", kind, ns, name, what, hint)}
+	return nil, &sourceMissing{msg: fmt.Sprintf("source %s/%s/%s %s, so this Kustomization is not rendered or checked; pass %s to supply it", kind, ns, name, what, hint), undeclared: obj == nil}
 }
 
 func (r *renderer) dirArtifact(dir, ignore string) (*artifact, error) {

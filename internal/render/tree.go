@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -215,8 +216,10 @@ func substituteFrom(ks map[string]any) []substRef {
 	return out
 }
 
-// varsReady reports whether every substituteFrom reference of j exists in
-// the environment rendered so far.
+// varsReady reports whether every substituteFrom reference of j, and its
+// source, exist in the environment rendered so far: a Kustomization whose
+// source a sibling declares (a GitRepository, the ArtifactGenerator of an
+// ExternalArtifact) waits for it rather than race it.
 func (run *envRun) varsReady(j *job) bool {
 	run.mu.Lock()
 	defer run.mu.Unlock()
@@ -225,7 +228,40 @@ func (run *envRun) varsReady(j *job) bool {
 			return false
 		}
 	}
-	return true
+	return run.sourceDeclared(j.k)
+}
+
+// sourceDeclared reports whether k's source can be resolved without
+// waiting for more of the environment: it is the repository itself, a
+// --source mapping, or a rendered object (for an ExternalArtifact, its
+// ArtifactGenerator). run.mu is held.
+func (run *envRun) sourceDeclared(k *Kustomization) bool {
+	kind, ns, name := k.SourceKind, k.SourceNamespace, k.SourceName
+	id := objKey(kind, ns, name)
+	if kind == "" || slices.Contains(run.entry.self, id) {
+		return true
+	}
+	if _, ok := run.r.opts.Sources[ns+"/"+name]; ok {
+		return true
+	}
+	if _, ok := run.objs[id]; ok {
+		return true
+	}
+	if kind != kindExtArtifact {
+		return false
+	}
+	for oid, o := range run.objs {
+		if !strings.HasPrefix(oid, kindArtifactGen+"/"+ns+"/") {
+			continue
+		}
+		arts, _ := objects.Nested(o, "spec", "artifacts").([]any)
+		for _, a := range arts {
+			if am, _ := a.(map[string]any); str(am["name"]) == name {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (run *envRun) finding(k *Kustomization, rule finding.Rule, file string, line int, msg string) finding.Finding {
@@ -265,6 +301,16 @@ func (run *envRun) build(ctx context.Context, j *job) []*job {
 		rule := RuleError
 		if errors.As(err, &se) {
 			rule = RuleSourceMissing
+			if se.undeclared && run.failedElsewhere(k) {
+				// A Kustomization that failed to build may declare the
+				// source: its error is the cause, and this one stays
+				// unrendered (unknown) without a finding of its own.
+				return nil
+			}
+		} else {
+			run.mu.Lock()
+			k.Failed = true
+			run.mu.Unlock()
 		}
 		run.r.add(run.finding(k, rule, k.File, run.fieldLine(k, "spec", "sourceRef"), err.Error()))
 		return nil
@@ -290,6 +336,9 @@ func (run *envRun) build(ctx context.Context, j *job) []*job {
 				return nil
 			}
 			run.r.add(run.finding(k, RuleError, obj.File, obj.Line, err.Error()))
+			if res.GetKind() != "" && res.GetName() != "" {
+				k.Lost = append(k.Lost, &finding.Object{APIVersion: res.GetApiVersion(), Kind: res.GetKind(), Namespace: res.GetNamespace(), Name: res.GetName()})
+			}
 			continue
 		}
 		built = append(built, obj)
@@ -330,8 +379,35 @@ func (run *envRun) build(ctx context.Context, j *job) []*job {
 	return children
 }
 
+// failedElsewhere reports whether a Kustomization of the environment other
+// than k failed to build: its output, unknown, may hold what k looks for.
+func (run *envRun) failedElsewhere(k *Kustomization) bool {
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	for _, o := range run.env.Kustomizations {
+		if o != k && o.Failed {
+			return true
+		}
+	}
+	return false
+}
+
 func (run *envRun) buildFailed(k *Kustomization, art *artifact, err error) {
+	run.mu.Lock()
+	k.Failed = true
+	run.mu.Unlock()
 	var be *buildError
+	if errors.As(err, &be) && be.rule == RuleError {
+		if f := run.r.brokenFile(be.msg); f != "" {
+			// The build fails because a file of the repository does not
+			// parse: its yaml/syntax finding, at the line to fix, is the
+			// one finding of that cause.
+			run.mu.Lock()
+			k.Broken = f
+			run.mu.Unlock()
+			return
+		}
+	}
 	if !errors.As(err, &be) {
 		run.r.add(run.finding(k, RuleError, "", 0, err.Error()))
 		return
@@ -625,6 +701,28 @@ func selfPatchedSA(x *Index, envPath string) string {
 	for _, patch := range bootstrapPatches(x, envPath, kindKustomize, defaultNS) {
 		if m := saValueRe.FindStringSubmatch(patch); m != nil {
 			return cmpOr(m[1], m[2])
+		}
+	}
+	return ""
+}
+
+// yamlFailure marks a kustomize or Flux generator error caused by a file
+// that does not parse.
+var yamlFailure = regexp.MustCompile(`MalformedYAMLError|error converting YAML to JSON|failed to decode Kubernetes YAML|yaml: line \d+`)
+
+// brokenFile returns the linted file whose parse failure the build error
+// msg reports, when a yaml/syntax finding of the scan names it: the
+// message carries the parser's words and the file's name.
+func (r *renderer) brokenFile(msg string) string {
+	if !yamlFailure.MatchString(msg) {
+		return ""
+	}
+	for _, f := range r.lint.Findings {
+		if f.Rule != RuleYAMLSyntax.ID || f.Message == "" || f.File == "" {
+			continue
+		}
+		if strings.Contains(msg, f.Message) && strings.Contains(msg, path.Base(f.File)) {
+			return f.File
 		}
 	}
 	return ""
