@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"strconv"
 	"strings"
 
 	utiljson "k8s.io/apimachinery/pkg/util/json"
@@ -93,16 +94,23 @@ func ReadDir(dir string, fileLimit int64, budget *confine.Budget) ([]map[string]
 	return out, err
 }
 
-// Nested walks m along keys and returns the value found there, or nil when a
-// step is missing or is not a map.
+// Nested walks m along keys — map keys, or decimal indexes into lists —
+// and returns the value found there, or nil when a step is missing.
 func Nested(m map[string]any, keys ...string) any {
 	var cur any = m
 	for _, k := range keys {
-		mm, ok := cur.(map[string]any)
-		if !ok {
+		switch c := cur.(type) {
+		case map[string]any:
+			cur = c[k]
+		case []any:
+			i, err := strconv.Atoi(k)
+			if err != nil || i < 0 || i >= len(c) {
+				return nil
+			}
+			cur = c[i]
+		default:
 			return nil
 		}
-		cur = mm[k]
 	}
 	return cur
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gitops-lint/gitops-lint/internal/catalog"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/objects"
 	"github.com/gitops-lint/gitops-lint/internal/pool"
 	"github.com/gitops-lint/gitops-lint/internal/render"
 )
@@ -190,8 +191,21 @@ func (c *Checker) Check(ctx context.Context, res *render.Result) []finding.Findi
 	pool.Each(ctx, pool.Or(c.CPU, c.Workers), len(jobs), func(i int) {
 		results[i] = c.checkObject(res.Index, jobs[i])
 	})
+	failed := map[string]bool{}
+	for _, env := range res.Environments {
+		for _, k := range env.Kustomizations {
+			failed[env.Name] = failed[env.Name] || k.Failed
+		}
+	}
 	for _, r := range results {
-		out = append(out, r...)
+		for _, f := range r {
+			if f.Rule == RuleUnknownKind.ID && failed[f.Environment] {
+				// A Kustomization of the environment failed to build:
+				// it may apply the CRD, and its error is the cause.
+				continue
+			}
+			out = append(out, f)
+		}
 	}
 	return foldUnknownKinds(out)
 }
@@ -281,7 +295,14 @@ func (c *Checker) checkObject(x *render.Index, j job) (out []finding.Finding) {
 		return out
 	}
 	doc := x.DocAt(o.File, o.Line)
+	substituted := objects.Nested(j.k.Spec, "postBuild") != nil
 	for _, p := range problems {
+		if substituted && unresolved(obj, p.Path) {
+			// A variable post-build substitution left as written: its
+			// value is unknown here (render reports the variable), so is
+			// the verdict.
+			continue
+		}
 		f := base
 		rule := RuleInvalid
 		if p.rule != nil {
@@ -299,6 +320,13 @@ func (c *Checker) checkObject(x *render.Index, j job) (out []finding.Finding) {
 		out = append(out, f)
 	}
 	return out
+}
+
+// unresolved reports whether the value at path is a string that still
+// holds a ${variable}.
+func unresolved(obj map[string]any, path []string) bool {
+	s, ok := objects.Nested(obj, path...).(string)
+	return ok && strings.Contains(s, "${")
 }
 
 // validatable is the object as the apiserver validates it on apply: status
