@@ -20,7 +20,8 @@ import (
 // check knows the Kustomization applying the HelmRelease provides them.
 const ProvidesCRDsAnnotation = render.ProvidesCRDsAnnotation
 
-// maxOthers bounds the other appliers a duplicate/object message names.
+// maxOthers bounds the appliers a duplicate/object message names, past
+// the first.
 const maxOthers = 3
 
 // Checker runs the convergence checks.
@@ -110,34 +111,31 @@ func checkEnv(x *render.Index, env *render.Environment, provides []Provide) []fi
 	sort.Strings(keys)
 	for _, key := range keys {
 		as := byIdentity[key]
-		// Each applier's finding names the others: the first few, then how
-		// many more, so that n identical Kustomizations cost n findings of
-		// bounded size, not n² names.
-		per := map[*render.Kustomization]int{}
+		// Each applier's copy gets a finding, all with one message naming
+		// the appliers (the first few, then how many more, so that n
+		// identical Kustomizations cost n findings of bounded size, not
+		// n² names): copies from one file and line fold into one finding.
 		owners := map[string]bool{}
 		for _, a := range as {
-			per[a.k]++
 			owners[a.k.ID()] = true
 		}
 		if len(owners) < 2 {
 			continue
 		}
+		var names []string
 		for _, a := range as {
-			var others []string
-			for _, b := range as {
-				if len(others) == maxOthers {
-					break
-				}
-				if b.k != a.k {
-					others = append(others, fmt.Sprintf("%s (%s)", b.k.ID(), where(b.o)))
-				}
+			if len(names) == maxOthers+1 {
+				break
 			}
-			list := strings.Join(others, ", ")
-			if more := len(as) - per[a.k] - len(others); more > 0 {
-				list += fmt.Sprintf(" and %d more", more)
-			}
+			names = append(names, fmt.Sprintf("%s at %s", a.k.ID(), where(a.o)))
+		}
+		list := strings.Join(names, ", ")
+		if more := len(as) - len(names); more > 0 {
+			list += fmt.Sprintf(" and %d more", more)
+		}
+		for _, a := range as {
 			out = append(out, RuleDuplicateObject.New(finding.Finding{File: a.o.File, Line: a.o.Line, Column: col(a.o.File), Environment: env.Name, Kustomization: a.k.ID(), Object: a.o.Ref(),
-				Message: fmt.Sprintf("%s is also applied by %s%s: the Kustomizations would fight over its fields and prune each other's copy", a.o.Ref(), list, onCluster(a.k))}))
+				Message: fmt.Sprintf("%s is applied by %d Kustomizations (%s)%s: they would fight over its fields and prune each other's copy", a.o.Ref(), len(owners), list, onCluster(a.k))}))
 		}
 	}
 	// flux/depends-on-missing

@@ -3,7 +3,6 @@ package converge
 import (
 	"fmt"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 
@@ -37,29 +36,32 @@ func duplicates(env *render.Environment) []finding.Finding {
 	return out
 }
 
-// TestDuplicateObjectWording: up to four appliers, every other one is
-// named, as always; beyond, the first three and how many more.
+// TestDuplicateObjectWording: every applier's finding has the same
+// message, naming the first four appliers and how many more, so that
+// copies from one file and line fold into one finding.
 func TestDuplicateObjectWording(t *testing.T) {
-	const tail = ": the Kustomizations would fight over its fields and prune each other's copy"
+	const tail = ": they would fight over its fields and prune each other's copy"
+	const at = " at infra/namespace.yaml:1"
 	for _, tc := range []struct {
 		n    int
-		want string // the message of k0's finding
+		want string
 	}{
-		{2, "Namespace/shared is also applied by flux-system/k1 (infra/namespace.yaml:1)" + tail},
-		{4, "Namespace/shared is also applied by flux-system/k1 (infra/namespace.yaml:1), flux-system/k2 (infra/namespace.yaml:1), flux-system/k3 (infra/namespace.yaml:1)" + tail},
-		{5, "Namespace/shared is also applied by flux-system/k1 (infra/namespace.yaml:1), flux-system/k2 (infra/namespace.yaml:1), flux-system/k3 (infra/namespace.yaml:1) and 1 more" + tail},
-		{1000, "Namespace/shared is also applied by flux-system/k1 (infra/namespace.yaml:1), flux-system/k2 (infra/namespace.yaml:1), flux-system/k3 (infra/namespace.yaml:1) and 996 more" + tail},
+		{2, "Namespace/shared is applied by 2 Kustomizations (flux-system/k0" + at + ", flux-system/k1" + at + ")" + tail},
+		{4, "Namespace/shared is applied by 4 Kustomizations (flux-system/k0" + at + ", flux-system/k1" + at + ", flux-system/k2" + at + ", flux-system/k3" + at + ")" + tail},
+		{5, "Namespace/shared is applied by 5 Kustomizations (flux-system/k0" + at + ", flux-system/k1" + at + ", flux-system/k2" + at + ", flux-system/k3" + at + " and 1 more)" + tail},
+		{1000, "Namespace/shared is applied by 1000 Kustomizations (flux-system/k0" + at + ", flux-system/k1" + at + ", flux-system/k2" + at + ", flux-system/k3" + at + " and 996 more)" + tail},
 	} {
 		fs := duplicates(applying(tc.n))
 		if len(fs) != tc.n {
 			t.Fatalf("%d appliers: %d findings", tc.n, len(fs))
 		}
-		if fs[0].Message != tc.want {
-			t.Errorf("%d appliers:\n got %s\nwant %s", tc.n, fs[0].Message, tc.want)
+		for _, f := range fs {
+			if f.Message != tc.want {
+				t.Fatalf("%d appliers, %s:\n got %s\nwant %s", tc.n, f.Kustomization, f.Message, tc.want)
+			}
 		}
-		// The last applier names the first three.
-		if last := fs[tc.n-1].Message; !strings.Contains(last, "by flux-system/k0 (") {
-			t.Errorf("%d appliers, last finding: %s", tc.n, last)
+		if folded := finding.Fold(finding.Sort(fs)); len(folded) != 1 || folded[0].Count() != tc.n {
+			t.Errorf("%d appliers of one file and line fold into %d findings, want 1 ×%d", tc.n, len(folded), tc.n)
 		}
 	}
 }
