@@ -2,6 +2,9 @@ package render
 
 import (
 	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -78,5 +81,33 @@ func TestDocStart(t *testing.T) {
 	}
 	if want := "[1:1 5:3 8:2 9:5]"; fmt.Sprint(got) != want {
 		t.Errorf("document starts %v, want %s", got, want)
+	}
+}
+
+// TestSyntaxPositions: a yaml/syntax finding is at the node it is about
+// when there is one, at the start of its line when yaml.v3 names only the
+// line.
+func TestSyntaxPositions(t *testing.T) {
+	dir := t.TempDir()
+	for name, src := range map[string]string{
+		"dup.yaml":    "apiVersion: v1\nkind: ConfigMap\ndata:\n  a: x\n  b: y\n  a: z\n",
+		"nul.yaml":    "apiVersion: v1\nkind: ConfigMap\ndata: {a: \"x\x00\"}\n",
+		"broken.yaml": "apiVersion: v1\nkind: ConfigMap\ndata: [a\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	x, err := LoadIndex(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, f := range x.Findings {
+		got[f.File] = fmt.Sprintf("%d:%d", f.Line, f.Column)
+	}
+	want := map[string]string{"dup.yaml": "6:3", "nul.yaml": "3:13", "broken.yaml": "2:1"}
+	if !maps.Equal(got, want) {
+		t.Errorf("yaml/syntax positions %v, want %v (%v)", got, want, x.Findings)
 	}
 }
