@@ -36,8 +36,8 @@ type node struct {
 	kind, ns, name string
 	deps           []dep
 	file           string
-	line           int
-	doc            *render.Doc
+	line, col      int                   // the declaring document's position
+	doc            *render.Doc           // the declaring document, for field positions
 	k              *render.Kustomization // the Kustomization (or the one applying the HelmRelease)
 	obj            *render.Object        // the HelmRelease object, nil for Kustomizations
 }
@@ -87,7 +87,7 @@ func checkEnv(x *render.Index, env *render.Environment, provides []Provide) []fi
 	byIdentity := map[string][]applied{}
 	var nodes []*node
 	for _, k := range env.Kustomizations {
-		n := &node{kind: "Kustomization", ns: k.Namespace, name: k.Name, deps: deps(k.Spec, k.Namespace), file: k.File, line: k.Line, k: k}
+		n := &node{kind: "Kustomization", ns: k.Namespace, name: k.Name, deps: deps(k.Spec, k.Namespace), file: k.File, line: k.Line, col: k.Column, k: k}
 		n.doc = x.DocAt(k.File, k.Line)
 		nodes = append(nodes, n)
 		cluster := k.Cluster() // objects meet only on one cluster: each kubeConfig is another
@@ -97,7 +97,7 @@ func checkEnv(x *render.Index, env *render.Environment, provides []Provide) []fi
 			byIdentity[key] = append(byIdentity[key], applied{k, o})
 			if o.Kind() == "HelmRelease" && objects.Group(o.APIVersion()) == "helm.toolkit.fluxcd.io" {
 				spec, _ := o.Content["spec"].(map[string]any)
-				hn := &node{kind: "HelmRelease", ns: ns, name: o.Name(), deps: deps(spec, ns), file: o.File, line: o.Line, k: k, obj: o}
+				hn := &node{kind: "HelmRelease", ns: ns, name: o.Name(), deps: deps(spec, ns), file: o.File, line: o.Line, col: o.Column, k: k, obj: o}
 				hn.doc = x.DocAt(o.File, o.Line)
 				nodes = append(nodes, hn)
 			}
@@ -134,8 +134,8 @@ func checkEnv(x *render.Index, env *render.Environment, provides []Provide) []fi
 			list += fmt.Sprintf(" and %d more", more)
 		}
 		for _, a := range as {
-			out = append(out, RuleDuplicateObject.New(finding.Finding{File: a.o.File, Line: a.o.Line, Column: col(a.o.File), Environment: env.Name, Kustomization: a.k.ID(), Object: a.o.Ref(),
-				Message: fmt.Sprintf("%s is applied by %d Kustomizations (%s)%s: they would fight over its fields and prune each other's copy", a.o.Ref(), len(owners), list, onCluster(a.k))}))
+			out = append(out, objectFinding(env, a.k, a.o, RuleDuplicateObject,
+				fmt.Sprintf("%s is applied by %d Kustomizations (%s)%s: they would fight over its fields and prune each other's copy", a.o.Ref(), len(owners), list, onCluster(a.k))))
 		}
 	}
 	// flux/depends-on-missing
@@ -154,7 +154,7 @@ func checkEnv(x *render.Index, env *render.Environment, provides []Provide) []fi
 			if ok, _ := w.exists(n.kind, d.ns, d.name); ok || len(w.mayCreate(n.kind, d.ns, d.name, n.k)) > 0 {
 				continue
 			}
-			out = append(out, nodeFinding(env, n, RuleDependsOnMissing, fieldLine(n, "spec", "dependsOn", fmt.Sprint(d.index)),
+			out = append(out, nodeFinding(env, n, RuleDependsOnMissing, []string{"spec", "dependsOn", fmt.Sprint(d.index)},
 				fmt.Sprintf("%s %s/%s depends on %s %s/%s, which this environment does not define: it stays not ready (\"dependency not found\") forever", n.kind, n.ns, n.name, n.kind, d.ns, d.name)))
 		}
 	}
@@ -166,7 +166,7 @@ func checkEnv(x *render.Index, env *render.Environment, provides []Provide) []fi
 			names = append(names, n.ns+"/"+n.name)
 		}
 		names = append(names, first.ns+"/"+first.name)
-		out = append(out, nodeFinding(env, first, RuleDependsOnCycle, fieldLine(first, "spec", "dependsOn"),
+		out = append(out, nodeFinding(env, first, RuleDependsOnCycle, []string{"spec", "dependsOn"},
 			fmt.Sprintf("dependsOn forms a cycle, so none of these %ss ever reconciles: %s", first.kind, strings.Join(names, " → "))))
 	}
 	out = append(out, order(env, byID, w)...)
@@ -189,32 +189,26 @@ func where(o *render.Object) string {
 	return fmt.Sprintf("%s:%d", o.File, o.Line)
 }
 
-func col(file string) int {
-	if file == "" {
-		return 0
+// pos returns the position of the field at path of n's declaring document
+// (the deepest of path that exists), (0, 0) when n has no file.
+func (n *node) pos(path ...string) (line, col int) {
+	switch {
+	case n.file == "":
+		return 0, 0
+	case n.doc == nil:
+		return n.line, n.col
 	}
-	return 1
+	return n.doc.FieldPos(path...)
 }
 
-func fieldLine(n *node, path ...string) int {
-	if n == nil {
-		return 0
-	}
-	if n.doc == nil {
-		return n.line
-	}
-	return n.doc.FieldLine(path...)
-}
-
-func nodeFinding(env *render.Environment, n *node, rule finding.Rule, line int, msg string) finding.Finding {
+// nodeFinding is a finding about n at the field at of its document.
+func nodeFinding(env *render.Environment, n *node, rule finding.Rule, at []string, msg string) finding.Finding {
 	f := rule.New(finding.Finding{Message: msg, Environment: env.Name})
 	if n == nil {
 		return f
 	}
-	f.File, f.Line, f.Column, f.Kustomization = n.file, line, col(n.file), n.k.ID()
-	if n.file == "" {
-		f.Line = 0
-	}
+	f.File, f.Kustomization = n.file, n.k.ID()
+	f.Line, f.Column = n.pos(at...)
 	if n.obj != nil {
 		f.Object = n.obj.Ref()
 	}
@@ -383,7 +377,7 @@ func order(env *render.Environment, byID map[string]*node, w *world) []finding.F
 					have = ready(k)
 				}
 				if !satisfied(ps, k, have) {
-					out = append(out, orderFinding(env, k, o, RuleCRDOrder,
+					out = append(out, objectFinding(env, k, o, RuleCRDOrder,
 						fmt.Sprintf("%s needs the CustomResourceDefinition of %s, which %s%s, but %s does not depend on %s: on a fresh cluster its first reconcile fails with \"no matches for kind %q\"; add dependsOn: [{name: %s, namespace: %s}]", o.Ref(), gk, appliersText(ps, "applies", "apply"), onCluster(k), k.ID(), pronoun(ps), o.Kind(), ps[0].Name, ps[0].Namespace)))
 				}
 			}
@@ -393,7 +387,7 @@ func order(env *render.Environment, byID map[string]*node, w *world) []finding.F
 					have = ready(k)
 				}
 				if !satisfied(ps, k, have) {
-					out = append(out, orderFinding(env, k, o, RuleNamespaceOrder,
+					out = append(out, objectFinding(env, k, o, RuleNamespaceOrder,
 						fmt.Sprintf("%s goes into namespace %s, which only %s%s, but %s does not depend on %s: on a fresh cluster its first reconcile fails with \"namespaces %q not found\"; add dependsOn: [{name: %s, namespace: %s}]", o.Ref(), ns, appliersText(ps, "creates", "create"), onCluster(k), k.ID(), pronoun(ps), ns, ps[0].Name, ps[0].Namespace)))
 				}
 			}
@@ -429,11 +423,12 @@ func pronoun(ps []*render.Kustomization) string {
 	return "any of them"
 }
 
-func orderFinding(env *render.Environment, k *render.Kustomization, o *render.Object, rule finding.Rule, msg string) finding.Finding {
-	f := rule.New(finding.Finding{Message: msg, File: o.File, Line: o.Line, Column: col(o.File),
-		Environment: env.Name, Kustomization: k.ID(), Object: o.Ref()})
-	if o.File == "" {
-		f.Line = 0
+// objectFinding is a finding about o, which k applies, at o's source
+// position (none when it comes from another source).
+func objectFinding(env *render.Environment, k *render.Kustomization, o *render.Object, rule finding.Rule, msg string) finding.Finding {
+	f := rule.New(finding.Finding{Message: msg, File: o.File, Environment: env.Name, Kustomization: k.ID(), Object: o.Ref()})
+	if o.File != "" {
+		f.Line, f.Column = o.Line, o.Column
 	}
 	return f
 }

@@ -43,7 +43,7 @@ func references(env *render.Environment, nodes []*node, byID map[string]*node, w
 			if ok, _ := w.exists(kind, k.Namespace, name); ok || len(w.mayHaveFailed(kind, k.Namespace, name, k)) > 0 {
 				continue
 			}
-			out = append(out, nodeFinding(env, n, RuleReferenceOutOfBand, fieldLine(n, "spec", "postBuild", "substituteFrom", fmt.Sprint(i)),
+			out = append(out, nodeFinding(env, n, RuleReferenceOutOfBand, []string{"spec", "postBuild", "substituteFrom", fmt.Sprint(i)},
 				fmt.Sprintf("postBuild.substituteFrom %s/%s/%s is not optional, and no %s creates it: on a fresh cluster the build fails until something outside git creates it; %s", kind, k.Namespace, name, creators(w, kind, k.Namespace, name, k), outOfBandFix)))
 		}
 	}
@@ -73,16 +73,16 @@ func references(env *render.Environment, nodes []*node, byID map[string]*node, w
 				continue
 			}
 			id := r.kind + "/" + r.ns + "/" + r.name
-			line := fieldLine(n, strings.Split(r.path, ".")...)
+			at := strings.Split(r.path, ".")
 			if !fluxSourceKinds[r.kind] {
-				out = append(out, nodeFinding(env, n, RuleReferenceOutOfBand, line,
+				out = append(out, nodeFinding(env, n, RuleReferenceOutOfBand, at,
 					fmt.Sprintf("HelmRelease %s/%s refers to %s (%s), which no %s creates: on a fresh cluster the release fails until something outside git creates it; %s", n.ns, n.name, id, r.path, creators(w, r.kind, r.ns, r.name, nil), outOfBandFix)))
 				continue
 			}
 			if len(w.mayCreate(r.kind, r.ns, r.name, nil)) > 0 {
 				continue // the environment cannot tell: render/source-missing says why
 			}
-			out = append(out, nodeFinding(env, n, RuleSourceNotFound, line,
+			out = append(out, nodeFinding(env, n, RuleSourceNotFound, at,
 				fmt.Sprintf("HelmRelease %s/%s refers to %s (%s), which no Kustomization of this environment creates", n.ns, n.name, id, r.path)))
 		}
 	}

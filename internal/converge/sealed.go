@@ -40,9 +40,8 @@ func sealedScope(x *render.Index, env *render.Environment) []finding.Finding {
 			default:
 				continue
 			}
-			out = append(out, RuleSealedSecretScope.New(finding.Finding{File: o.File, Line: o.Line, Column: 1, Environment: env.Name, Kustomization: k.ID(), Object: o.Ref(),
-				Message: fmt.Sprintf("%s is %s by the overlay (namePrefix/nameSuffix, targetNamespace or a patch), but it is sealed with %s scope, which binds the ciphertext to its original %s: the controller cannot decrypt it; re-seal it for its final name and namespace, or seal it with a wider scope",
-					o.Ref(), what, scope, map[string]string{"strict": "name and namespace", "namespace-wide": "namespace"}[scope])}))
+			out = append(out, objectFinding(env, k, o, RuleSealedSecretScope, fmt.Sprintf("%s is %s by the overlay (namePrefix/nameSuffix, targetNamespace or a patch), but it is sealed with %s scope, which binds the ciphertext to its original %s: the controller cannot decrypt it; re-seal it for its final name and namespace, or seal it with a wider scope",
+				o.Ref(), what, scope, map[string]string{"strict": "name and namespace", "namespace-wide": "namespace"}[scope])))
 		}
 	}
 	return out

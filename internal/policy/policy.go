@@ -403,10 +403,7 @@ func (e *Engine) Check(ctx context.Context, res *render.Result) []finding.Findin
 func errorFinding(msg string, env *render.Environment, at func(int) *item) finding.Finding {
 	f := RuleError.New(finding.Finding{Message: msg})
 	if it := at(-1); it != nil {
-		f.File, f.Line, f.Environment, f.Kustomization, f.Object = it.o.File, it.o.Line, it.env.Name, it.k.ID(), it.o.Ref()
-		if f.Line > 0 {
-			f.Column = 1
-		}
+		f.File, f.Line, f.Column, f.Environment, f.Kustomization, f.Object = it.o.File, it.o.Line, it.o.Column, it.env.Name, it.k.ID(), it.o.Ref()
 	} else if env != nil {
 		f.Environment = env.Name
 	}
@@ -448,12 +445,12 @@ func (e *Engine) collect(x *render.Index, r map[string]any, err error, at func(i
 				continue
 			}
 			f := finding.Finding{Rule: rule.ID, Severity: rule.Severity, Message: msg,
-				File: it.o.File, Line: it.o.Line, Column: 1,
+				File: it.o.File, Line: it.o.Line, Column: it.o.Column,
 				Environment: it.env.Name, Kustomization: it.k.ID(), Object: it.o.Ref()}
 			if it.o.File == "" {
 				f.Line, f.Column = 0, 0
 			} else if doc := x.DocAt(it.o.File, it.o.Line); doc != nil && len(p) > 0 {
-				f.Line = doc.FieldLine(p...)
+				f.Line, f.Column = doc.FieldPos(p...)
 			}
 			out = append(out, f)
 		}

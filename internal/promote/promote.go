@@ -124,31 +124,36 @@ func Check(ctx context.Context, opts Options, res *render.Result) []finding.Find
 	}
 	for i := 0; i+1 < len(chain); i++ {
 		up, down := chain[i], chain[i+1]
-		file, line := loc(down)
-		out = append(out, fastForward(ctx, opts.Root, up, down, shallow, file, line)...)
+		out = append(out, fastForward(ctx, opts.Root, up, down, shallow, loc(down))...)
 	}
 	out = append(out, pullRequest(ctx, opts, chain, shallow, loc)...)
 	return out
 }
 
-// locator returns where a finding about a branch points: the branch line
-// of the environment that follows it.
-func locator(res *render.Result) func(branch string) (string, int) {
-	return func(branch string) (string, int) {
+// locator returns where a finding about a branch points (File, Line and
+// Column of a finding): the branch field of the environment that follows
+// it, or nowhere.
+func locator(res *render.Result) func(branch string) finding.Finding {
+	return func(branch string) finding.Finding {
 		for _, e := range res.Environments {
 			if e.Branch == branch && e.BranchFile != "" {
-				return e.BranchFile, e.BranchLine
+				return branchAt(e)
 			}
 		}
-		return "", 0
+		return finding.Finding{}
 	}
 }
 
-func fastForward(ctx context.Context, dir, up, down string, shallow bool, file string, line int) []finding.Finding {
-	f := RuleNotFastForward.New(finding.Finding{File: file, Line: line, Column: 1})
-	if file == "" {
-		f.Column = 0
+// branchAt locates the branch field of e's entry GitRepository.
+func branchAt(e *render.Environment) finding.Finding {
+	if e.BranchFile == "" {
+		return finding.Finding{}
 	}
+	return finding.Finding{File: e.BranchFile, Line: e.BranchLine, Column: e.BranchColumn}
+}
+
+func fastForward(ctx context.Context, dir, up, down string, shallow bool, at finding.Finding) []finding.Finding {
+	f := RuleNotFastForward.New(at)
 	upRef, okUp := git.BranchRef(ctx, dir, up)
 	downRef, okDown := git.BranchRef(ctx, dir, down)
 	if !okUp || !okDown {
@@ -177,7 +182,7 @@ func fastForward(ctx context.Context, dir, up, down string, shallow bool, file s
 
 // pullRequest checks a pull request that promotes one branch of the chain
 // into the next: its head must fast-forward onto the target.
-func pullRequest(ctx context.Context, opts Options, chain []string, shallow bool, loc func(string) (string, int)) []finding.Finding {
+func pullRequest(ctx context.Context, opts Options, chain []string, shallow bool, loc func(string) finding.Finding) []finding.Finding {
 	src, dst := opts.Env["GITHUB_HEAD_REF"], opts.Env["GITHUB_BASE_REF"]
 	if src == "" || dst == "" {
 		src = strings.TrimPrefix(opts.Env["SYSTEM_PULLREQUEST_SOURCEBRANCH"], "refs/heads/")
@@ -190,11 +195,7 @@ func pullRequest(ctx context.Context, opts Options, chain []string, shallow bool
 	if i < 0 || i+1 >= len(chain) || chain[i+1] != dst {
 		return nil // a feature pull request: the chain checks above suffice
 	}
-	file, line := loc(dst)
-	f := RuleNotFastForward.New(finding.Finding{File: file, Line: line, Column: 1})
-	if file == "" {
-		f.Column = 0
-	}
+	f := RuleNotFastForward.New(loc(dst))
 	dstRef, ok := git.BranchRef(ctx, opts.Root, dst)
 	if !ok {
 		f.Severity = finding.Warning
@@ -237,11 +238,9 @@ func branchMismatch(chain []string, res *render.Result) []finding.Finding {
 		if want == "" || want == e.Branch {
 			continue
 		}
-		f := RuleBranchMismatch.New(finding.Finding{File: e.BranchFile, Line: e.BranchLine, Column: 1, Environment: e.Name,
-			Message: fmt.Sprintf("environment %s follows branch %s, but the promotion chain %s assigns it %s", e.Name, e.Branch, strings.Join(chain, " → "), want)})
-		if e.BranchFile == "" {
-			f.Column = 0
-		}
+		f := RuleBranchMismatch.New(branchAt(e))
+		f.Environment = e.Name
+		f.Message = fmt.Sprintf("environment %s follows branch %s, but the promotion chain %s assigns it %s", e.Name, e.Branch, strings.Join(chain, " → "), want)
 		out = append(out, f)
 	}
 	return out

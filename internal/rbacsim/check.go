@@ -210,7 +210,7 @@ func (c *Checker) Check(ctx context.Context, res *render.Result) []finding.Findi
 }
 
 func baseFinding(e *render.Environment, k *render.Kustomization, o *render.Object) finding.Finding {
-	f := finding.Finding{File: o.File, Line: o.Line, Column: 1, Environment: e.Name, Kustomization: k.ID(), Object: o.Ref()}
+	f := finding.Finding{File: o.File, Line: o.Line, Column: o.Column, Environment: e.Name, Kustomization: k.ID(), Object: o.Ref()}
 	if o.File == "" {
 		f.Line, f.Column = 0, 0
 	}
@@ -423,23 +423,20 @@ func crossNamespace(x *render.Index, e *render.Environment, k *render.Kustomizat
 		return nil
 	}
 	doc := x.DocAt(k.File, k.Line)
-	line := func(path ...string) int {
-		if doc == nil {
-			return k.Line
-		}
-		return doc.FieldLine(path...)
-	}
 	var out []finding.Finding
-	mk := func(l int, msg string) finding.Finding {
-		f := RuleCrossNamespaceRef.New(finding.Finding{File: k.File, Line: l, Column: 1,
+	mk := func(at []string, msg string) finding.Finding {
+		f := RuleCrossNamespaceRef.New(finding.Finding{File: k.File, Line: k.Line, Column: k.Column,
 			Environment: e.Name, Kustomization: k.ID(), Message: msg})
+		if doc != nil {
+			f.Line, f.Column = doc.FieldPos(at...)
+		}
 		if k.File == "" {
 			f.Line, f.Column = 0, 0
 		}
 		return f
 	}
 	if k.SourceNamespace != k.Namespace {
-		out = append(out, mk(line("spec", "sourceRef", "namespace"),
+		out = append(out, mk([]string{"spec", "sourceRef", "namespace"},
 			fmt.Sprintf("can't access '%s/%s/%s', cross-namespace references have been blocked (kustomize-controller runs with --no-cross-namespace-refs)", k.SourceKind, k.SourceNamespace, k.SourceName)))
 	}
 	deps, _ := k.Spec["dependsOn"].([]any)
@@ -448,7 +445,7 @@ func crossNamespace(x *render.Index, e *render.Environment, k *render.Kustomizat
 		dns, _ := dm["namespace"].(string)
 		name, _ := dm["name"].(string)
 		if dns != "" && dns != k.Namespace {
-			out = append(out, mk(line("spec", "dependsOn", fmt.Sprint(i), "namespace"),
+			out = append(out, mk([]string{"spec", "dependsOn", fmt.Sprint(i), "namespace"},
 				fmt.Sprintf("can't access dependency '%s/%s', cross-namespace references have been blocked (kustomize-controller runs with --no-cross-namespace-refs)", dns, name)))
 		}
 	}
@@ -532,7 +529,7 @@ func identityOutsideGit(e *render.Environment, k *render.Kustomization, id ident
 			}
 		}
 	}
-	f := RuleIdentityOutsideGit.New(finding.Finding{File: k.File, Line: k.Line, Column: 1, Environment: e.Name, Kustomization: k.ID(),
+	f := RuleIdentityOutsideGit.New(finding.Finding{File: k.File, Line: k.Line, Column: k.Column, Environment: e.Name, Kustomization: k.ID(),
 		Message: fmt.Sprintf("%s is reconciled as %s, which nothing in this environment declares or binds: its permissions are granted outside git, so what it may apply is not simulated; pass --rbac-dir DIR with its bindings to check them", k.ID(), id.User())})
 	if k.File == "" {
 		f.Line, f.Column = 0, 0

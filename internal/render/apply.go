@@ -71,7 +71,7 @@ func (run *envRun) refuseEncrypted(k *Kustomization, ks map[string]any, objs []*
 		if v, _ := objects.Nested(o.Content, "metadata", "annotations", decryptKey).(string); strings.EqualFold(v, "disabled") {
 			continue
 		}
-		f := run.finding(k, RuleNotDecrypted, o.File, o.Line,
+		f := run.finding(k, RuleNotDecrypted, o.File, o.Line, o.Column,
 			fmt.Sprintf("%s is SOPS encrypted, configuring decryption is required for this secret to be reconciled: kustomize-controller fails %s and applies none of its objects; set spec.decryption.provider: sops on it", o.Ref(), k.ID()))
 		f.Object = o.Ref()
 		run.r.add(f)

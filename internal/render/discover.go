@@ -36,14 +36,14 @@ type entry struct {
 	env EnvironmentSpec
 	// ks is the entry Kustomization (a bootstrap sync, or synthetic).
 	ks map[string]any
-	// file/line declare it (empty for synthetic roots).
-	file string
-	line int
+	// file/line/col declare it (empty for synthetic roots).
+	file      string
+	line, col int
 	// self is the sourceRef ("Kind/ns/name") that means "this repository".
 	self []string
-	// branchFile/branchLine locate the GitRepository's spec.ref.branch.
-	branchFile string
-	branchLine int
+	// branchFile/branchLine/branchCol locate the GitRepository's spec.ref.branch.
+	branchFile            string
+	branchLine, branchCol int
 	// root is the directory of the repository that the self source's
 	// artifact holds at its root ("" for the repository root): a Flux
 	// Operator sync of an OCI artifact pushed from a subdirectory.
@@ -184,10 +184,12 @@ func bootstrapEntries(x *Index) []entry {
 		out = append(out, entry{
 			env:  EnvironmentSpec{Path: cleanPath(p), Branch: objects.NestedString(gr, "spec", "ref", "branch")},
 			ks:   ks,
-			file: d.File, line: d.Line,
+			file: d.File, line: d.Line, col: d.Column,
 			self:       []string{kindGitRepo + "/" + ns + "/" + name},
-			branchFile: repo.File, branchLine: repo.FieldLine("spec", "ref", "branch"),
+			branchFile: repo.File,
 		})
+		e := &out[len(out)-1]
+		e.branchLine, e.branchCol = repo.FieldPos("spec", "ref", "branch")
 	}
 	return out
 }
@@ -306,7 +308,7 @@ func orphanEntries(x *Index) []entry {
 			k, sns, n := sourceRefOf(r.ks, ns)
 			out = append(out, entry{
 				env: EnvironmentSpec{Path: r.path},
-				ks:  r.ks, file: r.d.File, line: r.d.Line,
+				ks:  r.ks, file: r.d.File, line: r.d.Line, col: r.d.Column,
 				self: []string{objKey(k, sns, n)},
 			})
 			continue

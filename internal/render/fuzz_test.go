@@ -32,7 +32,7 @@ func FuzzParseDocs(f *testing.F) {
 			if d.Line < 1 || d.Node == nil {
 				t.Fatalf("document without position: %+v", d)
 			}
-			_ = d.FieldLine("metadata", "name")
+			_, _ = d.FieldPos("metadata", "name")
 		}
 	})
 }

@@ -232,7 +232,7 @@ func (run *envRun) staticChildren(p *job) []*job {
 				continue
 			}
 			cj := run.newJob(ks, lintFile, p.k)
-			cj.k.Line = d.Line
+			cj.k.Line, cj.k.Column = d.Line, d.Column
 			cj.ch.parent = p
 			cj.ch.static = true
 			cj.ch.declRel = f
@@ -324,7 +324,7 @@ func (run *envRun) adopt(j *job, o *Object) bool {
 	k.TargetNamespace = objects.NestedString(o.Content, "spec", "targetNamespace")
 	k.Prune, _ = objects.Nested(o.Content, "spec", "prune").(bool)
 	k.Force, _ = objects.Nested(o.Content, "spec", "force").(bool)
-	k.File, k.Line = o.File, o.Line
+	k.File, k.Line, k.Column = o.File, o.Line, o.Column
 	j.ks = o.Content
 	j.ch.static = false
 	j.ch.declRel = o.artRel

@@ -423,10 +423,10 @@ func (run *envRun) limited(k *Kustomization, err error) bool {
 	switch {
 	case errors.Is(err, errStopped):
 	case errors.As(err, &le) && le.runWide:
-		f := run.finding(k, RuleLimit, k.File, k.Line, "")
+		f := run.finding(k, RuleLimit, k.File, k.Line, k.Column, "")
 		r.limitLog.record(run.env.Name, k, le, f)
 	case errors.As(err, &le):
-		r.add(run.finding(k, RuleLimit, k.File, k.Line, le.msg+"; "+k.ID()+" is not rendered"))
+		r.add(run.finding(k, RuleLimit, k.File, k.Line, k.Column, le.msg+"; "+k.ID()+" is not rendered"))
 	default:
 		return false
 	}

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
@@ -26,7 +27,8 @@ import (
 type Doc struct {
 	File       string // relative to the repository root, '/'-separated
 	Index      int    // position of the document in the file
-	Line       int    // line of the document's first content
+	Line       int    // line of the document's first content (its first key)
+	Column     int    // column of the document's first content
 	APIVersion string
 	Kind       string
 	Name       string
@@ -288,11 +290,17 @@ func symlinkEscapes(root, p string) (string, bool) {
 	return target, true
 }
 
-func syntaxFinding(rel string, line int, format string, args ...any) finding.Finding {
+// syntaxFinding is a yaml/syntax finding at line and col of rel; a position
+// that is not known (yaml.v3's parser errors name a line only) is taken as
+// the file's start or the line's.
+func syntaxFinding(rel string, line, col int, format string, args ...any) finding.Finding {
 	if line < 1 {
 		line = 1
 	}
-	return RuleYAMLSyntax.New(finding.Finding{File: rel, Line: line, Column: 1,
+	if col < 1 {
+		col = 1
+	}
+	return RuleYAMLSyntax.New(finding.Finding{File: rel, Line: line, Column: col,
 		Message: fmt.Sprintf(format, args...),
 	})
 }
@@ -311,14 +319,16 @@ func (x *Index) readFile(root *confine.Root, p, rel string, size int64) *indexed
 		return nil
 	case errors.As(err, &big):
 		x.Excluded[rel] = true
-		e.findings = append(e.findings, syntaxFinding(rel, 1, "file is larger than %s; gitops-lint does not parse it (a manifest this large would also exceed Flux's artifact limits): split it or add it to .sourceignore, or raise the limit with --limit %s=SIZE", confine.FormatBytes(big.limit), confine.LimitFileBytes))
+		e.findings = append(e.findings, syntaxFinding(rel, 1, 1, "file is larger than %s; gitops-lint does not parse it (a manifest this large would also exceed Flux's artifact limits): split it or add it to .sourceignore, or raise the limit with --limit %s=SIZE", confine.FormatBytes(big.limit), confine.LimitFileBytes))
 		return e
 	case err != nil:
 		return e // unreadable files are skipped, as the artifact would lack them
 	}
 	x.raw[rel] = data
 	if i := bytes.IndexByte(data, 0); i >= 0 {
-		e.findings = append(e.findings, syntaxFinding(rel, 1+bytes.Count(data[:i], []byte("\n")), "binary content (NUL byte) in a YAML file"))
+		bol := bytes.LastIndexByte(data[:i], '\n') + 1
+		col := 1 + utf8.RuneCount(data[bol:i])
+		e.findings = append(e.findings, syntaxFinding(rel, 1+bytes.Count(data[:i], []byte("\n")), col, "binary content (NUL byte) in a YAML file"))
 		return e
 	}
 	// Parsing costs memory by node, not by byte: a file of dense flow
@@ -326,7 +336,7 @@ func (x *Index) readFile(root *confine.Root, p, rel string, size int64) *indexed
 	nodes := nodeBound(data)
 	if l := x.rd.limits.FileBytes; l > 0 && nodes > max(l/nodeBytesPerFile, 1) {
 		x.Excluded[rel] = true
-		e.findings = append(e.findings, syntaxFinding(rel, 1, "file would parse into more than %d YAML nodes (values, lists and maps), the most a file within the file limit of %s may hold (one per %d bytes); gitops-lint does not parse it: split it or add it to .sourceignore, or raise the limit with --limit %s=SIZE", l/nodeBytesPerFile, confine.FormatBytes(l), nodeBytesPerFile, confine.LimitFileBytes))
+		e.findings = append(e.findings, syntaxFinding(rel, 1, 1, "file would parse into more than %d YAML nodes (values, lists and maps), the most a file within the file limit of %s may hold (one per %d bytes); gitops-lint does not parse it: split it or add it to .sourceignore, or raise the limit with --limit %s=SIZE", l/nodeBytesPerFile, confine.FormatBytes(l), nodeBytesPerFile, confine.LimitFileBytes))
 		return e
 	}
 	e.abs, e.data, e.nodes, e.done = p, data, nodes, make(chan struct{})
@@ -351,9 +361,9 @@ func (x *Index) parsed(e *indexed) {
 	}
 	if k8sHint.Match(data) {
 		if errors.As(err, &pe) {
-			e.findings = append(e.findings, syntaxFinding(rel, pe.line, "%s", pe.msg))
+			e.findings = append(e.findings, syntaxFinding(rel, pe.line, pe.col, "%s", pe.msg))
 		} else {
-			e.findings = append(e.findings, syntaxFinding(rel, 1, "%v", err))
+			e.findings = append(e.findings, syntaxFinding(rel, 1, 1, "%v", err))
 		}
 	}
 }
@@ -387,8 +397,11 @@ func (x *Index) docByID(file, kind, name string) *Doc {
 	return m.(map[string]*Doc)[kind+"/"+name]
 }
 
+// posError is an error at a position of a file; col is 0 when only the
+// line is known.
 type posError struct {
 	line    int
+	col     int
 	msg     string
 	exclude bool // too hostile to hand to kustomize
 }
@@ -428,7 +441,8 @@ func parseDocs(rel string, data []byte) ([]*Doc, docCost, error) {
 		if err := cost.add(root); err != nil {
 			return nil, docCost{}, err
 		}
-		d := &Doc{File: rel, Index: i, Line: root.Line, Node: root}
+		d := &Doc{File: rel, Index: i, Node: root}
+		d.Line, d.Column = startPos(root)
 		if root.Kind == yaml.MappingNode {
 			d.APIVersion = scalar(root, "apiVersion")
 			d.Kind = scalar(root, "kind")
@@ -467,7 +481,7 @@ func (c *docCost) add(n *yaml.Node) error {
 	if n.Kind == yaml.MappingNode {
 		k := int64(len(n.Content) / 2)
 		if k > maxMappingKeys {
-			return &posError{line: n.Line, exclude: true, msg: fmt.Sprintf("mapping with %d keys, more than %d: kustomize's time grows with the square of a mapping's keys", k, maxMappingKeys)}
+			return &posError{line: n.Line, col: n.Column, exclude: true, msg: fmt.Sprintf("mapping with %d keys, more than %d: kustomize's time grows with the square of a mapping's keys", k, maxMappingKeys)}
 		}
 		c.work += k * k / mappingPairs
 	}
@@ -512,7 +526,7 @@ func checkNode(root *yaml.Node) error {
 		return total
 	}
 	if size(root, 0) > maxExpandedNodes {
-		return &posError{line: root.Line, exclude: true, msg: fmt.Sprintf("document expands to more than %d nodes through aliases (a YAML alias bomb)", maxExpandedNodes)}
+		return &posError{line: root.Line, col: root.Column, exclude: true, msg: fmt.Sprintf("document expands to more than %d nodes through aliases (a YAML alias bomb)", maxExpandedNodes)}
 	}
 	return nil
 }
@@ -524,7 +538,7 @@ func checkKeys(n *yaml.Node) error {
 			k := n.Content[i]
 			if k.Kind == yaml.ScalarNode && k.Value != "<<" {
 				if prev, ok := seen[k.Value]; ok {
-					return &posError{line: k.Line, msg: fmt.Sprintf("mapping key %q already defined at line %d", k.Value, prev)}
+					return &posError{line: k.Line, col: k.Column, msg: fmt.Sprintf("mapping key %q already defined at line %d", k.Value, prev)}
 				}
 				seen[k.Value] = k.Line
 			}
@@ -540,15 +554,24 @@ func checkKeys(n *yaml.Node) error {
 
 // child returns the value node of key in mapping m.
 func child(m *yaml.Node, key string) *yaml.Node {
+	if i := keyIndex(m, key); i >= 0 {
+		return m.Content[i+1]
+	}
+	return nil
+}
+
+// keyIndex returns the index in m.Content of the key node of key (its
+// value follows it), -1 if m is not a mapping that holds key.
+func keyIndex(m *yaml.Node, key string) int {
 	if m == nil || m.Kind != yaml.MappingNode {
-		return nil
+		return -1
 	}
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		if m.Content[i].Value == key {
-			return m.Content[i+1]
+			return i
 		}
 	}
-	return nil
+	return -1
 }
 
 func scalar(m *yaml.Node, key string) string {
@@ -556,54 +579,4 @@ func scalar(m *yaml.Node, key string) string {
 		return c.Value
 	}
 	return ""
-}
-
-// FieldLine returns the line of the field at path (map keys, or decimal
-// indexes into sequences) below the document root, or the line of the
-// deepest field of path that exists.
-func (d *Doc) FieldLine(path ...string) int {
-	n, line := d.Node, d.Line
-	for _, p := range path {
-		switch n.Kind {
-		case yaml.MappingNode:
-			found := false
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				if n.Content[i].Value == p {
-					line = n.Content[i].Line
-					n = n.Content[i+1]
-					found = true
-					break
-				}
-			}
-			if !found {
-				return line
-			}
-		case yaml.SequenceNode:
-			var idx int
-			if _, err := fmt.Sscan(p, &idx); err != nil || idx < 0 || idx >= len(n.Content) {
-				return line
-			}
-			n = n.Content[idx]
-			line = n.Line
-		default:
-			return line
-		}
-	}
-	return line
-}
-
-// scalarLine returns the line of the first scalar below n equal to value.
-func scalarLine(n *yaml.Node, value string) int {
-	if n == nil {
-		return 0
-	}
-	if n.Kind == yaml.ScalarNode && n.Value == value {
-		return n.Line
-	}
-	for _, c := range n.Content {
-		if l := scalarLine(c, value); l > 0 {
-			return l
-		}
-	}
-	return 0
 }

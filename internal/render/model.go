@@ -114,10 +114,12 @@ type Environment struct {
 	Path string
 	// Branch is the branch the entry GitRepository follows ("" if unknown).
 	Branch string
-	// BranchFile/BranchLine locate spec.ref.branch of the entry GitRepository.
-	BranchFile string
-	BranchLine int
-	Lockdown   Lockdown
+	// BranchFile/BranchLine/BranchColumn locate spec.ref.branch of the
+	// entry GitRepository (its key; the deepest of spec.ref.branch present).
+	BranchFile   string
+	BranchLine   int
+	BranchColumn int
+	Lockdown     Lockdown
 	// Kustomizations in the order they were rendered (parents first).
 	Kustomizations []*Kustomization
 }
@@ -126,10 +128,12 @@ type Environment struct {
 type Kustomization struct {
 	Namespace string
 	Name      string
-	// File and Line locate the document that declares it (relative to the
-	// linted repo; empty for the synthetic root of a plain overlay).
-	File string
-	Line int
+	// File, Line and Column locate the document that declares it
+	// (relative to the linted repo; empty for the synthetic root of a plain
+	// overlay): its first key.
+	File   string
+	Line   int
+	Column int
 	// Parent is the Kustomization whose build produced this one ("" for a root).
 	Parent string
 	// Spec is the Kustomization's spec after the parent's patches and
@@ -191,11 +195,14 @@ type Object struct {
 	// Content is the object as kustomize-controller would apply it (origin
 	// annotations removed).
 	Content map[string]any
-	// File/Line locate the source document (relative to the linted repo);
-	// File is "" when the object has no source file in the linted repo
-	// (e.g. it came from another source).
-	File string
-	Line int
+	// File/Line/Column locate the source document (relative to the linted
+	// repo) at its first key, or the field that generated the object (a
+	// ResourceSet's template, a generator's entry); File is "" when the
+	// object has no source file in the linted repo (e.g. it came from
+	// another source).
+	File   string
+	Line   int
+	Column int
 	// OriginPath is the path of the source file within its source (even
 	// when it is not part of the linted repo).
 	OriginPath string

@@ -304,12 +304,13 @@ func (s fluxSync) entry(root, p string) entry {
 	e := entry{
 		env:  EnvironmentSpec{Path: cleanPath(path.Join(root, p))},
 		ks:   ks,
-		file: s.doc.File, line: s.doc.FieldLine(s.at...),
+		file: s.doc.File,
 		self: []string{objKey(s.kind, s.namespace, s.name)},
 		root: root,
 		lockdown: &Lockdown{StrictSubstitution: true, NoCrossNamespaceRefs: s.multitenant, NoRemoteBases: s.multitenant,
 			DefaultServiceAccount: map[bool]string{true: s.tenantSA}[s.multitenant]},
 	}
+	e.line, e.col = s.doc.FieldPos(s.at...)
 	for _, arg := range patchFlags(s.patches, "kustomize-controller") {
 		e.lockdown.apply(arg)
 	}
@@ -318,7 +319,8 @@ func (s fluxSync) entry(root, p string) entry {
 		if strings.HasPrefix(s.ref, "refs/") && !strings.HasPrefix(s.ref, "refs/heads/") {
 			e.env.Branch = "" // a tag or another ref: no branch
 		}
-		e.branchFile, e.branchLine = s.doc.File, s.doc.FieldLine(append(slices.Clone(s.at), "ref")...)
+		e.branchFile = s.doc.File
+		e.branchLine, e.branchCol = s.doc.FieldPos(append(slices.Clone(s.at), "ref")...)
 	}
 	return e
 }

@@ -219,11 +219,11 @@ func (b *Builder) BuildOne(ctx context.Context, file, name string) (*Kustomizati
 		}
 	}
 	kind, ns, n := sourceRefOf(ks, nsOf(d))
-	e := entry{env: EnvironmentSpec{Name: "build"}, ks: ks, file: file, line: d.Line, self: []string{objKey(kind, ns, n)}}
+	e := entry{env: EnvironmentSpec{Name: "build"}, ks: ks, file: file, line: d.Line, col: d.Column, self: []string{objKey(kind, ns, n)}}
 	env := &Environment{Name: "build", Lockdown: Lockdown{StrictSubstitution: false}}
 	run := &envRun{r: r, entry: e, env: env, objs: map[string]map[string]any{}, seen: map[string]bool{}}
 	j := run.newJob(ks, file, nil)
-	j.k.Line = d.Line
+	j.k.Line, j.k.Column = d.Line, d.Column
 	run.build(ctx, j)
 	r.addLimitFindings()
 	return j.k, r.findings, nil

@@ -121,14 +121,15 @@ func (run *envRun) expandResourceSet(k *Kustomization, rs *Object, siblings []*O
 	if rs.File != "" {
 		doc = run.r.lint.DocAt(rs.File, rs.Line)
 	}
-	lineOf := func(path ...string) int {
+	posOf := func(path ...string) (line, col int) {
 		if doc == nil || doc.Kind != kindResourceSet {
-			return rs.Line
+			return rs.Line, rs.Column
 		}
-		return doc.FieldLine(path...)
+		return doc.FieldPos(path...)
 	}
-	fail := func(line int, format string, args ...any) []*Object {
-		f := run.finding(k, RuleError, rs.File, line, fmt.Sprintf("%s: ", id)+fmt.Sprintf(format, args...))
+	fail := func(at []string, format string, args ...any) []*Object {
+		line, col := posOf(at...)
+		f := run.finding(k, RuleError, rs.File, line, col, fmt.Sprintf("%s: ", id)+fmt.Sprintf(format, args...))
 		f.Object = rs.Ref()
 		run.r.add(f)
 		return nil
@@ -136,10 +137,11 @@ func (run *envRun) expandResourceSet(k *Kustomization, rs *Object, siblings []*O
 
 	providers, external, err := run.rsetProviders(rs, ns, spec, siblings)
 	if err != nil {
-		return fail(lineOf("spec", "inputsFrom"), "failed to compute inputs: %v", err)
+		return fail([]string{"spec", "inputsFrom"}, "failed to compute inputs: %v", err)
 	}
 	if external != "" {
-		f := run.finding(k, RuleResourceSetNotExpanded, rs.File, lineOf("spec", "inputsFrom"),
+		line, col := posOf("spec", "inputsFrom")
+		f := run.finding(k, RuleResourceSetNotExpanded, rs.File, line, col,
 			fmt.Sprintf("%s not expanded: %s, so the objects it generates are not rendered or checked", id, external))
 		f.Object = rs.Ref()
 		run.r.add(f)
@@ -147,12 +149,12 @@ func (run *envRun) expandResourceSet(k *Kustomization, rs *Object, siblings []*O
 	}
 	own, err := jsonInputs(spec["inputs"])
 	if err != nil {
-		return fail(lineOf("spec", "inputs"), "failed to compute inputs: %v", err)
+		return fail([]string{"spec", "inputs"}, "failed to compute inputs: %v", err)
 	}
 	all := append([]rsetProvider{{kind: kindResourceSet, name: rs.Name(), namespace: ns, inputs: own}}, providers...)
 	inputs, err := combineInputs(spec, all)
 	if err != nil {
-		return fail(lineOf("spec", "inputStrategy"), "failed to compute inputs: %v", err)
+		return fail([]string{"spec", "inputStrategy"}, "failed to compute inputs: %v", err)
 	}
 	inputsFrom, _ := spec["inputsFrom"].([]any)
 	if len(inputsFrom) > 0 && len(inputs) == 0 {
@@ -161,18 +163,18 @@ func (run *envRun) expandResourceSet(k *Kustomization, rs *Object, siblings []*O
 	built, err := buildRSetSpec(spec, inputs)
 	if err != nil {
 		var be *rsetBuildError
-		line := rs.Line
+		var at []string // the ResourceSet itself
 		if errors.As(err, &be) {
-			line = lineOf(be.at...)
+			at = be.at
 		}
-		return fail(line, "build failed: %v", err)
+		return fail(at, "build failed: %v", err)
 	}
 
 	var out []*Object
 	for _, b := range built {
-		o := &Object{Content: b.content, File: rs.File, Line: lineOf(b.at...), OriginPath: rs.OriginPath, artRel: rs.artRel}
-		if o.Line == 0 {
-			o.Line = rs.Line
+		o := &Object{Content: b.content, File: rs.File, OriginPath: rs.OriginPath, artRel: rs.artRel}
+		if o.Line, o.Column = posOf(b.at...); o.Line == 0 {
+			o.Line, o.Column = rs.Line, rs.Column
 		}
 		out = append(out, o)
 	}

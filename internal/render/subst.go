@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/fluxcd/pkg/envsubst"
 	"github.com/fluxcd/pkg/envsubst/parse"
@@ -199,13 +200,13 @@ func (s *substituter) reportUnset(res *resource.Resource, obj *Object) {
 	for _, name := range unsetVars(t.Root, s.vars) {
 		if s.unset++; s.unset > maxUnsetReported {
 			if s.unset == maxUnsetReported+1 {
-				s.run.r.add(s.run.finding(s.k, RuleSubstitution, "", 0,
+				s.run.r.add(s.run.finding(s.k, RuleSubstitution, "", 0, 0,
 					fmt.Sprintf("post build failed for %s: more variables are not set (strict mode); only the first %d are reported", s.k.ID(), maxUnsetReported)))
 			}
 			return
 		}
-		file, line := s.run.varLine(obj, name)
-		f := s.run.finding(s.k, RuleSubstitution, file, line,
+		file, line, col := s.run.varPos(obj, name)
+		f := s.run.finding(s.k, RuleSubstitution, file, line, col,
 			fmt.Sprintf("post build failed for '%s/%s': envsubst error: variable substitution failed: variable not set (strict mode): %q — set it in spec.postBuild.substitute or a substituteFrom ConfigMap/Secret of %s, or give it a default: ${%s:=value}",
 				res.GetGvk(), res.GetName(), name, s.k.ID(), name))
 		f.Object = &finding.Object{APIVersion: res.GetApiVersion(), Kind: res.GetKind(), Namespace: res.GetNamespace(), Name: res.GetName()}
@@ -409,29 +410,58 @@ func (s *substituter) lenient(res *resource.Resource) error {
 	return res.UnmarshalJSON(j)
 }
 
-// varLine finds the line holding ${name} in the object's source document,
-// falling back to the document itself.
-func (run *envRun) varLine(obj *Object, name string) (string, int) {
+// varPos finds the ${name} reference in the object's source document (the
+// first at or after the document's line), falling back to the document
+// itself.
+func (run *envRun) varPos(obj *Object, name string) (file string, line, col int) {
 	if obj.File == "" {
-		return "", 0
+		return "", 0, 0
 	}
 	lines := run.r.varLines(obj.File)
 	if lines == nil {
-		return obj.File, obj.Line
+		return obj.File, obj.Line, obj.Column
 	}
+	data := run.r.lint.content(obj.File)
 	var at []int
 	if wordOnly(name) {
 		at = lines[name]
 	} else {
-		at = scanVarLines(run.r.lint.content(obj.File), name)
+		at = scanVarLines(data, name)
 	}
 	if len(at) == 0 {
-		return obj.File, obj.Line
+		return obj.File, obj.Line, obj.Column
 	}
+	line = at[0]
 	if i, _ := slices.BinarySearch(at, obj.Line); i < len(at) {
-		return obj.File, at[i]
+		line = at[i]
 	}
-	return obj.File, at[0]
+	return obj.File, line, varColumn(data, line, name)
+}
+
+// varRef matches a reference to the variable name: ${name followed by
+// the end of the name.
+func varRef(name string) *regexp.Regexp {
+	return regexp.MustCompile(`\$\{` + regexp.QuoteMeta(name) + `\b`)
+}
+
+// varColumn returns the column of the first reference to name on line of
+// data (1 if there is none).
+func varColumn(data []byte, line int, name string) int {
+	for ; line > 1; line-- {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			return 1
+		}
+		data = data[i+1:]
+	}
+	if i := bytes.IndexByte(data, '\n'); i >= 0 {
+		data = data[:i]
+	}
+	loc := varRef(name).FindIndex(data)
+	if loc == nil {
+		return 1
+	}
+	return 1 + utf8.RuneCount(data[:loc[0]])
 }
 
 // varLines maps every variable referenced in file (as ${name...}) to the
@@ -471,7 +501,7 @@ func (r *renderer) varLines(file string) map[string][]int {
 // scanVarLines lists the lines of data that reference ${name} (for names
 // that are not plain words).
 func scanVarLines(data []byte, name string) []int {
-	re := regexp.MustCompile(`\$\{` + regexp.QuoteMeta(name) + `\b`)
+	re := varRef(name)
 	var out []int
 	for n, l := range bytes.Split(data, []byte("\n")) {
 		if re.Match(l) {

@@ -54,7 +54,7 @@ func objKey(kind, ns, name string) string { return kind + "/" + ns + "/" + name 
 func (r *renderer) newEnvironment(e entry) *Environment {
 	env := &Environment{
 		Name: e.env.Name, Path: e.env.Path, Branch: e.env.Branch,
-		BranchFile: e.branchFile, BranchLine: e.branchLine,
+		BranchFile: e.branchFile, BranchLine: e.branchLine, BranchColumn: e.branchCol,
 		Lockdown: Lockdown{StrictSubstitution: true},
 	}
 	if env.BranchFile != "" {
@@ -78,7 +78,7 @@ func (r *renderer) renderEnv(ctx context.Context, e entry) *Environment {
 	root := run.newJob(e.ks, "", nil)
 	if e.file != "" {
 		root.k.File, _, _ = r.position(filepath.Join(r.tree.Root, filepath.FromSlash(e.file)))
-		root.k.Line = e.line
+		root.k.Line, root.k.Column = e.line, e.col
 	}
 	root.ch.sched = true // lockdown flags, self-adoption: always built
 	pending := []*job{root}
@@ -264,25 +264,30 @@ func (run *envRun) sourceDeclared(k *Kustomization) bool {
 	return false
 }
 
-func (run *envRun) finding(k *Kustomization, rule finding.Rule, file string, line int, msg string) finding.Finding {
+// finding is a finding of k at line and col of file, or at k's declaring
+// document when file is "".
+func (run *envRun) finding(k *Kustomization, rule finding.Rule, file string, line, col int, msg string) finding.Finding {
 	if file == "" {
-		file, line = k.File, k.Line
+		file, line, col = k.File, k.Line, k.Column
+	}
+	if line == 0 {
+		col = 0
 	}
 	return rule.New(finding.Finding{
-		Message: msg, File: file, Line: line, Column: 1,
+		Message: msg, File: file, Line: line, Column: col,
 		Environment: run.env.Name, Kustomization: k.ID(),
 	})
 }
 
-// fieldLine returns the line of a spec field of k's declaring document.
-func (run *envRun) fieldLine(k *Kustomization, path ...string) int {
+// fieldPos returns the position of a spec field of k's declaring document.
+func (run *envRun) fieldPos(k *Kustomization, path ...string) (line, col int) {
 	if k.File == "" {
-		return 0
+		return 0, 0
 	}
 	if d := run.r.lint.Find(k.File, kindKustomize, k.Name); d != nil {
-		return d.FieldLine(path...)
+		return d.FieldPos(path...)
 	}
-	return k.Line
+	return k.Line, k.Column
 }
 
 // build renders one Kustomization and returns the child Kustomizations
@@ -312,7 +317,8 @@ func (run *envRun) build(ctx context.Context, j *job) []*job {
 			k.Failed = true
 			run.mu.Unlock()
 		}
-		run.r.add(run.finding(k, rule, k.File, run.fieldLine(k, "spec", "sourceRef"), err.Error()))
+		line, col := run.fieldPos(k, "spec", "sourceRef")
+		run.r.add(run.finding(k, rule, k.File, line, col, err.Error()))
 		return nil
 	}
 	k.SourceDir = art.Origin
@@ -335,7 +341,7 @@ func (run *envRun) build(ctx context.Context, j *job) []*job {
 			if run.limited(k, err) {
 				return nil
 			}
-			run.r.add(run.finding(k, RuleError, obj.File, obj.Line, err.Error()))
+			run.r.add(run.finding(k, RuleError, obj.File, obj.Line, obj.Column, err.Error()))
 			if res.GetKind() != "" && res.GetName() != "" {
 				k.Lost = append(k.Lost, &finding.Object{APIVersion: res.GetApiVersion(), Kind: res.GetKind(), Namespace: res.GetNamespace(), Name: res.GetName()})
 			}
@@ -367,7 +373,7 @@ func (run *envRun) build(ctx context.Context, j *job) []*job {
 			run.mu.Unlock()
 			if !dup {
 				cj := run.newJob(obj.Content, obj.File, k)
-				cj.k.Line = obj.Line
+				cj.k.Line, cj.k.Column = obj.Line, obj.Column
 				cj.ch.parent = j
 				cj.ch.declared = run.r.changedFile(obj.File)
 				cj.ch.declRel = obj.artRel
@@ -409,20 +415,20 @@ func (run *envRun) buildFailed(k *Kustomization, art *artifact, err error) {
 		}
 	}
 	if !errors.As(err, &be) {
-		run.r.add(run.finding(k, RuleError, "", 0, err.Error()))
+		run.r.add(run.finding(k, RuleError, "", 0, 0, err.Error()))
 		return
 	}
-	file, line := k.File, k.Line
+	file, line, col := k.File, k.Line, k.Column
 	switch {
 	case be.field == "path":
-		line = run.fieldLine(k, "spec", "path")
+		line, col = run.fieldPos(k, "spec", "path")
 	case be.file != "":
 		if o, ok := art.OriginOf(be.file); ok {
 			if f, x, rel := run.r.position(o); f != "" {
-				file, line = f, 1
+				file, line, col = f, 1, 1
 				if x != nil {
-					if l := findValueLine(x, rel, be.field); l > 0 {
-						line = l
+					if l, c := findValuePos(x, rel, be.field); l > 0 {
+						line, col = l, c
 					}
 				}
 			}
@@ -431,32 +437,33 @@ func (run *envRun) buildFailed(k *Kustomization, art *artifact, err error) {
 	if file == "" {
 		// A synthetic root (plain overlay, Flux Operator sync) has no
 		// declaring document: point at the kustomization it builds.
-		file, line = run.kustomizationFileOf(k, art)
+		file, line, col = run.kustomizationFileOf(k, art)
 	}
-	run.r.add(run.finding(k, be.rule, file, line, be.msg))
+	run.r.add(run.finding(k, be.rule, file, line, col, be.msg))
 }
 
 // kustomizationFileOf returns the linted-repo position of the kustomization
 // file in k's path, if any.
-func (run *envRun) kustomizationFileOf(k *Kustomization, art *artifact) (string, int) {
+func (run *envRun) kustomizationFileOf(k *Kustomization, art *artifact) (file string, line, col int) {
 	for _, name := range kustFileNames {
 		if o, ok := art.OriginOf(filepath.Join(k.buildDir(art), name)); ok {
 			if f, _, _ := run.r.position(o); f != "" {
-				return f, 1
+				return f, 1, 1
 			}
 		}
 	}
-	return "", 0
+	return "", 0, 0
 }
 
-// findValueLine returns the line of the first scalar equal to value in file.
-func findValueLine(x *Index, file, value string) int {
+// findValuePos returns the position of the first scalar equal to value in
+// file, (0, 0) if there is none.
+func findValuePos(x *Index, file, value string) (line, col int) {
 	for _, d := range x.Files[file] {
-		if l := scalarLine(d.Node, value); l > 0 {
-			return l
+		if line, col = scalarPos(d.Node, value); line > 0 {
+			return line, col
 		}
 	}
-	return 0
+	return 0, 0
 }
 
 // register records objects later builds may read.
@@ -520,7 +527,7 @@ func (run *envRun) locate(k *Kustomization, art *artifact, res *resource.Resourc
 		return
 	}
 	file, x, rel := run.r.position(src)
-	obj.File, obj.OriginPath, obj.Line = file, rel, 1
+	obj.File, obj.OriginPath, obj.Line, obj.Column = file, rel, 1, 1
 	obj.artRel = art.rel(abs)
 	if x == nil {
 		return
@@ -528,7 +535,7 @@ func (run *envRun) locate(k *Kustomization, art *artifact, res *resource.Resourc
 	id := res.OrgId()
 	docs := x.Files[rel]
 	if d := x.docByID(rel, id.Kind, id.Name); d != nil {
-		obj.Line = d.Line
+		obj.Line, obj.Column = d.Line, d.Column
 		return
 	}
 	// kustomize drops the previous-name annotations at the end of a
@@ -542,19 +549,19 @@ func (run *envRun) locate(k *Kustomization, art *artifact, res *resource.Resourc
 		}
 	}
 	if best != nil {
-		obj.Line = best.Line
+		obj.Line, obj.Column = best.Line, best.Column
 		return
 	}
 	if o.ConfiguredIn != "" && o.Path == "" { // generated: point at the generator entry
 		for _, d := range docs {
-			if l := scalarLine(d.Node, id.Name); l > 0 {
-				obj.Line = l
+			if l, c := scalarPos(d.Node, id.Name); l > 0 {
+				obj.Line, obj.Column = l, c
 				return
 			}
 		}
 	}
 	if len(docs) > 0 {
-		obj.Line = docs[0].Line
+		obj.Line, obj.Column = docs[0].Line, docs[0].Column
 	}
 }
 

@@ -93,7 +93,7 @@ func (c *Checker) forEnv(env *render.Environment) (*envSchemas, []finding.Findin
 		for _, o := range k.Objects {
 			if o.Kind() == "CustomResourceDefinition" && strings.HasPrefix(o.APIVersion(), "apiextensions.k8s.io/") {
 				if err := add(o.Content, true); err != nil {
-					fs = append(fs, RuleInvalid.New(finding.Finding{Message: err.Error(), File: o.File, Line: o.Line, Column: 1,
+					fs = append(fs, RuleInvalid.New(finding.Finding{Message: err.Error(), File: o.File, Line: o.Line, Column: o.Column,
 						Environment: env.Name, Kustomization: k.ID(), Object: o.Ref()}))
 				}
 			}
@@ -250,7 +250,7 @@ func (c *Checker) fluxRelease() string { return "Flux " + catalog.FluxRelease }
 
 func (c *Checker) checkObject(x *render.Index, j job) (out []finding.Finding) {
 	o := j.o
-	base := finding.Finding{File: o.File, Line: o.Line, Column: 1, Environment: j.env.Name, Kustomization: j.k.ID(), Object: o.Ref()}
+	base := finding.Finding{File: o.File, Line: o.Line, Column: o.Column, Environment: j.env.Name, Kustomization: j.k.ID(), Object: o.Ref()}
 	suffix := ""
 	if o.File == "" {
 		// The object comes from another source than the linted repository.
@@ -268,7 +268,7 @@ func (c *Checker) checkObject(x *render.Index, j job) (out []finding.Finding) {
 		f = t.rule.New(f)
 		f.Message = t.problem
 		if doc := x.DocAt(o.File, o.Line); doc != nil {
-			f.Line = doc.FieldLine("apiVersion")
+			f.Line, f.Column = doc.FieldPos("apiVersion")
 		}
 		out = append(out, f)
 		return out
@@ -315,7 +315,9 @@ func (c *Checker) checkObject(x *render.Index, j job) (out []finding.Finding) {
 			if p.Field != "" {
 				path = append(append([]string(nil), path...), p.Field)
 			}
-			f.Line = doc.FieldLine(path...)
+			// An element's problem points at the element (its path
+			// ends in its index), a field's at its key.
+			f.Line, f.Column = doc.FieldPos(path...)
 		}
 		out = append(out, f)
 	}
@@ -368,7 +370,7 @@ func namespaceMissing(x *render.Index, j job, base finding.Finding) finding.Find
 	f := RuleNamespaceMissing.New(base)
 	f.Message = fmt.Sprintf("%s namespace not specified: %s is namespaced, and neither the object nor %s (spec.targetNamespace) names a namespace, so the apply of the whole Kustomization fails", j.o.Ref(), j.o.Kind(), j.k.ID())
 	if doc := x.DocAt(j.o.File, j.o.Line); doc != nil {
-		f.Line = doc.FieldLine("metadata")
+		f.Line, f.Column = doc.FieldPos("metadata")
 	}
 	return f
 }
