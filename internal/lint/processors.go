@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -84,6 +85,9 @@ func (a *anchorer) of(res *render.Result, f finding.Finding) *finding.Location {
 	}
 	if e := a.envs[f.Environment]; e != nil {
 		if l := a.kustomization(e, f.Kustomization, 0); l != nil {
+			if origin := a.origin(e, f); origin != "" {
+				l.Reason += ", which applies it from " + origin
+			}
 			return l
 		}
 		if l := envAnchor(e); l != nil {
@@ -98,6 +102,21 @@ func (a *anchorer) of(res *render.Result, f finding.Finding) *finding.Location {
 	return nil
 }
 
+// origin is where the object a finding is about comes from when it is
+// not in the linted repository: its path in the Kustomization's source.
+func (a *anchorer) origin(e *render.Environment, f finding.Finding) string {
+	k := a.ks[e.Name+"|"+f.Kustomization]
+	if k == nil || f.Object == nil {
+		return ""
+	}
+	for _, o := range k.Objects {
+		if o.File == "" && o.OriginPath != "" && *o.Ref() == *f.Object {
+			return fmt.Sprintf("%s of its source %s/%s/%s", o.OriginPath, k.SourceKind, k.SourceNamespace, k.SourceName)
+		}
+	}
+	return ""
+}
+
 // kustomization anchors a finding about Kustomization id of e; depth
 // bounds the walk up its parents.
 func (a *anchorer) kustomization(e *render.Environment, id string, depth int) *finding.Location {
@@ -106,11 +125,11 @@ func (a *anchorer) kustomization(e *render.Environment, id string, depth int) *f
 		return nil
 	}
 	if k.File != "" {
-		return &finding.Location{File: k.File, Line: k.Line, Reason: "the Flux Kustomization " + k.ID()}
+		return &finding.Location{File: k.File, Line: k.Line, Column: k.Column, Reason: "the Flux Kustomization " + k.ID()}
 	}
 	for _, o := range k.Objects {
 		if o.File != "" {
-			return &finding.Location{File: o.File, Line: o.Line, Reason: "the first file of this repository the Flux Kustomization " + k.ID() + " renders"}
+			return &finding.Location{File: o.File, Line: o.Line, Column: o.Column, Reason: "the first file of this repository the Flux Kustomization " + k.ID() + " renders"}
 		}
 	}
 	if k.Parent != "" {
@@ -123,17 +142,17 @@ func (a *anchorer) kustomization(e *render.Environment, id string, depth int) *f
 // follows, or the first Kustomization or object of it in the repository.
 func envAnchor(e *render.Environment) *finding.Location {
 	if e.BranchFile != "" {
-		return &finding.Location{File: e.BranchFile, Line: e.BranchLine, Reason: "the entry of environment " + e.Name}
+		return &finding.Location{File: e.BranchFile, Line: e.BranchLine, Column: e.BranchColumn, Reason: "the entry of environment " + e.Name}
 	}
 	for _, k := range e.Kustomizations {
 		if k.File != "" {
-			return &finding.Location{File: k.File, Line: k.Line, Reason: "the entry of environment " + e.Name}
+			return &finding.Location{File: k.File, Line: k.Line, Column: k.Column, Reason: "the entry of environment " + e.Name}
 		}
 	}
 	for _, k := range e.Kustomizations {
 		for _, o := range k.Objects {
 			if o.File != "" {
-				return &finding.Location{File: o.File, Line: o.Line, Reason: "the first file of environment " + e.Name}
+				return &finding.Location{File: o.File, Line: o.Line, Column: o.Column, Reason: "the first file of environment " + e.Name}
 			}
 		}
 	}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/gitops-lint/gitops-lint/internal/testutil"
+
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 )
 
@@ -123,39 +125,11 @@ func TestAzureComplete(t *testing.T) {
 }
 
 // loadSARIFSchema compiles the official SARIF schema, or skips the test.
-func loadSARIFSchema(t *testing.T) *jsonschema.Schema {
-	t.Helper()
-	path := filepath.Join("..", "..", "..", "shared", "schemas", "sarif-schema-2.1.0.json")
-	f, err := os.Open(path)
-	if err != nil {
-		t.Skipf("SARIF schema not available (%v): it lives in ../shared of the development workspace", err)
-	}
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource("sarif-schema-2.1.0.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	schema, err := c.Compile("sarif-schema-2.1.0.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return schema
-}
+func loadSARIFSchema(t *testing.T) *jsonschema.Schema { return testutil.SARIFSchema(t) }
 
 // validateSARIF checks out against the SARIF schema.
 func validateSARIF(t *testing.T, schema *jsonschema.Schema, out []byte) {
-	t.Helper()
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(out))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := schema.Validate(inst); err != nil {
-		t.Errorf("sarif output does not validate: %v", err)
-	}
+	testutil.ValidateSARIF(t, schema, out)
 }
 
 // sarifDoc is the part of a SARIF log the tests read.
