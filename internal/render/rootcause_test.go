@@ -2,6 +2,7 @@ package render
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"strings"
 	"testing"
@@ -82,30 +83,7 @@ spec:
       - kind: ConfigMap
         name: cluster-vars
 `,
-		"clusters/prod/flux-system/gotk-sync.yaml": `apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 1m
-  ref:
-    branch: main
-  url: https://example.com/repo
----
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: ./clusters/prod
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-`,
+		"clusters/prod/flux-system/gotk-sync.yaml": fmt.Sprintf(testutil.FluxSync, "https://example.com/repo", "main", "./clusters/prod"),
 		"clusters/prod/generated.yaml": `apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
 metadata:
