@@ -475,6 +475,7 @@ func TestActionPRCommentSteps(t *testing.T) {
 			"inputs.path":                      ".",
 			"inputs.args":                      "--env dev",
 			"inputs.promotion":                 "dev,test,main",
+			"inputs.new-from-rev":              "origin/main",
 			"inputs.sarif-file":                "",
 			"inputs.fail-on":                   "error",
 			"inputs.token":                     "fake-token",
@@ -504,7 +505,8 @@ func TestActionPRCommentSteps(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("lint %d: the Lint step exits %d, want 0 (the exit comes last)\n%s%s", tc.lintCode, code, stdout, stderr)
 		}
-		if b, _ := os.ReadFile(filepath.Join(dir, "gitops-lint.log")); !strings.Contains(string(b), ". --format github --format markdown="+temp) || !strings.HasSuffix(string(b), " --env dev\n") {
+		if b, _ := os.ReadFile(filepath.Join(dir, "gitops-lint.log")); !strings.Contains(string(b), ". --format github --format markdown="+temp) ||
+			!strings.Contains(string(b), " --new-from-rev origin/main") || !strings.HasSuffix(string(b), " --env dev\n") {
 			t.Errorf("gitops-lint called as %q", b)
 		}
 		out, _ := os.ReadFile(output)

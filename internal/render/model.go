@@ -126,6 +126,10 @@ type Environment struct {
 
 // Kustomization is one Flux Kustomization of an environment and what it renders.
 type Kustomization struct {
+	// Kind is "" for a Flux Kustomization, KindHelmRelease for the release
+	// of a HelmRelease: its objects are the chart's, applied by
+	// helm-controller as the HelmRelease's identity (helmrelease.go).
+	Kind      string
 	Namespace string
 	Name      string
 	// File, Line and Column locate the document that declares it
@@ -187,8 +191,17 @@ type Kustomization struct {
 	charged charges
 }
 
-// ID is "namespace/name".
-func (k *Kustomization) ID() string { return k.Namespace + "/" + k.Name }
+// ID is "namespace/name" for a Flux Kustomization, "HelmRelease/namespace/name"
+// for a HelmRelease's release.
+func (k *Kustomization) ID() string {
+	if k.Kind != "" {
+		return k.Kind + "/" + k.Namespace + "/" + k.Name
+	}
+	return k.Namespace + "/" + k.Name
+}
+
+// KindHelmRelease is the Kind of a HelmRelease's release.
+const KindHelmRelease = "HelmRelease"
 
 // Object is one rendered object with the source position it came from.
 type Object struct {
