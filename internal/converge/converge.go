@@ -87,9 +87,11 @@ func checkEnv(x *render.Index, env *render.Environment, provides []Provide) []fi
 	byIdentity := map[string][]applied{}
 	var nodes []*node
 	for _, k := range env.Kustomizations {
-		n := &node{kind: "Kustomization", ns: k.Namespace, name: k.Name, deps: deps(k.Spec, k.Namespace), file: k.File, line: k.Line, col: k.Column, k: k}
-		n.doc = x.DocAt(k.File, k.Line)
-		nodes = append(nodes, n)
+		if k.Kind == "" { // a HelmRelease's release is its HelmRelease's node, below
+			n := &node{kind: "Kustomization", ns: k.Namespace, name: k.Name, deps: deps(k.Spec, k.Namespace), file: k.File, line: k.Line, col: k.Column, k: k}
+			n.doc = x.DocAt(k.File, k.Line)
+			nodes = append(nodes, n)
+		}
 		cluster := k.Cluster() // objects meet only on one cluster: each kubeConfig is another
 		for _, o := range k.Objects {
 			ns := o.Namespace()
@@ -294,13 +296,22 @@ func order(env *render.Environment, byID map[string]*node, w *world) []finding.F
 	}
 	for _, k := range env.Kustomizations {
 		ks[k.ID()] = k
+		// A release's CRDs and Namespaces exist once the Kustomization that
+		// applies its HelmRelease is reconciled, for the order on a fresh
+		// cluster.
+		applier := k
+		if k.Kind != "" {
+			if applier = ks[k.Parent]; applier == nil {
+				continue
+			}
+		}
 		cluster := k.Cluster()
 		for _, o := range k.Objects {
 			switch {
 			case o.Kind() == "CustomResourceDefinition" && objects.Group(o.APIVersion()) == "apiextensions.k8s.io":
 				group := objects.NestedString(o.Content, "spec", "group")
 				kind := objects.NestedString(o.Content, "spec", "names", "kind")
-				add(crdBy, cluster+"|"+group+"/"+kind, k)
+				add(crdBy, cluster+"|"+group+"/"+kind, applier)
 			case o.Kind() == "HelmRelease" && objects.Group(o.APIVersion()) == "helm.toolkit.fluxcd.io":
 				// What a chart installs is not knowable offline; a
 				// HelmRelease may declare the CRDs it provides.
@@ -311,7 +322,7 @@ func order(env *render.Environment, byID map[string]*node, w *world) []finding.F
 					}
 				}
 			case o.Kind() == "Namespace" && o.APIVersion() == "v1":
-				add(nsBy, cluster+"|"+o.Name(), k)
+				add(nsBy, cluster+"|"+o.Name(), applier)
 			}
 		}
 	}
@@ -367,6 +378,11 @@ func order(env *render.Environment, byID map[string]*node, w *world) []finding.F
 	}
 	var out []finding.Finding
 	for _, k := range env.Kustomizations {
+		if k.Kind != "" {
+			// helm-controller's order (the release namespace, dependsOn
+			// between HelmReleases) is not judged yet.
+			continue
+		}
 		var have map[string]bool
 		cluster := k.Cluster()
 		for _, o := range k.Objects {
