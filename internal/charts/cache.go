@@ -228,21 +228,28 @@ func tagVersion(tag string) string { return strings.ReplaceAll(tag, "_", "+") }
 // versionTag is the OCI tag of a chart version.
 func versionTag(v string) string { return strings.ReplaceAll(v, "+", "_") }
 
-// pickManifest selects the manifest of ref among the tagged descriptors.
-func pickManifest(ref Ref, tagged map[string]v1.Descriptor) (v1.Descriptor, string, error) {
+// pickManifest selects ref's manifest among the layout's: by digest
+// (OCIRepository spec.ref.digest), else by semver over the tags (a
+// HelmRepository's version, OCIRepository spec.ref.semver), else by tag
+// (OCIRepository spec.ref.tag, default "latest"): source-controller's
+// precedence. It returns the descriptor and its tag ("" if untagged).
+func pickManifest(ref Ref, manifests []v1.Descriptor) (v1.Descriptor, string, error) {
 	if ref.Digest != "" {
-		for tag, d := range tagged {
+		for _, d := range manifests {
 			if d.Digest.String() == ref.Digest {
-				return d, tag, nil
+				return d, d.Annotations[annotationRefName], nil
 			}
 		}
 		return v1.Descriptor{}, "", absent("no manifest %s", ref.Digest)
 	}
-	if ref.Kind == KindOCIRepository && ref.Version == "" {
-		tag := ref.Tag
-		if tag == "" {
-			tag = "latest"
+	tagged := map[string]v1.Descriptor{}
+	for _, d := range manifests {
+		if tag := d.Annotations[annotationRefName]; tag != "" {
+			tagged[tag] = d
 		}
+	}
+	if ref.Kind == KindOCIRepository && ref.Version == "" {
+		tag := ociTag(ref)
 		d, ok := tagged[tag]
 		if !ok {
 			return v1.Descriptor{}, "", absent("no tag %q", tag)
@@ -266,6 +273,14 @@ func pickManifest(ref Ref, tagged map[string]v1.Descriptor) (v1.Descriptor, stri
 	return tagged[tag], tag, nil
 }
 
+// ociTag is an OCIRepository's spec.ref.tag, "latest" by default.
+func ociTag(ref Ref) string {
+	if ref.Tag == "" {
+		return "latest"
+	}
+	return ref.Tag
+}
+
 func (c *Cache) findOCI(r root, ref Ref) (Resolved, error) {
 	repo, err := ociRepoOf(ref)
 	if err != nil {
@@ -280,13 +295,7 @@ func (c *Cache) findOCI(r root, ref Ref) (Resolved, error) {
 	if err != nil {
 		return Resolved{}, fmt.Errorf("%s/%s/index.json: %w", r.name, dir, err)
 	}
-	tagged := map[string]v1.Descriptor{}
-	for _, d := range im.Manifests {
-		if tag := d.Annotations[annotationRefName]; tag != "" {
-			tagged[tag] = d
-		}
-	}
-	desc, tag, err := pickManifest(ref, tagged)
+	desc, tag, err := pickManifest(ref, im.Manifests)
 	if err != nil {
 		if errors.Is(err, errAbsent) {
 			return Resolved{}, absent("%s/%s: %v", r.name, dir, err)
@@ -306,6 +315,9 @@ func (c *Cache) findOCI(r root, ref Ref) (Resolved, error) {
 		return Resolved{}, err
 	}
 	version := tagVersion(tag)
+	if version == "" {
+		version = ref.Tag
+	}
 	if config.MediaType == MediaTypeChartConfig {
 		if cfg, err := readBlob(r, dir, config.Digest.String(), ociMetaBytes); err == nil {
 			var meta struct {
