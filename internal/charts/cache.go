@@ -72,7 +72,7 @@ var errAbsent = errors.New("absent")
 
 type absentError struct{ why string }
 
-func (e *absentError) Error() string { return e.why }
+func (e *absentError) Error() string   { return e.why }
 func (e *absentError) Is(t error) bool { return t == errAbsent }
 
 func absent(format string, args ...any) error {
