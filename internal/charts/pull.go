@@ -399,11 +399,15 @@ func (p *puller) writeLayout(repo ociRepo, tag string, desc v1.Descriptor, manif
 	if tag != "" {
 		d.Annotations = map[string]string{annotationRefName: tag}
 	}
+	// A tag moves to the new manifest; an untagged (digest-pinned) pull
+	// adds the manifest only if no descriptor has it yet.
 	im.Manifests = slices.DeleteFunc(im.Manifests, func(o v1.Descriptor) bool {
 		t := o.Annotations[annotationRefName]
 		return tag != "" && t == tag || t == "" && o.Digest == d.Digest
 	})
-	im.Manifests = append(im.Manifests, d)
+	if tag != "" || !slices.ContainsFunc(im.Manifests, func(o v1.Descriptor) bool { return o.Digest == d.Digest }) {
+		im.Manifests = append(im.Manifests, d)
+	}
 	slices.SortStableFunc(im.Manifests, func(a, b v1.Descriptor) int {
 		return strings.Compare(a.Annotations[annotationRefName]+"@"+a.Digest.String(), b.Annotations[annotationRefName]+"@"+b.Digest.String())
 	})
