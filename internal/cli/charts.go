@@ -31,7 +31,8 @@ func newChartsCommand(a *app) *cobra.Command {
 vendor directory .gitops-lint/charts/, then from the user chart cache
 (--chart-cache, GITOPS_LINT_CHART_CACHE, default <user cache>/gitops-lint/charts).
 "charts pull" fills the user cache. See docs/charts.md.`,
-		Args: maxArgs(0),
+		Example: `  gitops-lint charts pull                      fill the chart cache, write charts.lock`,
+		Args:    maxArgs(0),
 	}
 	cmd.AddCommand(newChartsPullCommand(a))
 	return cmd
