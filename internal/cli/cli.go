@@ -165,6 +165,7 @@ like "gitops-lint lint PATH".
 		newPolicyCommand(a),
 		newConfigCommand(a),
 		newVersionCommand(a),
+		newChartsCommand(a),
 	)
 	applyExamples(root)
 	return root
