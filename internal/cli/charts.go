@@ -15,7 +15,6 @@ import (
 
 // chartsFlags are the flags of `charts pull`.
 type chartsFlags struct {
-	cache     string
 	writeLock bool
 	archive   string
 	index     string
@@ -66,7 +65,6 @@ command a render/helm-chart-missing finding names).`,
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&cf.cache, "chart-cache", "", "the user chart cache `DIR` (default: $"+charts.EnvCacheDir+", else <user cache dir>/gitops-lint/charts)")
 	fs.BoolVar(&cf.writeLock, "write-lock", true, "write "+charts.LockFile+" at the repository root")
 	fs.StringVar(&cf.archive, "max-archive", "10MiB", "refuse a chart archive larger than `SIZE`")
 	fs.StringVar(&cf.index, "max-index", "20MiB", "refuse an index.yaml larger than `SIZE`")
@@ -90,7 +88,7 @@ func (a *app) chartsPull(cmd *cobra.Command, fv *flagValues, cf *chartsFlags, ar
 	if limits.IndexBytes, err = confine.ParseBytes(cf.index); err != nil || limits.IndexBytes <= 0 {
 		return finding.Usagef("--max-index: invalid size %q", cf.index)
 	}
-	dir, err := charts.CacheDir(cf.cache, func(k string) string { return a.env[k] })
+	dir, err := charts.CacheDir(fv.chartCache, func(k string) string { return a.env[k] })
 	if err != nil {
 		return finding.Usagef("%w", err)
 	}

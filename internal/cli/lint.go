@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/gitops-lint/gitops-lint/internal/charts"
 	"os"
 	"path/filepath"
 	"strings"
@@ -109,6 +110,13 @@ func (a *app) options(cmd *cobra.Command, fv *flagValues, args []string, lint bo
 	}
 	opts.Root = root
 	opts.Budget = confine.NewBudget(opts.Limits.Or().TotalBytes, confine.LimitTotalBytes)
+	dir, err := charts.CacheDir(opts.ChartCache, func(k string) string { return a.env[k] })
+	if err != nil {
+		return Options{}, finding.Usagef("--%s: %w", flagChartCache, err)
+	}
+	if opts.Charts, err = charts.Open(root, dir, charts.Limits{Budget: opts.Budget}); err != nil {
+		return Options{}, finding.Usagef("%w", err)
+	}
 	opts.CPU = pool.NewLimiter(opts.Workers)
 	if lint {
 		if err := resolveOutput(in, &opts); err != nil {

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"github.com/gitops-lint/gitops-lint/internal/charts"
 	"os"
 	"path/filepath"
 	"slices"
@@ -42,6 +43,7 @@ const (
 	flagShard         = "shard"
 	flagChangedSince  = "changed-since"
 	flagBaseline      = "baseline"
+	flagChartCache    = "chart-cache"
 	flagNewFromRev    = "new-from-rev"
 	flagLimit         = "limit"
 	flagTrustDir      = "trust-dir"
@@ -114,6 +116,10 @@ type Options struct {
 	ChangedOnly bool
 	Changed     []string
 	BaseContent map[string][]byte
+	// ChartCache is --chart-cache ("": $GITOPS_LINT_CHART_CACHE, else the
+	// user cache directory); Charts the chart lookup it opens.
+	ChartCache string
+	Charts     *charts.Cache
 	// Baseline is the --baseline report and NewFromRev the --new-from-rev
 	// revision: what their findings already have is not new.
 	Baseline   string
@@ -173,6 +179,8 @@ func (o Options) RenderOptions() render.Options {
 		Limits:               o.Limits,
 		Budget:               o.Budget,
 		CPU:                  o.CPU,
+		Charts:               o.Charts,
+		KubernetesVersion:    o.KubernetesVersion,
 	}
 }
 
@@ -222,6 +230,7 @@ type flagValues struct {
 	shard         string
 	changedSince  string
 	baseline      string
+	chartCache    string
 	newFromRev    string
 	limits        []string
 	trustDirs     []string
@@ -235,6 +244,7 @@ func addCommonFlags(fs *pflag.FlagSet, fv *flagValues) {
 	fs.StringVar(&fv.config, flagConfig, "", "read settings from `FILE` (default: "+config.FileName+" found from PATH upward)")
 	fs.BoolVar(&fv.noConfig, flagNoConfig, false, "read no config file")
 	fs.IntVar(&fv.workers, flagWorkers, 0, "run `N` workers (default: number of CPUs)")
+	fs.StringVar(&fv.chartCache, flagChartCache, "", "read HelmRelease charts not in the repository from the chart cache `DIR` (default: $"+charts.EnvCacheDir+", else <user cache dir>/gitops-lint/charts; fill it with `gitops-lint charts pull`)")
 	fs.StringArrayVar(&fv.rbacDirs, flagRBACDir, nil, "also read Roles, ClusterRoles and bindings from `DIR` (e.g. a cluster dump); repeatable")
 	fs.StringArrayVar(&fv.limits, flagLimit, nil, "raise or lower a bound of the run, `KEY=VALUE` (0: unlimited); command line or environment only, never the config file; repeatable. KEY: "+strings.Join(confine.LimitKeys(), ", "))
 	fs.StringArrayVar(&fv.trustDirs, flagTrustDir, nil, "let the config file name paths under `DIR` although it is outside the repository (by default sources, platform, crdDirs and rbacDirs in the config must be inside it); repeatable")

@@ -70,6 +70,9 @@ var settings = []setting{
 			opts.Workers = n
 			return nil
 		}},
+	{flag: flagChartCache,
+		fromFlag: func(fv *flagValues) []string { return []string{fv.chartCache} },
+		apply:    func(opts *Options, vals []string, _ origin) error { opts.ChartCache = first(vals); return nil }},
 	{flag: flagRBACDir, key: config.KeyRBACDirs, list: true,
 		fromFlag: func(fv *flagValues) []string { return fv.rbacDirs },
 		fromFile: func(f *config.File) []string { return f.RBACDirs },

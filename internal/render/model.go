@@ -5,6 +5,7 @@
 package render
 
 import (
+	"github.com/gitops-lint/gitops-lint/internal/charts"
 	"github.com/gitops-lint/gitops-lint/internal/confine"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"github.com/gitops-lint/gitops-lint/internal/objects"
@@ -65,6 +66,11 @@ type Options struct {
 	// file read from the repository, the platform repository and each
 	// --source directory (nil: a budget of Limits.TotalBytes of its own).
 	Budget *confine.Budget
+	// Charts finds the charts of HelmReleases that are not in a source of
+	// the repository (nil: none are rendered); KubernetesVersion ("X.Y",
+	// "" for the newest embedded) is what charts see as .Capabilities.
+	Charts            *charts.Cache
+	KubernetesVersion string
 	// Prefetched is the index Prefetch started reading for Root, taken by
 	// the first run of that root when it fits the run's limits (nil: read
 	// it now).
