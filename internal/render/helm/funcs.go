@@ -205,7 +205,9 @@ func (d *determinism) funcs() template.FuncMap {
 	}
 }
 
-func (d *determinism) newKey() ed25519.PrivateKey { return ed25519.NewKeyFromSeed(d.bytes(ed25519.SeedSize)) }
+func (d *determinism) newKey() ed25519.PrivateKey {
+	return ed25519.NewKeyFromSeed(d.bytes(ed25519.SeedSize))
+}
 
 func (d *determinism) privateKeyPEM(k any) string {
 	der, err := x509.MarshalPKCS8PrivateKey(k)

@@ -148,6 +148,19 @@ func Render(ctx context.Context, c *Chart, values map[string]any, opts Options) 
 	}
 }
 
+// fullKubeVersion completes "1.36" to "1.36.0", the GitVersion form a
+// cluster reports.
+func fullKubeVersion(v string) string {
+	core := strings.TrimPrefix(v, "v")
+	if i := strings.IndexAny(core, "-+"); i >= 0 {
+		core = core[:i]
+	}
+	if strings.Count(core, ".") == 1 {
+		return strings.Replace(v, core, core+".0", 1)
+	}
+	return v
+}
+
 func recoverInto(err *error, what string) {
 	if r := recover(); r != nil {
 		*err = fmt.Errorf("%s panicked: %v\n%s", what, r, firstLines(string(debug.Stack()), 12))
@@ -185,7 +198,7 @@ func render(c *Chart, values map[string]any, opts Options) ([]Manifest, error) {
 
 	caps := common.DefaultCapabilities.Copy()
 	if opts.KubeVersion != "" {
-		kv, err := common.ParseKubeVersion(opts.KubeVersion)
+		kv, err := common.ParseKubeVersion(fullKubeVersion(opts.KubeVersion))
 		if err != nil {
 			return nil, fmt.Errorf("invalid kube version %q: %w", opts.KubeVersion, err)
 		}
@@ -492,4 +505,3 @@ func (ix *indexer) index(name, content string) int {
 	}
 	return -1
 }
-
