@@ -171,7 +171,7 @@ func loadDir(dir string, limits Limits, budget *int64, depth int, seen map[strin
 	seen[abs] = true
 	defer delete(seen, abs)
 
-	if err := spend(abs, budget, limits.MaxUncompressedSize); err != nil {
+	if err := spend(abs, limits.RootDir, budget, limits.MaxUncompressedSize); err != nil {
 		return nil, err
 	}
 	c, err := loader.LoadDir(abs)
@@ -220,21 +220,44 @@ func loadDir(dir string, limits Limits, budget *int64, depth int, seen map[strin
 	return c, nil
 }
 
-// spend subtracts the regular files under dir from the budget.
-func spend(dir string, budget *int64, max int64) error {
+// spend subtracts the files under dir from the budget and refuses what
+// Helm's loader would read from outside root (symbolic links pointing out
+// of it; Helm's loader follows links) and what is not a regular file.
+func spend(dir, root string, budget *int64, max int64) error {
+	if root == "" {
+		root = dir
+	}
 	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() && d.Name() == ".git" {
-			return filepath.SkipDir
-		}
-		if !d.Type().IsRegular() {
+		if d.IsDir() {
+			if d.Name() == ".git" {
+				return filepath.SkipDir
+			}
 			return nil
 		}
 		info, err := d.Info()
 		if err != nil {
 			return err
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			target, err := filepath.EvalSymlinks(p)
+			if err != nil {
+				return fmt.Errorf("chart file '%s': %w", p, err)
+			}
+			if !within(root, target) {
+				return fmt.Errorf("chart file '%s' is a symbolic link to outside of '%s'", p, root)
+			}
+			if info, err = os.Stat(target); err != nil {
+				return err
+			}
+			if info.IsDir() {
+				return nil
+			}
+		}
+		if !info.Mode().IsRegular() {
+			return fmt.Errorf("chart file '%s' is not a regular file", p)
 		}
 		*budget -= info.Size()
 		if *budget < 0 {

@@ -612,6 +612,16 @@ func TestLoadDirDependencies(t *testing.T) {
 	if len(c.c.Dependencies()) != 1 {
 		t.Error("render changed the loaded chart")
 	}
+	// Symbolic links out of the root are refused (Helm's loader follows them).
+	link := demoChart(t, nil)
+	secret := filepath.Join(t.TempDir(), "secret.txt")
+	writeTree(t, filepath.Dir(secret), map[string]string{"secret.txt": "s3cret"})
+	if err := os.Symlink(secret, filepath.Join(link, "leak.txt")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadDir(link, Limits{RootDir: filepath.Dir(link)}); err == nil || !strings.Contains(err.Error(), "symbolic link to outside") {
+		t.Errorf("symlink out of root: %v", err)
+	}
 	// Version constraint and remote dependencies.
 	cy, _ := os.ReadFile(filepath.Join(dir, "Chart.yaml"))
 	writeTree(t, dir, map[string]string{"Chart.yaml": strings.Replace(string(cy), ">=0.1.0", "~1.0", 1)})
