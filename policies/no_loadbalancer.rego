@@ -17,5 +17,5 @@ deny contains {"msg": msg, "path": ["spec", "type"]} if {
 	input.kind == "Service"
 	input.spec.type in {"LoadBalancer", "NodePort"}
 	not input.metadata.namespace in object.get(data.gitops_lint.params, "allowedLoadBalancerNamespaces", [])
-	msg := sprintf("Service %s is of type %s, which tenant Kustomization %s/%s may not create (allowed namespaces: %v)", [input.metadata.name, input.spec.type, data.gitops_lint.kustomization.namespace, data.gitops_lint.kustomization.name, object.get(data.gitops_lint.params, "allowedLoadBalancerNamespaces", [])])
+	msg := sprintf("Service %s is of type %s, which tenant %s %s/%s may not create (allowed namespaces: %v)", [input.metadata.name, input.spec.type, object.get(data.gitops_lint.kustomization, "kind", "Kustomization"), data.gitops_lint.kustomization.namespace, data.gitops_lint.kustomization.name, object.get(data.gitops_lint.params, "allowedLoadBalancerNamespaces", [])])
 }

@@ -15,5 +15,5 @@ deny contains {"msg": msg, "path": ["metadata", "namespace"]} if {
 	data.gitops_lint.targetNamespace == ""
 	ns := input.metadata.namespace
 	ns != data.gitops_lint.kustomization.namespace
-	msg := sprintf("%s/%s is in namespace %q, not in %q of its tenant Kustomization %s (which has no targetNamespace)", [input.kind, input.metadata.name, ns, data.gitops_lint.kustomization.namespace, data.gitops_lint.kustomization.name])
+	msg := sprintf("%s/%s is in namespace %q, not in %q of its tenant %s %s (which has no targetNamespace)", [input.kind, input.metadata.name, ns, object.get(data.gitops_lint.kustomization, "kind", "Kustomization"), data.gitops_lint.kustomization.namespace, data.gitops_lint.kustomization.name])
 }

@@ -250,8 +250,12 @@ func (a *app) renderRepo(ctx context.Context, opts Options) (*render.Result, err
 func summarize(res *render.Result, fs []finding.Finding, d time.Duration) finding.Summary {
 	s := finding.Summary{Environments: len(res.Environments), DurationMs: d.Milliseconds()}
 	for _, e := range res.Environments {
-		s.Kustomizations += len(e.Kustomizations)
 		for _, k := range e.Kustomizations {
+			if k.Kind == render.KindHelmRelease {
+				s.HelmReleases++
+			} else {
+				s.Kustomizations++
+			}
 			s.Objects += len(k.Objects)
 		}
 	}

@@ -91,7 +91,11 @@ func (a *app) render(cmd *cobra.Command, fv *flagValues, args []string) error {
 				continue // tenant mode shows the tenant's objects
 			}
 			shown = true
-			summary.Kustomizations++
+			if k.Kind == render.KindHelmRelease {
+				summary.HelmReleases++
+			} else {
+				summary.Kustomizations++
+			}
 			summary.Objects += len(k.Objects)
 			for _, o := range k.Objects {
 				if err := writeObject(&out, env, k, o); err != nil {
@@ -104,7 +108,7 @@ func (a *app) render(cmd *cobra.Command, fv *flagValues, args []string) error {
 		}
 	}
 	summary.DurationMs = time.Since(start).Milliseconds()
-	if opts.Kustomization != "" && summary.Kustomizations == 0 {
+	if opts.Kustomization != "" && summary.Kustomizations+summary.HelmReleases == 0 {
 		return finding.Usagef("--%s %s: no such Flux Kustomization in %s", flagKustomization, opts.Kustomization, displayPath(opts.Root))
 	}
 
@@ -159,6 +163,9 @@ func writeObject(w io.Writer, env *render.Environment, k *render.Kustomization, 
 		src += ":" + strconv.Itoa(o.Line)
 	}
 	as := "kustomize-controller's own identity"
+	if k.Kind == render.KindHelmRelease {
+		as = "helm-controller's own identity"
+	}
 	if id, ok := identity.Of(env, k); ok {
 		as = id.User()
 	}

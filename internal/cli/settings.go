@@ -9,6 +9,7 @@ import (
 
 	"github.com/gitops-lint/gitops-lint/internal/config"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
+	"github.com/gitops-lint/gitops-lint/internal/render"
 	"github.com/gitops-lint/gitops-lint/internal/report"
 )
 
@@ -239,9 +240,9 @@ func resolve(in inputs) (Options, error) {
 
 	if in.set[flagKustomization] {
 		k := in.flags.kustomization
-		ns, name, ok := strings.Cut(k, "/")
+		ns, name, ok := strings.Cut(strings.TrimPrefix(k, render.KindHelmRelease+"/"), "/")
 		if !ok || ns == "" || name == "" || strings.Contains(name, "/") {
-			return Options{}, origin{flag: flagKustomization}.errorf("want NAMESPACE/NAME, got %q", k)
+			return Options{}, origin{flag: flagKustomization}.errorf("want NAMESPACE/NAME (a Flux Kustomization) or HelmRelease/NAMESPACE/NAME, got %q", k)
 		}
 		opts.Kustomization = k
 	}

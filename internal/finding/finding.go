@@ -164,11 +164,13 @@ func Sort(fs []Finding) []Finding {
 type Summary struct {
 	Environments   int `json:"environments"`
 	Kustomizations int `json:"kustomizations"`
-	Objects        int `json:"objects"`
-	Errors         int `json:"errors"`
-	Warnings       int `json:"warnings"`
-	Infos          int `json:"infos"`
-	Suppressed     int `json:"suppressed"`
+	// HelmReleases counts the HelmReleases whose charts were rendered.
+	HelmReleases int `json:"helmReleases,omitempty"`
+	Objects      int `json:"objects"`
+	Errors       int `json:"errors"`
+	Warnings     int `json:"warnings"`
+	Infos        int `json:"infos"`
+	Suppressed   int `json:"suppressed"`
 	// Occurrences counts the places the findings stand for when Fold made
 	// some of them stand for several (absent otherwise); Baseline counts
 	// the findings marked Baseline, which the other counters leave out.

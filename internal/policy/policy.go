@@ -4,6 +4,7 @@
 package policy
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -332,7 +333,7 @@ func (e *Engine) objectContext(env *render.Environment, k *render.Kustomization,
 	return map[string]any{
 		"environment":     env.Name,
 		"branch":          env.Branch,
-		"kustomization":   map[string]any{"name": k.Name, "namespace": k.Namespace},
+		"kustomization":   map[string]any{"name": k.Name, "namespace": k.Namespace, "kind": cmp.Or(k.Kind, "Kustomization")},
 		"serviceAccount":  sa,
 		"targetNamespace": k.TargetNamespace,
 		"tenant":          tenant,

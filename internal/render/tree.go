@@ -96,6 +96,7 @@ func (r *renderer) renderEnv(ctx context.Context, e entry) *Environment {
 			j.k.Unchanged = !j.ch.linted()
 		}
 	}
+	run.helmReleases(ctx)
 	return env
 }
 

@@ -185,6 +185,9 @@ func (t *textWriter) summary(s finding.Summary) string {
 	if s.Unchanged > 0 {
 		ks += fmt.Sprintf(" (%d unchanged skipped)", s.Unchanged)
 	}
+	if s.HelmReleases > 0 {
+		ks += ", " + plural(s.HelmReleases, "helm release", "helm releases")
+	}
 	line := fmt.Sprintf("%s %s in %s, %s, %s (%.2fs)",
 		mark, strings.Join(counts, ", "),
 		plural(s.Environments, "environment", "environments"),

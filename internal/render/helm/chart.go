@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -61,7 +62,17 @@ type Chart struct {
 	dir          string // chart directory for LoadDir, "" for archives
 	staticLookup bool
 	calledLookup atomic.Bool
+	// externalRef is the first reference of a values.schema.json (of the
+	// chart or a subchart) to a schema outside it ("" for none).
+	externalRef string
 }
+
+// ExternalSchemaRef is the first $ref of the chart's values.schema.json
+// files that is not a fragment of the same file ("" when there is none).
+// Helm would fetch it over the network, or read it from the machine's
+// files: Render never does, and skips values.schema.json validation for
+// such a chart.
+func (c *Chart) ExternalSchemaRef() string { return c.externalRef }
 
 // Name is the chart's name (Chart.yaml name).
 func (c *Chart) Name() string { return c.c.Name() }
@@ -283,7 +294,50 @@ func within(root, p string) bool {
 }
 
 func newChart(c *chart.Chart, dir string) *Chart {
-	return &Chart{c: c, dir: dir, staticLookup: templatesUseLookup(c)}
+	return &Chart{c: c, dir: dir, staticLookup: templatesUseLookup(c), externalRef: externalSchemaRef(c)}
+}
+
+// externalSchemaRef finds, in the values.schema.json of c and of its
+// subcharts, a $ref, $dynamicRef or $id that is not a fragment ("#…"):
+// anything else resolves to a URL or a file of the machine.
+func externalSchemaRef(c *chart.Chart) string {
+	if len(c.Schema) > 0 {
+		var doc any
+		if err := json.Unmarshal(c.Schema, &doc); err == nil {
+			if ref := findExternalRef(doc); ref != "" {
+				return ref
+			}
+		}
+	}
+	for _, d := range c.Dependencies() {
+		if ref := externalSchemaRef(d); ref != "" {
+			return ref
+		}
+	}
+	return ""
+}
+
+func findExternalRef(v any) string {
+	switch v := v.(type) {
+	case map[string]any:
+		for _, key := range []string{"$ref", "$dynamicRef", "$id"} {
+			if s, ok := v[key].(string); ok && s != "" && !strings.HasPrefix(s, "#") {
+				return s
+			}
+		}
+		for _, x := range v {
+			if ref := findExternalRef(x); ref != "" {
+				return ref
+			}
+		}
+	case []any:
+		for _, x := range v {
+			if ref := findExternalRef(x); ref != "" {
+				return ref
+			}
+		}
+	}
+	return ""
 }
 
 // lookupCall finds `lookup` called as a function inside a template action.

@@ -205,10 +205,14 @@ func render(c *Chart, values map[string]any, opts Options) ([]Manifest, error) {
 		caps.KubeVersion = *kv
 	}
 	if opts.APIVersions != nil {
-		caps.APIVersions = common.VersionSet(slices.Clone(opts.APIVersions))
+		// The built-in API versions, plus the environment's.
+		caps.APIVersions = common.VersionSet(slices.Concat(caps.APIVersions, opts.APIVersions))
 	}
 	relOpts := common.ReleaseOptions{Name: opts.ReleaseName, Namespace: opts.Namespace, Revision: 1, IsInstall: true}
-	toRender, err := commonutil.ToRenderValuesWithSchemaValidation(chrt, vals, relOpts, caps, opts.DisableSchemaValidation)
+	// A schema that refers outside itself is not validated: Helm would
+	// fetch the reference over the network or read it from the machine.
+	skipSchema := opts.DisableSchemaValidation || c.externalRef != ""
+	toRender, err := commonutil.ToRenderValuesWithSchemaValidation(chrt, vals, relOpts, caps, skipSchema)
 	if err != nil {
 		return nil, err
 	}
