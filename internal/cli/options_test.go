@@ -280,7 +280,7 @@ func TestResolveErrors(t *testing.T) {
 		{name: "bad GITOPS_LINT_WORKERS", env: map[string]string{"GITOPS_LINT_WORKERS": "lots"},
 			wantErr: `GITOPS_LINT_WORKERS: invalid value "lots" (want a number, 0 for one per CPU)`},
 		{name: "bad --kustomization", flags: flagValues{kustomization: "apps"}, set: set(flagKustomization),
-			wantErr: `--kustomization: want NAMESPACE/NAME, got "apps"`},
+			wantErr: `--kustomization: want NAMESPACE/NAME (a Flux Kustomization) or HelmRelease/NAMESPACE/NAME, got "apps"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
