@@ -26,7 +26,7 @@ func lockPath(dir, key string) (func(), error) {
 		return nil, err
 	}
 	return func() {
-		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN) // closing the file releases it anyway
 		f.Close()
 	}, nil
 }

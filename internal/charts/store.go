@@ -90,7 +90,7 @@ func StoreOCI(cacheDir, ociURL, tag string, archive []byte) (string, error) {
 		Version string `json:"version"`
 	}
 	if err := json.Unmarshal(meta, &md); err != nil {
-		return "", fmt.Errorf("Chart.yaml: %w", err)
+		return "", fmt.Errorf("read Chart.yaml: %w", err)
 	}
 	if md.Version == "" || versionTag(md.Version) != tag {
 		return "", fmt.Errorf("%s:%s: the archive is chart %s version %q, not the tag's version", repo, tag, md.Name, md.Version)

@@ -12,7 +12,7 @@ import (
 	"sync"
 
 	releaseutil "helm.sh/helm/v4/pkg/release/v1/util"
-	"sigs.k8s.io/kustomize/api/builtins"
+	"sigs.k8s.io/kustomize/api/builtins" //nolint:staticcheck // the transformers helm-controller's post-renderer uses; kustomize v0.21 ships them
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/provider"
 	"sigs.k8s.io/kustomize/api/resmap"

@@ -206,7 +206,7 @@ func render(c *Chart, values map[string]any, opts Options) ([]Manifest, error) {
 	}
 	if opts.APIVersions != nil {
 		// The built-in API versions, plus the environment's.
-		caps.APIVersions = common.VersionSet(slices.Concat(caps.APIVersions, opts.APIVersions))
+		caps.APIVersions = slices.Concat(caps.APIVersions, opts.APIVersions)
 	}
 	relOpts := common.ReleaseOptions{Name: opts.ReleaseName, Namespace: opts.Namespace, Revision: 1, IsInstall: true}
 	// A schema that refers outside itself is not validated: Helm would
