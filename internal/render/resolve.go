@@ -89,23 +89,29 @@ func (r *renderer) dirArtifact(dir, ignore string) (*artifact, error) {
 	})
 }
 
-// fromGenerator assembles ExternalArtifact ns/name from the
-// ArtifactGenerator (source-watcher) that declares it.
-func (run *envRun) fromGenerator(ns, name string, depth int) (*artifact, error, bool) {
-	run.mu.Lock()
-	var gen map[string]any
-	var genID string
-	for id, o := range run.objs {
-		if !strings.HasPrefix(id, kindArtifactGen+"/"+ns+"/") {
+// generatorOf finds the ArtifactGenerator (and its id) that declares
+// ExternalArtifact ns/name among the objects rendered so far (the last one,
+// when several do). run.mu is held.
+func (run *envRun) generatorOf(ns, name string) (id string, gen map[string]any) {
+	for oid, o := range run.objs {
+		if !strings.HasPrefix(oid, kindArtifactGen+"/"+ns+"/") {
 			continue
 		}
 		arts, _ := objects.Nested(o, "spec", "artifacts").([]any)
 		for _, a := range arts {
 			if am, _ := a.(map[string]any); str(am["name"]) == name {
-				gen, genID = o, id
+				id, gen = oid, o
 			}
 		}
 	}
+	return id, gen
+}
+
+// fromGenerator assembles ExternalArtifact ns/name from the
+// ArtifactGenerator (source-watcher) that declares it.
+func (run *envRun) fromGenerator(ns, name string, depth int) (*artifact, error, bool) {
+	run.mu.Lock()
+	genID, gen := run.generatorOf(ns, name)
 	run.mu.Unlock()
 	if gen == nil {
 		return nil, nil, false

@@ -251,18 +251,8 @@ func (run *envRun) sourceDeclared(k *Kustomization) bool {
 	if kind != kindExtArtifact {
 		return false
 	}
-	for oid, o := range run.objs {
-		if !strings.HasPrefix(oid, kindArtifactGen+"/"+ns+"/") {
-			continue
-		}
-		arts, _ := objects.Nested(o, "spec", "artifacts").([]any)
-		for _, a := range arts {
-			if am, _ := a.(map[string]any); str(am["name"]) == name {
-				return true
-			}
-		}
-	}
-	return false
+	_, gen := run.generatorOf(ns, name)
+	return gen != nil
 }
 
 // finding is a finding of k at line and col of file, or at k's declaring
