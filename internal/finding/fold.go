@@ -55,6 +55,40 @@ func Fold(fs []Finding) []Finding {
 	return out
 }
 
+// Gather makes each group of findings one problem for Fold: every finding
+// whose key is not "" moves to the position and message of the first of
+// its key — a file of the repository before none, then the contract order
+// — keeping its own context, so that Fold lists each as a context of one
+// finding. Checkers use it for one cause reached from many objects (no
+// CRD for a kind, a chart not cached).
+func Gather(fs []Finding, key func(Finding) string) []Finding {
+	first := map[string]Finding{}
+	for _, f := range fs {
+		k := key(f)
+		if k == "" {
+			continue
+		}
+		if cur, ok := first[k]; !ok || earlier(f, cur) {
+			first[k] = f
+		}
+	}
+	for i, f := range fs {
+		if k := key(f); k != "" {
+			at := first[k]
+			fs[i].File, fs[i].Line, fs[i].Column, fs[i].Message = at.File, at.Line, at.Column, at.Message
+		}
+	}
+	return fs
+}
+
+// earlier reports whether a comes before b for Gather.
+func earlier(a, b Finding) bool {
+	if (a.File == "") != (b.File == "") {
+		return a.File != ""
+	}
+	return Compare(a, b) < 0
+}
+
 // Fingerprints sets the Fingerprint of every finding: a hash of its rule,
 // file and message — never its line or column, so that it survives edits
 // above it, and never its contexts, so that an environment added or

@@ -84,6 +84,9 @@ func (run *envRun) helmReleases(ctx context.Context) {
 		}()
 	}
 	wg.Wait()
+	for _, f := range foldMissing(run.missing) {
+		run.r.add(f)
+	}
 	for _, rl := range rels {
 		if rl.out != nil {
 			run.env.Kustomizations = append(run.env.Kustomizations, rl.out)
@@ -168,7 +171,13 @@ func (run *envRun) release(ctx context.Context, parent *Kustomization, hr *Objec
 		report(RuleHelmChartUnsupported, un.Error(), chartField...)
 		return nil
 	case errors.As(err, &nc):
-		report(RuleHelmChartMissing, nc.Error(), chartField...)
+		// One finding per missing chart: every release of it is moved to
+		// the first one (foldMissing) and listed as a context.
+		file, line, col := at(chartField...)
+		f := RuleHelmChartMissing.New(finding.Finding{File: file, Line: line, Column: col, Environment: run.env.Name, Kustomization: parent.ID(), Object: hr.Ref(), Message: nc.Error()})
+		run.mu.Lock()
+		run.missing = append(run.missing, f)
+		run.mu.Unlock()
 		return nil
 	case err != nil:
 		report(RuleHelmError, fmt.Sprintf("HelmRelease %s/%s: chart: %v", k.Namespace, k.Name, err), chartField...)
@@ -306,7 +315,7 @@ func (run *envRun) chart(k *Kustomization, hr *Object) (c *helm.Chart, chartDir,
 	case "GitRepository", "Bucket":
 		art, err := run.resolve(kind, ns, name, 0)
 		if err != nil || art.Origin == "" {
-			return nil, "", "", &notCached{fmt.Sprintf("HelmRelease %s/%s: the chart's source %s %s/%s has no local content; pass --source %s/%s=DIR", k.Namespace, k.Name, kind, ns, name, ns, name)}
+			return nil, "", "", &notCached{fmt.Sprintf("the chart's source %s %s/%s has no local content; pass --source %s/%s=DIR", kind, ns, name, ns, name)}
 		}
 		dir := filepath.Join(art.Origin, filepath.FromSlash(chartName))
 		if rel, err := filepath.Rel(art.Origin, dir); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
@@ -349,11 +358,11 @@ func (run *envRun) cached(k *Kustomization, ref charts.Ref) (*helm.Chart, error)
 	}
 	cache := run.r.opts.Charts
 	if cache == nil {
-		return nil, &notCached{fmt.Sprintf("HelmRelease %s/%s: chart %s is not in the repository and no chart cache is open; run: %s", k.Namespace, k.Name, what, charts.PullCommand(ref))}
+		return nil, &notCached{fmt.Sprintf("chart %s is not in the repository and no chart cache is open; run: %s", what, charts.PullCommand(ref))}
 	}
 	res, err := cache.Find(ref)
 	if errors.Is(err, charts.ErrNotCached) {
-		return nil, &notCached{fmt.Sprintf("HelmRelease %s/%s: chart %s is not in the chart cache; run: %s", k.Namespace, k.Name, what, charts.PullCommand(ref))}
+		return nil, &notCached{fmt.Sprintf("chart %s is not in the chart cache; run: %s", what, charts.PullCommand(ref))}
 	}
 	if err != nil {
 		return nil, err
@@ -421,4 +430,11 @@ func (run *envRun) templatePos(chartDir, msg string) (string, int, int) {
 	line, _ := strconv.Atoi(m[2])
 	col, _ := strconv.Atoi(m[3])
 	return file, line, col
+}
+
+// foldMissing reports each missing chart of an environment once: every
+// release of it at the first release's position, so that the engine folds
+// them into one finding whose contexts list the releases.
+func foldMissing(fs []finding.Finding) []finding.Finding {
+	return finding.Gather(fs, func(f finding.Finding) string { return f.Message })
 }

@@ -40,6 +40,9 @@ type envRun struct {
 	read   map[string]bool
 	// first is true until the entry Kustomization is built.
 	first bool
+	// missing collects the render/helm-chart-missing findings of the
+	// environment's releases, reported once per chart (helmrelease.go).
+	missing []finding.Finding
 }
 
 type job struct {

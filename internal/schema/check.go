@@ -218,31 +218,12 @@ func (c *Checker) Check(ctx context.Context, res *render.Result) []finding.Findi
 // list each object. Only the Kustomizations a run lints count (--shard,
 // --changed-since).
 func foldUnknownKinds(fs []finding.Finding) []finding.Finding {
-	type key struct{ env, apiVersion, kind string }
-	first := map[key]finding.Finding{}
-	before := func(a, b finding.Finding) bool {
-		if (a.File == "") != (b.File == "") {
-			return a.File != ""
-		}
-		return finding.Compare(a, b) < 0
-	}
-	for _, f := range fs {
+	return finding.Gather(fs, func(f finding.Finding) string {
 		if f.Rule != RuleUnknownKind.ID || f.Object == nil {
-			continue
+			return ""
 		}
-		k := key{f.Environment, f.Object.APIVersion, f.Object.Kind}
-		if cur, ok := first[k]; !ok || before(f, cur) {
-			first[k] = f
-		}
-	}
-	for i, f := range fs {
-		if f.Rule != RuleUnknownKind.ID || f.Object == nil {
-			continue
-		}
-		at := first[key{f.Environment, f.Object.APIVersion, f.Object.Kind}]
-		fs[i].File, fs[i].Line, fs[i].Column, fs[i].Message = at.File, at.Line, at.Column, at.Message
-	}
-	return fs
+		return f.Environment + "|" + f.Object.APIVersion + "|" + f.Object.Kind
+	})
 }
 
 // fluxRelease names the release the embedded CRDs come from.
