@@ -2,6 +2,7 @@ package render
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"sigs.k8s.io/kustomize/kyaml/openapi"
@@ -162,6 +164,10 @@ func (run *envRun) release(ctx context.Context, parent *Kustomization, hr *Objec
 		return nil
 	}
 	chart, chartDir, srcRoot, err := run.chart(k, hr)
+	chartID := chartDir
+	if chartID == "" && chart != nil {
+		chartID = "cache:" + k.SourceKind + "/" + k.SourceNamespace + "/" + k.SourceName + ":" + chart.Name() + "@" + chart.Version()
+	}
 	var nc *notCached
 	var un *unsupported
 	switch {
@@ -201,7 +207,7 @@ func (run *envRun) release(ctx context.Context, parent *Kustomization, hr *Objec
 	} else {
 		opts.ValuesFilesRoot = srcRoot
 	}
-	ms, err := helm.Render(ctx, chart, values, opts)
+	ms, err := run.r.renderRelease(ctx, chartID, chart, values, opts)
 	if err != nil {
 		msg := fmt.Sprintf("HelmRelease %s/%s: %v", k.Namespace, k.Name, err)
 		if file, line, col := run.templatePos(chartDir, err.Error()); file != "" {
@@ -437,4 +443,54 @@ func (run *envRun) templatePos(chartDir, msg string) (string, int, int) {
 // them into one finding whose contexts list the releases.
 func foldMissing(fs []finding.Finding) []finding.Finding {
 	return finding.Gather(fs, func(f finding.Finding) string { return f.Message })
+}
+
+// releaseKey identifies one render of a chart: the chart, its values and
+// every option that reaches the engine.
+type releaseKey struct{ chart, values, opts string }
+
+// releaseRenders counts the engine renders of the process (for tests).
+var releaseRenders atomic.Int64
+
+// releaseResult is a render shared by every environment that asks for it.
+type releaseResult struct {
+	once sync.Once
+	ms   []helm.Manifest
+	err  error
+}
+
+// renderRelease renders a chart once per distinct (chart, values, options)
+// for the whole run — environments that install the same release share
+// it — and hands each caller its own copy of the objects.
+func (r *renderer) renderRelease(ctx context.Context, chartID string, c *helm.Chart, values map[string]any, opts helm.Options) ([]helm.Manifest, error) {
+	vj, err := json.Marshal(values)
+	if err != nil || chartID == "" {
+		return helm.Render(ctx, c, values, opts)
+	}
+	o := opts
+	o.Namespaced = nil                                            // the environment's scopes: its CRDs are in APIVersions
+	key := releaseKey{chartID, string(vj), fmt.Sprintf("%#v", o)} // fmt prints maps sorted
+	r.mu.Lock()
+	if r.releases == nil {
+		r.releases = map[releaseKey]*releaseResult{}
+	}
+	res := r.releases[key]
+	if res == nil {
+		res = &releaseResult{}
+		r.releases[key] = res
+	}
+	r.mu.Unlock()
+	res.once.Do(func() {
+		releaseRenders.Add(1)
+		res.ms, res.err = helm.Render(ctx, c, values, opts)
+	})
+	if res.err != nil {
+		return nil, res.err
+	}
+	out := make([]helm.Manifest, len(res.ms))
+	for i, m := range res.ms {
+		m.Object = objects.DeepCopy(m.Object).(map[string]any)
+		out[i] = m
+	}
+	return out, nil
 }

@@ -37,7 +37,10 @@ type renderer struct {
 	self selfRepo
 	// changes is the --changed-since input (nil: render everything).
 	changes *changeSet
-	subsets int // lean builds so far (directory names)
+	// releases are the HelmRelease renders of the run, shared across
+	// environments (helmrelease.go).
+	releases map[releaseKey]*releaseResult
+	subsets  int // lean builds so far (directory names)
 
 	// rd reads every file of the run within its limits; rendered, objects
 	// and work bound what the builds produce and cost; limits collects
