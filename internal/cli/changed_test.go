@@ -32,10 +32,13 @@ func lintJSON(t *testing.T, args ...string) []finding.Finding {
 	return occurrences(out.Findings)
 }
 
+// gathered are the rules reported at the first object of their cause a
+// run lints (finding.Gather): where depends on the scope of the run.
+var gathered = map[string]bool{"schema/unknown-kind": true, "render/helm-chart-missing": true}
+
 // occurrences unfolds findings into one per place they occur, without
 // what depends on the scope of a run: how findings fold, their
-// fingerprints and anchors, and where schema/unknown-kind (reported at
-// the first object of its kind a run lints) is.
+// fingerprints and anchors, and where the gathered rules are.
 func occurrences(fs []finding.Finding) []finding.Finding {
 	var out []finding.Finding
 	for _, f := range fs {
@@ -47,7 +50,7 @@ func occurrences(fs []finding.Finding) []finding.Finding {
 			g := f
 			g.Environment, g.Kustomization, g.Object = c.Environment, c.Kustomization, c.Object
 			g.Occurrences, g.Contexts, g.Fingerprint, g.Anchor = 0, nil, "", nil
-			if g.Rule == "schema/unknown-kind" {
+			if gathered[g.Rule] {
 				g.File, g.Line, g.Column, g.Message = "", 0, 0, ""
 			}
 			out = append(out, g)
