@@ -35,6 +35,9 @@ var (
 	RuleHelmChartMissing = rules.Add(finding.Rule{ID: "render/helm-chart-missing", Severity: finding.Info,
 		Help:        "The HelmRelease's chart is neither in the repository nor in the chart cache, so its objects are not rendered or checked (gitops-lint never downloads during a lint).",
 		Remediation: "Run the `gitops-lint charts pull` command the message names (it fills the cache and charts.lock), or vendor the chart under .gitops-lint/charts/."})
+	RuleHelmPostRender = rules.Add(finding.Rule{ID: "render/helm-postrender", Severity: finding.Error,
+		Help:        "A HelmRelease's post-renderer does not apply to its chart's output (a patch whose target the chart does not render, a patch that does not parse), so helm-controller's install fails.",
+		Remediation: "Fix the patch's target (kind, name) or content in spec.postRenderers; `gitops-lint render --kustomization HelmRelease/NS/NAME` shows what the chart renders."})
 	RuleHelmChartUnsupported = rules.Add(finding.Rule{ID: "render/helm-chart-unsupported", Severity: finding.Info,
 		Help:        "The HelmRelease's chart comes from a source gitops-lint does not render offline yet (a chartRef to a HelmChart or an ExternalArtifact), so its objects are not checked.",
 		Remediation: "Nothing to fix: the release is applied as written; its chart's objects are not simulated."})
@@ -208,6 +211,11 @@ func (run *envRun) release(ctx context.Context, parent *Kustomization, hr *Objec
 		opts.ValuesFilesRoot = srcRoot
 	}
 	ms, err := run.r.renderRelease(ctx, chartID, chart, values, opts)
+	var pe *helm.PostRenderError
+	if errors.As(err, &pe) {
+		report(RuleHelmPostRender, fmt.Sprintf("HelmRelease %s/%s: %v", k.Namespace, k.Name, err), "spec", "postRenderers")
+		return nil
+	}
 	if err != nil {
 		msg := fmt.Sprintf("HelmRelease %s/%s: %v", k.Namespace, k.Name, err)
 		if file, line, col := run.templatePos(chartDir, err.Error()); file != "" {

@@ -106,6 +106,15 @@ func (e *InstallError) Error() string {
 
 func (e *InstallError) Unwrap() error { return e.Err }
 
+// PostRenderError is a post-renderer (spec.postRenderers) that does not
+// apply to the chart's output: a patch whose target is missing, a patch
+// that does not parse. It is wrapped in the InstallError.
+type PostRenderError struct{ Err error }
+
+func (e *PostRenderError) Error() string { return e.Err.Error() }
+
+func (e *PostRenderError) Unwrap() error { return e.Err }
+
 // ErrTimeout is wrapped by render errors when the deadline passed.
 var ErrTimeout = errors.New("render deadline exceeded")
 
@@ -246,10 +255,10 @@ func render(c *Chart, values map[string]any, opts Options) ([]Manifest, error) {
 
 	pr, err := buildPostRenderers(opts)
 	if err != nil {
-		return nil, err
+		return nil, &PostRenderError{Err: err}
 	}
 	if files, err = postRenderFiles(files, pr, opts.PostRenderStrategy); err != nil {
-		return nil, err
+		return nil, &PostRenderError{Err: err}
 	}
 
 	hooks, manifests, err := releaseutil.SortManifests(files, nil, releaseutil.InstallOrder)
