@@ -79,13 +79,13 @@ func (run *envRun) helmReleases(ctx context.Context) {
 	if len(rels) == 0 {
 		return
 	}
-	caps := run.capabilities()
+	crds := run.crds()
 	var wg sync.WaitGroup
 	for _, rl := range rels {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			run.r.cpu.Do(func() { rl.out = run.release(ctx, rl.parent, rl.hr, caps) })
+			run.r.cpu.Do(func() { rl.out = run.release(ctx, rl.parent, rl.hr, crds) })
 		}()
 	}
 	wg.Wait()
@@ -99,10 +99,16 @@ func (run *envRun) helmReleases(ctx context.Context) {
 	}
 }
 
-// capabilities are the API versions a chart sees besides the built-in
-// ones: every version of every CRD the environment applies.
-func (run *envRun) capabilities() []string {
-	var out []string
+// envCRDs is what a chart sees of the environment's CRDs: every version of
+// each (besides Helm's built-in API versions) and each kind's scope.
+type envCRDs struct {
+	versions []string
+	scope    map[string]bool // group/Kind → namespaced
+}
+
+// crds reads the CRDs the environment applies, once for all its releases.
+func (run *envRun) crds() envCRDs {
+	c := envCRDs{scope: map[string]bool{}}
 	for _, k := range run.env.Kustomizations {
 		for _, o := range k.Objects {
 			if o.Kind() != "CustomResourceDefinition" || objects.Group(o.APIVersion()) != "apiextensions.k8s.io" {
@@ -110,23 +116,37 @@ func (run *envRun) capabilities() []string {
 			}
 			group := objects.NestedString(o.Content, "spec", "group")
 			kind := objects.NestedString(o.Content, "spec", "names", "kind")
+			if group == "" || kind == "" {
+				continue
+			}
+			c.scope[group+"/"+kind] = objects.NestedString(o.Content, "spec", "scope") != "Cluster"
 			vs, _ := objects.Nested(o.Content, "spec", "versions").([]any)
 			for _, v := range vs {
-				name := str(v.(map[string]any)["name"])
-				if name == "" || group == "" {
-					continue
+				vm, _ := v.(map[string]any)
+				if name := str(vm["name"]); name != "" {
+					c.versions = append(c.versions, group+"/"+name, group+"/"+name+"/"+kind)
 				}
-				out = append(out, group+"/"+name, group+"/"+name+"/"+kind)
 			}
 		}
 	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	slices.Sort(c.versions)
+	c.versions = slices.Compact(c.versions)
+	return c
+}
+
+// namespaced tells whether a kind is namespaced: a built-in kind by
+// kustomize's schema, a custom kind by a CRD of the environment.
+func (c envCRDs) namespaced(apiVersion, kind string) (bool, bool) {
+	if ns, found := openapi.IsNamespaceScoped(kyaml.TypeMeta{APIVersion: apiVersion, Kind: kind}); found {
+		return ns, true
+	}
+	ns, found := c.scope[objects.Group(apiVersion)+"/"+kind]
+	return ns, found
 }
 
 // release renders one HelmRelease; nil when it is not rendered (the
 // finding says why).
-func (run *envRun) release(ctx context.Context, parent *Kustomization, hr *Object, caps []string) *Kustomization {
+func (run *envRun) release(ctx context.Context, parent *Kustomization, hr *Object, crds envCRDs) *Kustomization {
 	k := &Kustomization{
 		Kind: KindHelmRelease, Namespace: cmpOr(hr.Namespace(), "default"), Name: hr.Name(),
 		File: hr.File, Line: hr.Line, Column: hr.Column, Parent: parent.ID(),
@@ -203,7 +223,7 @@ func (run *envRun) release(ctx context.Context, parent *Kustomization, hr *Objec
 		report(RuleHelmError, fmt.Sprintf("HelmRelease %s/%s: %v", k.Namespace, k.Name, err), "spec")
 		return nil
 	}
-	opts.KubeVersion, opts.APIVersions, opts.Namespaced = run.kubeVersion(), caps, run.namespaced
+	opts.KubeVersion, opts.APIVersions, opts.Namespaced = run.kubeVersion(), crds.versions, crds.namespaced
 	opts.Timeout = helmTimeout
 	if chartDir == "" {
 		opts.ValuesFiles = nil // a chart from the cache is packaged with its values
@@ -265,28 +285,6 @@ func templateDocLine(path string, index int) int {
 		return 1
 	}
 	return line
-}
-
-// namespaced tells whether a kind is namespaced: a built-in kind by
-// kustomize's schema, a custom kind by a CRD of the environment.
-func (run *envRun) namespaced(apiVersion, kind string) (bool, bool) {
-	group, version := "", apiVersion
-	if g, v, ok := strings.Cut(apiVersion, "/"); ok {
-		group, version = g, v
-	}
-	if ns, found := openapi.IsNamespaceScoped(kyaml.TypeMeta{APIVersion: apiVersion, Kind: kind}); found {
-		return ns, true
-	}
-	_ = version
-	for _, k := range run.env.Kustomizations {
-		for _, o := range k.Objects {
-			if o.Kind() == "CustomResourceDefinition" && objects.NestedString(o.Content, "spec", "group") == group &&
-				objects.NestedString(o.Content, "spec", "names", "kind") == kind {
-				return objects.NestedString(o.Content, "spec", "scope") != "Cluster", true
-			}
-		}
-	}
-	return false, false
 }
 
 // unsupported is a chart source not rendered offline.
