@@ -150,7 +150,7 @@ func (run *envRun) release(ctx context.Context, parent *Kustomization, hr *Objec
 	k := &Kustomization{
 		Kind: KindHelmRelease, Namespace: cmpOr(hr.Namespace(), "default"), Name: hr.Name(),
 		File: hr.File, Line: hr.Line, Column: hr.Column, Parent: parent.ID(),
-		Spec:               objects.Nested(hr.Content, "spec").(map[string]any),
+		Spec:               mapOrNil(objects.Nested(hr.Content, "spec")),
 		ServiceAccountName: objects.NestedString(hr.Content, "spec", "serviceAccountName"),
 		TargetNamespace:    objects.NestedString(hr.Content, "spec", "targetNamespace"),
 		Linted:             parent.Linted, Unchanged: parent.Unchanged,
@@ -499,4 +499,11 @@ func (r *renderer) renderRelease(ctx context.Context, chartID string, c *helm.Ch
 		out[i] = m
 	}
 	return out, nil
+}
+
+// mapOrNil is v as a map, nil when it is none (a HelmRelease without a
+// spec is the schema checker's to report).
+func mapOrNil(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
 }

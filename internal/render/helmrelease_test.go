@@ -74,3 +74,31 @@ func TestReleaseRenderedOncePerValues(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileHelmReleases: HelmReleases of every wrong shape render
+// without a panic (a finding or nothing, never a crash of the run).
+func TestHostileHelmReleases(t *testing.T) {
+	specs := []string{
+		"spec: 5", "spec: []", "spec: {chart: 3}", "spec: {chart: {spec: []}}",
+		"spec: {chart: {spec: {chart: ./charts/web, sourceRef: 7}}}",
+		"spec: {chart: {spec: {chart: ../../etc, sourceRef: {kind: GitRepository, name: flux-system, namespace: flux-system}}}}",
+		"spec: {chartRef: []}", "spec: {chartRef: {kind: OCIRepository}}",
+		"spec: {valuesFrom: 3, chart: {spec: {chart: ./charts/web, sourceRef: {kind: GitRepository, name: flux-system, namespace: flux-system}}}}",
+		"spec: {valuesFrom: [3, {kind: ConfigMap}], chart: {spec: {chart: ./charts/web, sourceRef: {kind: GitRepository, name: flux-system, namespace: flux-system}}}}",
+		"spec: {values: [1], postRenderers: 3, chart: {spec: {chart: ./charts/web, sourceRef: {kind: GitRepository, name: flux-system, namespace: flux-system}}}}",
+		"spec: {postRenderers: [{kustomize: {patches: [{patch: '{'}]}}], chart: {spec: {chart: ./charts/web, sourceRef: {kind: GitRepository, name: flux-system, namespace: flux-system}}}}",
+		"spec: {install: {crds: Sometimes}, chart: {spec: {chart: ./charts/web, sourceRef: {kind: GitRepository, name: flux-system, namespace: flux-system}}}}",
+	}
+	files := map[string]string{
+		"charts/web/Chart.yaml":                   "apiVersion: v2\nname: web\nversion: 1.0.0\n",
+		"charts/web/templates/deployment.yaml":    "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n",
+		"clusters/dev/flux-system/gotk-sync.yaml": fmt.Sprintf(testutil.FluxSync, "https://example.com/repo", "main", "./clusters/dev"),
+	}
+	for i, spec := range specs {
+		files[fmt.Sprintf("clusters/dev/hr%d.yaml", i)] = fmt.Sprintf("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: hr%d, namespace: apps}\n%s\n", i, spec)
+	}
+	root := testutil.WriteTree(t, t.TempDir(), files)
+	if _, err := Render(context.Background(), Options{Root: root}); err != nil {
+		t.Fatal(err)
+	}
+}
