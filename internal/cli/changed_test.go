@@ -36,10 +36,9 @@ func lintJSON(t *testing.T, args ...string) []finding.Finding {
 // run lints (finding.Gather): where depends on the scope of the run.
 var gathered = map[string]bool{"schema/unknown-kind": true, "render/helm-chart-missing": true}
 
-// occurrences unfolds findings into one per place they occur, without
-// what depends on the scope of a run: how findings fold, their
-// fingerprints and anchors, and where the gathered rules are.
-func occurrences(fs []finding.Finding) []finding.Finding {
+// unfolded is findings with one per place they occur: each context of a
+// folded finding becomes a finding of its own.
+func unfolded(fs []finding.Finding) []finding.Finding {
 	var out []finding.Finding
 	for _, f := range fs {
 		ctxs := f.Contexts
@@ -49,11 +48,22 @@ func occurrences(fs []finding.Finding) []finding.Finding {
 		for _, c := range ctxs {
 			g := f
 			g.Environment, g.Kustomization, g.Object = c.Environment, c.Kustomization, c.Object
-			g.Occurrences, g.Contexts, g.Fingerprint, g.Anchor = 0, nil, "", nil
-			if gathered[g.Rule] {
-				g.File, g.Line, g.Column, g.Message = "", 0, 0, ""
-			}
+			g.Occurrences, g.Contexts = 0, nil
 			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// occurrences is unfolded without what depends on the scope of a run:
+// fingerprints and anchors, and where the gathered rules are.
+func occurrences(fs []finding.Finding) []finding.Finding {
+	out := unfolded(fs)
+	for i := range out {
+		g := &out[i]
+		g.Fingerprint, g.Anchor = "", nil
+		if gathered[g.Rule] {
+			g.File, g.Line, g.Column, g.Message = "", 0, 0, ""
 		}
 	}
 	return out

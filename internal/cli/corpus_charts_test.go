@@ -179,7 +179,7 @@ func lintCorpus(t *testing.T, repo, cacheDir string) corpusLint {
 	if err := json.Unmarshal([]byte(stdout.String()), &out); err != nil {
 		t.Fatalf("gitops-lint %v: %v", args, err)
 	}
-	out.Findings = occurrences(out.Findings)
+	out.Findings = unfolded(out.Findings)
 	return out
 }
 
