@@ -60,6 +60,7 @@ if [ -n "$jqexpr" ]; then printf '%s' "$resp" | jq -r "$jqexpr"; else printf '%s
 // $FAKE_DIR/report.md to its --format markdown=FILE and exits
 // $FAKE_LINT_CODE.
 const fakeGitopsLint = `set -eu
+printf 'cache=%s\n' "${GITOPS_LINT_CHART_CACHE:-}" >> "$FAKE_DIR/gitops-lint.env"
 printf '%s\n' "$*" >> "$FAKE_DIR/gitops-lint.log"
 if [ "$1" = diff ]; then
 	if [ -f "$FAKE_DIR/diff.md" ]; then cat "$FAKE_DIR/diff.md"; exit 0; fi
@@ -508,6 +509,9 @@ func TestActionPRCommentSteps(t *testing.T) {
 		if b, _ := os.ReadFile(filepath.Join(dir, "gitops-lint.log")); !strings.Contains(string(b), ". --format github --format markdown="+temp) ||
 			!strings.Contains(string(b), " --new-from-rev origin/main") || !strings.HasSuffix(string(b), " --env dev\n") {
 			t.Errorf("gitops-lint called as %q", b)
+		}
+		if b, _ := os.ReadFile(filepath.Join(dir, "gitops-lint.env")); !strings.Contains(string(b), "cache="+temp+"/gitops-lint-charts\n") {
+			t.Errorf("gitops-lint ran with %q, want the action's chart cache", b)
 		}
 		out, _ := os.ReadFile(output)
 		if want := "exit-code=" + strconv.Itoa(tc.lintCode) + "\n"; string(out) != want {
