@@ -155,16 +155,9 @@ func severityBadge(s finding.Severity) string {
 // mdWhere is the contexts of a finding for its table row: the one it has,
 // or "×N" and the first few of a folded one.
 func mdWhere(f finding.Finding) string {
-	if f.Count() <= 1 || len(f.Contexts) == 0 {
+	parts, folded := contextList(f, mdContext)
+	if !folded {
 		return mdContext(f.Context())
-	}
-	var parts []string
-	for i, c := range f.Contexts {
-		if i == shownContexts {
-			parts = append(parts, "+"+strconv.Itoa(f.Count()-i)+" more")
-			break
-		}
-		parts = append(parts, mdContext(c))
 	}
 	return "×" + strconv.Itoa(f.Count()) + ": " + strings.Join(parts, "; ")
 }

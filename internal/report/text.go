@@ -117,25 +117,34 @@ func position(f finding.Finding) string {
 // formats print before "+N more".
 const shownContexts = 3
 
+// contextList is the contexts of a folded finding, each written by each:
+// the first shownContexts, then "+K more". folded is false for a finding
+// that stands for one place (the list is then empty).
+func contextList(f finding.Finding, each func(finding.Context) string) (parts []string, folded bool) {
+	if f.Count() <= 1 || len(f.Contexts) == 0 {
+		return nil, false
+	}
+	for i, c := range f.Contexts {
+		if i == shownContexts {
+			return append(parts, "+"+strconv.Itoa(f.Count()-i)+" more"), true
+		}
+		parts = append(parts, each(c))
+	}
+	return parts, true
+}
+
 // context is "[environment kustomization object]", with the parts known,
 // escaped; for a finding that stands for several places, "×N [first;
 // second; third; +K more]".
 func context(f finding.Finding) string {
-	if f.Count() <= 1 || len(f.Contexts) == 0 {
-		if c := Escape(f.Context().String()); c != "" {
-			return "[" + c + "]"
-		}
-		return ""
+	parts, folded := contextList(f, func(c finding.Context) string { return Escape(c.String()) })
+	if folded {
+		return "×" + strconv.Itoa(f.Count()) + " [" + strings.Join(parts, "; ") + "]"
 	}
-	var parts []string
-	for i, c := range f.Contexts {
-		if i == shownContexts {
-			parts = append(parts, "+"+strconv.Itoa(f.Count()-i)+" more")
-			break
-		}
-		parts = append(parts, Escape(c.String()))
+	if c := Escape(f.Context().String()); c != "" {
+		return "[" + c + "]"
 	}
-	return "×" + strconv.Itoa(f.Count()) + " [" + strings.Join(parts, "; ") + "]"
+	return ""
 }
 
 func pad(s string, width int) string {
