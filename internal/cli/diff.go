@@ -188,8 +188,7 @@ func shortRef(ref string) string {
 func (a *app) renderSide(ctx context.Context, opts Options, root string) (*render.Result, error) {
 	ro := onTree(opts, root).RenderOptions()
 	res, err := a.renderFn(ctx, ro)
-	var ru *render.UsageError
-	if err != nil && len(ro.Environments) > 0 && errors.As(err, &ru) && strings.HasPrefix(ru.Msg, "--env ") {
+	if len(ro.Environments) > 0 && noSuchEnv(err) {
 		ro.Environments = nil
 		res, err = a.renderFn(ctx, ro)
 	}

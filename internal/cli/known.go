@@ -86,8 +86,7 @@ func (a *app) findingsAt(ctx context.Context, opts Options, rev string) ([]findi
 	base.Shard, base.Shards = 0, 0
 	base.Budget = confine.NewBudget(opts.Limits.Or().TotalBytes, confine.LimitTotalBytes)
 	r, err := a.runLint(ctx, base, nil, "linting "+displayPath(opts.Root)+" at "+rev)
-	var ru *render.UsageError
-	if err != nil && len(base.Environments) > 0 && (errors.As(err, &ru) || isUsage(err)) && strings.Contains(err.Error(), "--env ") {
+	if len(base.Environments) > 0 && noSuchEnv(err) {
 		// An environment the change adds: everything in it is new.
 		base.Environments = nil
 		r, err = a.runLint(ctx, base, nil, "linting "+displayPath(opts.Root)+" at "+rev)
@@ -123,4 +122,14 @@ func relInside(dir, p string) (string, bool) {
 		return "", false
 	}
 	return rel, true
+}
+
+// noSuchEnv reports whether err is the usage error of an --env naming an
+// environment the rendered tree lacks: one a revision adds or removes.
+func noSuchEnv(err error) bool {
+	var ru *render.UsageError
+	if errors.As(err, &ru) {
+		return strings.HasPrefix(ru.Msg, "--env ")
+	}
+	return isUsage(err) && strings.Contains(err.Error(), "--"+flagEnv+" ")
 }
