@@ -251,16 +251,22 @@ func summarize(res *render.Result, fs []finding.Finding, d time.Duration) findin
 	s := finding.Summary{Environments: len(res.Environments), DurationMs: d.Milliseconds()}
 	for _, e := range res.Environments {
 		for _, k := range e.Kustomizations {
-			if k.Kind == render.KindHelmRelease {
-				s.HelmReleases++
-			} else {
-				s.Kustomizations++
-			}
-			s.Objects += len(k.Objects)
+			countUnit(&s, k)
 		}
 	}
 	s.Count(fs)
 	return s
+}
+
+// countUnit adds a rendered unit to the summary: a Flux Kustomization or a
+// HelmRelease's release, and its objects.
+func countUnit(s *finding.Summary, k *render.Kustomization) {
+	if k.Kind == render.KindHelmRelease {
+		s.HelmReleases++
+	} else {
+		s.Kustomizations++
+	}
+	s.Objects += len(k.Objects)
 }
 
 // writeReports writes each format: files first (never coloured), then the

@@ -91,12 +91,7 @@ func (a *app) render(cmd *cobra.Command, fv *flagValues, args []string) error {
 				continue // tenant mode shows the tenant's objects
 			}
 			shown = true
-			if k.Kind == render.KindHelmRelease {
-				summary.HelmReleases++
-			} else {
-				summary.Kustomizations++
-			}
-			summary.Objects += len(k.Objects)
+			countUnit(&summary, k)
 			for _, o := range k.Objects {
 				if err := writeObject(&out, env, k, o); err != nil {
 					return err
