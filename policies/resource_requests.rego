@@ -1,6 +1,6 @@
 # METADATA
 # title: CPU and memory requests are set
-# description: Containers without CPU and memory requests are scheduled blindly and evicted first under pressure.
+# description: Containers without CPU and memory requests are scheduled blindly and evicted first under pressure. A limit without a request counts as a request, since the apiserver copies the limit into the request.
 # custom:
 #   id: resource-requests
 #   severity: warning
@@ -14,5 +14,6 @@ warn contains {"msg": msg, "path": c.path} if {
 	not startswith(c.path[count(c.path) - 2], "ephemeral")
 	some r in ["cpu", "memory"]
 	not c.container.resources.requests[r]
+	not c.container.resources.limits[r] # the apiserver defaults the request to the limit
 	msg := sprintf("%s: container %q has no %s request", [lib.name(input), c.container.name, r])
 }

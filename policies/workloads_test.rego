@@ -66,3 +66,12 @@ test_requests_missing if {
 	obj := deployment({"containers": [{"name": "web", "image": "nginx:1.27", "resources": {"requests": {"cpu": "10m"}}}]})
 	count(resource_requests.warn) == 1 with input as obj with data.gitops_lint as tenant
 }
+
+test_requests_defaulted_from_limits if {
+	obj := deployment({"containers": [{"name": "web", "image": "nginx:1.27", "resources": {"requests": {"cpu": "10m"}, "limits": {"memory": "256Mi"}}}]})
+	count(resource_requests.warn) == 0 with input as obj with data.gitops_lint as tenant
+	only_limits := deployment({"containers": [{"name": "web", "image": "nginx:1.27", "resources": {"limits": {"cpu": "1", "memory": "1Gi"}}}]})
+	count(resource_requests.warn) == 0 with input as only_limits with data.gitops_lint as tenant
+	cpu_limit := deployment({"containers": [{"name": "web", "image": "nginx:1.27", "resources": {"limits": {"cpu": "1"}}}]})
+	count(resource_requests.warn) == 1 with input as cpu_limit with data.gitops_lint as tenant
+}

@@ -26,6 +26,17 @@ import (
 // (scripts/corpus-charts.sh), for `gitops-lint --chart-cache DIR`.
 var corpusChartsWrite = flag.String("write", "", "TestCorpusChartCache: build the corpus chart cache into this directory")
 
+// corpusChartsStandIn: with -stand-in, the cache written by -write also
+// holds app-template 4.1.1 under the tags the corpus pins (5.1.0, 5.0.1),
+// so that onedr0p's and xunholy's app-template HelmReleases render. The
+// output is approximate (4.1.1 is not the chart they pin): for measuring
+// speed and coverage only, never for asserting fidelity.
+var corpusChartsStandIn = flag.Bool("stand-in", false, "TestCorpusChartCache: also store app-template 4.1.1 as 5.1.0 and 5.0.1 (approximate; for benchmarks)")
+
+// appTemplateStandIns are the app-template tags the corpus pins, which
+// ../shared/charts does not hold.
+var appTemplateStandIns = []string{"5.1.0", "5.0.1"}
+
 // The chart sources of ../shared/charts, under the URLs the corpus pulls
 // them from. app-template 4.1.1 is stored under its own tag only: the
 // corpus pins 5.1.0 (onedr0p) and 5.0.1 (xunholy), which are not there
@@ -57,9 +68,19 @@ func sharedCharts(t *testing.T) string {
 // archive, and its digest, is the same on every run.
 func packageChart(t *testing.T, dir string) []byte {
 	t.Helper()
+	return packageChartAs(t, dir, "")
+}
+
+// packageChartAs is packageChart with the chart's version set to version
+// (when not empty): a stand-in for a version ../shared/charts lacks.
+func packageChartAs(t *testing.T, dir, version string) []byte {
+	t.Helper()
 	c, err := loader.LoadDir(dir)
 	if err != nil {
 		t.Fatalf("load %s: %v", dir, err)
+	}
+	if version != "" {
+		c.Metadata.Version = version
 	}
 	when, _ := time.Parse(time.RFC3339, corpusChartTime)
 	var stamp func(c *chartv2.Chart)
@@ -90,7 +111,7 @@ func packageChart(t *testing.T, dir string) []byte {
 // buildCorpusChartCache writes the chart cache of the corpus into dir:
 // podinfo as the HTTP repository and the OCI repository the corpus uses,
 // app-template as OCI.
-func buildCorpusChartCache(t *testing.T, dir string) {
+func buildCorpusChartCache(t *testing.T, dir string, standIn bool) {
 	t.Helper()
 	src := sharedCharts(t)
 	idx := charts.Index{APIVersion: "v1", Entries: map[string][]charts.ChartVersion{}}
@@ -115,8 +136,17 @@ func buildCorpusChartCache(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 	for _, v := range appTemplateVersions {
-		if _, err := charts.StoreOCI(dir, appTemplateOCI, v, packageChart(t, filepath.Join(src, "app-template", v))); err != nil {
+		tgz := packageChart(t, filepath.Join(src, "app-template", v))
+		if _, err := charts.StoreOCI(dir, appTemplateOCI, v, tgz); err != nil {
 			t.Fatal(err)
+		}
+		if !standIn {
+			continue
+		}
+		for _, tag := range appTemplateStandIns {
+			if _, err := charts.StoreOCI(dir, appTemplateOCI, tag, packageChartAs(t, filepath.Join(src, "app-template", v), tag)); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 }
@@ -129,7 +159,12 @@ func TestCorpusChartCache(t *testing.T) {
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	buildCorpusChartCache(t, dir)
+	buildCorpusChartCache(t, dir, *corpusChartsStandIn)
+	if *corpusChartsStandIn {
+		t.Logf("app-template 4.1.1 stored as %s too (approximate)", strings.Join(appTemplateStandIns, ", "))
+		t.Logf("chart cache written to %s", dir)
+		return
+	}
 	cache, err := charts.Open("", dir)
 	if err != nil {
 		t.Fatal(err)
@@ -215,7 +250,7 @@ func TestCorpusCharts(t *testing.T) {
 		t.Skip("lints the corpus twice")
 	}
 	cacheDir := t.TempDir()
-	buildCorpusChartCache(t, cacheDir)
+	buildCorpusChartCache(t, cacheDir, false)
 	empty := t.TempDir()
 	for _, name := range []string{
 		"controlplaneio-fluxcd-d1-apps",
