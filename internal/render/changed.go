@@ -66,6 +66,10 @@ type changeSet struct {
 	kustFile bool
 	// gone are the changed YAML files that no longer exist (absolute).
 	gone []string
+	// orphan: a changed file lies in a chart directory no HelmRelease
+	// names (orphanChart).
+	orphan     bool
+	orphanOnce sync.Once
 	// baseUnknown is set when the base content of the changed files is
 	// not known: then environments may be new without it being known, and
 	// the conservative rules apply (see newEntries).
@@ -512,6 +516,109 @@ type provided struct {
 	// HelmRelease declares its chart provides.
 	crds []string
 	flux bool // a Flux Kustomization
+	// release is what a HelmRelease's render reads besides its document.
+	release *releaseInputs
+}
+
+// releaseInputs are what rendering a HelmRelease reads besides the
+// HelmRelease itself: the chart directory and values files of a chart in a
+// GitRepository or Bucket (paths in that source), and the objects it
+// looks up (its chart source, its valuesFrom ConfigMaps and Secrets).
+type releaseInputs struct {
+	paths []string
+	needs []need
+}
+
+// releaseInputsOf reads the release inputs of a HelmRelease document.
+func releaseInputsOf(doc *yaml.Node) *releaseInputs {
+	spec := child(doc, "spec")
+	in := &releaseInputs{}
+	chart := child(child(spec, "chart"), "spec")
+	for _, ref := range []*yaml.Node{child(chart, "sourceRef"), child(spec, "chartRef")} {
+		if kind, name := scalar(ref, "kind"), scalar(ref, "name"); kind != "" && name != "" {
+			in.needs = append(in.needs, need{kind: kind, name: name, exact: true})
+		}
+	}
+	if kind := scalar(child(chart, "sourceRef"), "kind"); kind == "GitRepository" || kind == "Bucket" {
+		in.paths = append(in.paths, cleanRel(scalar(chart, "chart")))
+		scalars(child(chart, "valuesFiles"), func(f string) { in.paths = append(in.paths, cleanRel(f)) })
+		if f := scalar(chart, "valuesFile"); f != "" {
+			in.paths = append(in.paths, cleanRel(f))
+		}
+	}
+	if list := child(spec, "valuesFrom"); list != nil && list.Kind == yaml.SequenceNode {
+		for _, v := range list.Content {
+			if kind, name := scalar(v, "kind"), scalar(v, "name"); kind != "" && name != "" {
+				in.needs = append(in.needs, need{kind: kind, name: name})
+			}
+		}
+	}
+	return in
+}
+
+// chartChanged reports whether a changed file of the linted repository
+// may be read by a release whose chart and values files are at paths
+// (relative to its source, which may be the repository, a subdirectory of
+// it or a --source): a changed file at or under one of them, matched by
+// path suffix so that the source's root does not matter; or a changed
+// file of a chart directory no release names, which may be a file://
+// dependency of any chart.
+func (r *renderer) chartChanged(paths []string) bool {
+	if r.changes == nil || len(paths) == 0 {
+		return false
+	}
+	for _, f := range r.opts.Changed {
+		for _, p := range paths {
+			if p == "." || p == "" || pathUnder("/"+f, "/"+p) {
+				return true
+			}
+		}
+	}
+	return r.changes.orphanChart(r)
+}
+
+// pathUnder reports whether f is p or lies below it, p matched as a
+// suffix of f's directories ("/a/charts/x/t.yaml" is under "/charts/x").
+func pathUnder(f, p string) bool {
+	return strings.HasSuffix(f, p) || strings.Contains(f, p+"/")
+}
+
+// orphanChart reports whether a changed file lies in a chart directory
+// (one holding a Chart.yaml, up to the linted repository's root) that no
+// HelmRelease of the repository names as its chart: it may be a file://
+// dependency of another chart. Computed once.
+func (c *changeSet) orphanChart(r *renderer) bool {
+	c.orphanOnce.Do(func() {
+		named := map[string]bool{}
+		for _, docs := range r.lint.Files {
+			for _, d := range docs {
+				if d.IsObject() && d.Kind == "HelmRelease" {
+					for _, p := range releaseInputsOf(d.Node).paths {
+						named[p] = true
+					}
+				}
+			}
+		}
+		for _, f := range r.opts.Changed {
+			for dir := path.Dir(f); dir != "." && dir != "/"; dir = path.Dir(dir) {
+				if _, err := os.Lstat(filepath.Join(r.lint.Root, filepath.FromSlash(dir), "Chart.yaml")); err != nil {
+					continue
+				}
+				found := false
+				for p := range named {
+					if pathUnder("/"+dir, "/"+p) || pathUnder("/"+p, "/"+dir) {
+						found = true
+						break
+					}
+				}
+				if !found {
+					c.orphan = true
+					return
+				}
+			}
+		}
+	})
+	return c.orphan
 }
 
 // providedBy lists what the artifact file rel declares.
@@ -551,6 +658,7 @@ func (c *changeSet) providedBy(r *renderer, a *artifact, rel string) []provided 
 					p.crds = append(p.crds, gk)
 				}
 			}
+			p.release = releaseInputsOf(d.Node)
 		}
 		out = append(out, p)
 	}
@@ -776,12 +884,42 @@ func (run *envRun) evaluate(j *job) bool {
 			}
 		}
 	}
+	if !all && st.in != nil {
+		all = run.releaseAffected(j)
+	}
 	affected := all || len(st.hits) > 0 || run.contextChanged(j)
 	if affected == st.affected && all == st.all {
 		return false
 	}
 	st.affected, st.all = affected, all
 	return true
+}
+
+// releaseAffected reports whether a HelmRelease j applies renders
+// differently although its document did not change: a file of its chart
+// or a values file changed, or its chart source or a valuesFrom object
+// may have.
+func (run *envRun) releaseAffected(j *job) bool {
+	for _, p := range j.ch.in.provides {
+		if p.release == nil {
+			continue
+		}
+		if run.r.chartChanged(p.release.paths) {
+			return true
+		}
+	needs:
+		for _, n := range p.release.needs {
+			for _, q := range j.ch.in.provides {
+				if q.satisfies(n) {
+					continue needs // j's own: a change to it is j's
+				}
+			}
+			if run.producerAffected(j, n) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // producerAffected reports whether what j needs may have changed: the
@@ -968,12 +1106,19 @@ func anyRelevant(x *Index, changed []string) bool {
 			return true
 		}
 		for p := c; p != "." && p != "/"; p = path.Dir(p) {
-			if named[p] {
-				return true
+			if named[p] || p != c && isChartDir(x.Root, p) {
+				return true // read by kustomize, or a file of a Helm chart
 			}
 		}
 	}
 	return false
+}
+
+// isChartDir reports whether the directory rel of root is a Helm chart
+// (holds a Chart.yaml).
+func isChartDir(root, rel string) bool {
+	_, err := os.Lstat(filepath.Join(root, filepath.FromSlash(rel), "Chart.yaml"))
+	return err == nil
 }
 
 // kustomizationNames collects every path the kustomization files of x
