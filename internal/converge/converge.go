@@ -4,8 +4,10 @@
 package converge
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -379,8 +381,7 @@ func order(env *render.Environment, byID map[string]*node, w *world) []finding.F
 	var out []finding.Finding
 	for _, k := range env.Kustomizations {
 		if k.Kind != "" {
-			// helm-controller's order (the release namespace, dependsOn
-			// between HelmReleases) is not judged yet.
+			out = append(out, releaseOrder(env, k, ks[k.Parent], byID, crdBy, nsBy, ready, satisfied, exists)...)
 			continue
 		}
 		var have map[string]bool
@@ -407,6 +408,69 @@ func order(env *render.Environment, byID map[string]*node, w *world) []finding.F
 						fmt.Sprintf("%s goes into namespace %s, which only %s%s, but %s does not depend on %s: on a fresh cluster its first reconcile fails with \"namespaces %q not found\"; add dependsOn: [{name: %s, namespace: %s}]", o.Ref(), ns, appliersText(ps, "creates", "create"), onCluster(k), k.ID(), pronoun(ps), ns, ps[0].Name, ps[0].Namespace)))
 				}
 			}
+		}
+	}
+	return out
+}
+
+// releaseOrder judges the objects of release r, which the HelmRelease of
+// Kustomization parent installs, on an empty cluster: helm-controller
+// installs the release once parent has applied its HelmRelease and the
+// HelmReleases it dependsOn are ready, so a CRD or Namespace of another
+// Kustomization must be applied by parent's ancestors or dependencies, or
+// by those of a HelmRelease it depends on. The release namespace exists
+// when install.createNamespace is set; the HelmRelease's own always does.
+// As for Kustomizations, only CRDs and Namespaces some Kustomization of
+// the environment applies are judged; a release's own CRDs and Namespaces
+// count as its parent's, so releases of one Kustomization are not ordered
+// among themselves.
+func releaseOrder(env *render.Environment, r, parent *render.Kustomization, byID map[string]*node,
+	crdBy, nsBy map[string][]*render.Kustomization, ready func(*render.Kustomization) map[string]bool,
+	satisfied func([]*render.Kustomization, *render.Kustomization, map[string]bool) bool, exists map[string]bool) []finding.Finding {
+	if parent == nil {
+		return nil
+	}
+	var have map[string]bool
+	haveAll := func() map[string]bool {
+		if have != nil {
+			return have
+		}
+		have = ready(parent)
+		seen := map[string]bool{}
+		var visit func(id string)
+		visit = func(id string) { // the HelmReleases r depends on, transitively
+			n := byID[id]
+			if seen[id] || n == nil {
+				return
+			}
+			seen[id] = true
+			if n.k != nil {
+				maps.Copy(have, ready(n.k))
+			}
+			for _, d := range n.deps {
+				visit("HelmRelease/" + d.ns + "/" + d.name)
+			}
+		}
+		visit("HelmRelease/" + r.Namespace + "/" + r.Name)
+		return have
+	}
+	created := map[string]bool{r.Namespace: true}
+	if objects.Nested(r.Spec, "install", "createNamespace") == true {
+		created[cmp.Or(r.TargetNamespace, r.Namespace)] = true
+	}
+	fix := fmt.Sprintf("Kustomization %s (which applies HelmRelease %s/%s)", parent.ID(), r.Namespace, r.Name)
+	var out []finding.Finding
+	cluster := parent.Cluster()
+	for _, o := range r.Objects {
+		gk := objects.Group(o.APIVersion()) + "/" + o.Kind()
+		if ps, ok := crdBy[cluster+"|"+gk]; ok && !slices.Contains(ps, parent) && !satisfied(ps, parent, haveAll()) {
+			out = append(out, objectFinding(env, r, o, RuleCRDOrder,
+				fmt.Sprintf("%s needs the CustomResourceDefinition of %s, which %s%s, but neither %s nor the HelmReleases it depends on depend on %s: on a fresh cluster the release's install fails with \"no matches for kind %q\"; add dependsOn: [{name: %s, namespace: %s}] to Kustomization %s", o.Ref(), gk, appliersText(ps, "applies", "apply"), onCluster(parent), fix, pronoun(ps), o.Kind(), ps[0].Name, ps[0].Namespace, parent.ID())))
+		}
+		ns := o.Namespace()
+		if ps, ok := nsBy[cluster+"|"+ns]; ok && ns != "" && !exists[ns] && !created[ns] && !slices.Contains(ps, parent) && !satisfied(ps, parent, haveAll()) {
+			out = append(out, objectFinding(env, r, o, RuleNamespaceOrder,
+				fmt.Sprintf("%s goes into namespace %s, which only %s%s, but neither %s nor the HelmReleases it depends on depend on %s: on a fresh cluster the release's install fails with \"namespaces %q not found\"; add dependsOn: [{name: %s, namespace: %s}] to Kustomization %s, or set install.createNamespace", o.Ref(), ns, appliersText(ps, "creates", "create"), onCluster(parent), fix, pronoun(ps), ns, ps[0].Name, ps[0].Namespace, parent.ID())))
 		}
 	}
 	return out
