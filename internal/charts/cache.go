@@ -22,7 +22,10 @@ import (
 type Cache struct {
 	vendor   string // absolute vendor directory ("" if the repository has none)
 	cacheDir string // absolute user cache directory ("" for none)
+	repoRoot string // absolute repository root ("" for none): its charts.lock
 	limits   Limits
+
+	lock     *Lock // the repository's charts.lock (empty when it has none)
 }
 
 // Open prepares the lookup for the repository at repoRoot ("" for none)
@@ -37,6 +40,10 @@ func Open(repoRoot, cacheDir string, limits ...Limits) (*Cache, error) {
 	if repoRoot != "" {
 		abs, err := filepath.Abs(repoRoot)
 		if err != nil {
+			return nil, err
+		}
+		c.repoRoot = abs
+		if c.lock, err = ReadLock(abs); err != nil {
 			return nil, err
 		}
 		v := filepath.Join(abs, filepath.FromSlash(VendorDir))
@@ -110,6 +117,31 @@ func tooLarge(what string, limit int64) error {
 // returns an error wrapping ErrNotCached when neither holds a matching
 // version; any other error (a digest mismatch, a file over its limit, a
 // symbolic link out of the vendor directory) is reported as it is.
+// FindLocked is Find for HelmRelease release ("namespace/name") of
+// environment env: when the repository's charts.lock records the chart it
+// resolved for that release with the same request, that exact version is
+// looked up and its digest must be the one recorded, so that a range
+// ("^6") renders what the lock says on every machine, whatever newer
+// versions the cache holds. Otherwise it is Find.
+func (c *Cache) FindLocked(env, release string, ref Ref) (Resolved, error) {
+	e, ok := c.lock.entry(env, release, ref)
+	if !ok {
+		return c.Find(ref)
+	}
+	exact := ref
+	if ref.Version != "" || ref.Kind == KindHelmRepository {
+		exact.Version = e.Resolved // a range resolved once, at pull time
+	}
+	res, err := c.Find(exact)
+	if err != nil {
+		return res, err
+	}
+	if e.Digest != "" && res.Digest != e.Digest {
+		return Resolved{}, fmt.Errorf("chart %s: %w (the cached archive of %s has digest %s, %s records %s)", ref, ErrNotCached, e.Resolved, res.Digest, LockFile, e.Digest)
+	}
+	return res, nil
+}
+
 func (c *Cache) Find(ref Ref) (Resolved, error) {
 	why := ""
 	for _, dir := range []struct{ path, name string }{{c.vendor, VendorDir}, {c.cacheDir, c.cacheDir}} {

@@ -488,3 +488,74 @@ func FuzzChartIndex(f *testing.F) {
 		}
 	})
 }
+
+// TestChartFindLocked: a release that charts.lock records resolves to the
+// locked version, whatever newer versions the cache holds, and its digest
+// must be the recorded one; a release or request the lock does not record
+// resolves as Find does.
+func TestChartFindLocked(t *testing.T) {
+	repo := newHelmRepo(t, versions...)
+	dir := t.TempDir()
+	root := t.TempDir()
+	client := testClient(repo.srv)
+	ref := repo.ref("app", ">=1.0 <2.0")
+	cache, err := Open(root, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Pull everything, the lock pinned to 1.2.0.
+	for _, v := range []string{"1.2.0", "1.3.0"} {
+		if _, err := PullAll(context.Background(), []Ref{repo.ref("app", v)}, cache, client); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := Digest(repo.archives["app-1.2.0.tgz"])
+	lock := &Lock{APIVersion: LockAPIVersion, Charts: []LockEntry{{
+		Environment: "prod", HelmRelease: "apps/web", Kind: ref.Kind, URL: ref.URL, Chart: "app", Version: ref.Version,
+		Resolved: "1.2.0", Digest: old,
+	}}}
+	if _, err := WriteLock(root, lock); err != nil {
+		t.Fatal(err)
+	}
+	find := func(env, rel string, ref Ref) (Resolved, error) {
+		c, err := Open(root, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.FindLocked(env, rel, ref)
+	}
+	if res, err := find("prod", "apps/web", ref); err != nil || res.Version != "1.2.0" || res.Digest != old {
+		t.Errorf("locked: %s %s %v, want 1.2.0 %s", res.Version, res.Digest, err, old)
+	}
+	for _, tc := range []struct {
+		env, rel string
+		ref      Ref
+	}{{"dev", "apps/web", ref}, {"prod", "apps/api", ref}, {"prod", "apps/web", repo.ref("app", "~1.3")}} {
+		if res, err := find(tc.env, tc.rel, tc.ref); err != nil || res.Version != "1.3.0" {
+			t.Errorf("%s %s %s (not locked): %s %v, want 1.3.0", tc.env, tc.rel, tc.ref.Version, res.Version, err)
+		}
+	}
+	// The lock names a digest the cache does not have: not cached (the
+	// lint names the command that fetches it again).
+	lock.Charts[0].Digest = "sha256:" + strings.Repeat("0", 64)
+	if _, err := WriteLock(root, lock); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := find("prod", "apps/web", ref); !errors.Is(err, ErrNotCached) || !strings.Contains(err.Error(), LockFile) {
+		t.Errorf("digest mismatch: %v", err)
+	}
+	// The locked version is not cached: not cached, not another version.
+	lock.Charts[0].Resolved, lock.Charts[0].Digest = "1.1.0", ""
+	if _, err := WriteLock(root, lock); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := find("prod", "apps/web", ref); !errors.Is(err, ErrNotCached) {
+		t.Errorf("locked version not cached: %v, want ErrNotCached", err)
+	}
+	// A charts.lock that does not parse is an error of Open (a usage
+	// error of the lint), not a silent Find.
+	os.WriteFile(filepath.Join(root, LockFile), []byte("apiVersion: nope\n"), 0o644)
+	if _, err := Open(root, dir); err == nil || !strings.Contains(err.Error(), LockFile) {
+		t.Errorf("a malformed charts.lock: %v", err)
+	}
+}

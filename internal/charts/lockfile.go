@@ -95,6 +95,20 @@ func (l *Lock) Marshal() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// entry is the lock entry of release in env for the request ref.
+func (l *Lock) entry(env, release string, ref Ref) (LockEntry, bool) {
+	if l == nil {
+		return LockEntry{}, false
+	}
+	for _, e := range l.Charts {
+		if e.Environment == env && e.HelmRelease == release && e.Kind == ref.Kind && e.URL == ref.URL &&
+			e.Chart == ref.Chart && e.Version == ref.Version && e.Tag == ref.Tag && e.Resolved != "" {
+			return e, true
+		}
+	}
+	return LockEntry{}, false
+}
+
 // ReadLock reads charts.lock at the root of repoRoot (an empty Lock when
 // there is none), confined to the repository.
 func ReadLock(repoRoot string) (*Lock, error) {

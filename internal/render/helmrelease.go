@@ -372,8 +372,11 @@ func (run *envRun) cached(k *Kustomization, ref charts.Ref) (*helm.Chart, error)
 	if cache == nil {
 		return nil, &notCached{fmt.Sprintf("chart %s is not in the repository and no chart cache is open; run: %s", what, charts.PullCommand(ref))}
 	}
-	res, err := cache.Find(ref)
+	res, err := cache.FindLocked(run.env.Name, k.Namespace+"/"+k.Name, ref)
 	if errors.Is(err, charts.ErrNotCached) {
+		if strings.Contains(err.Error(), charts.LockFile) {
+			return nil, &notCached{fmt.Sprintf("chart %s in the chart cache is not the one %s records (%v); run: %s", what, charts.LockFile, err, charts.PullCommand(ref))}
+		}
 		return nil, &notCached{fmt.Sprintf("chart %s is not in the chart cache; run: %s", what, charts.PullCommand(ref))}
 	}
 	if err != nil {
