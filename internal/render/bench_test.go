@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/gitops-lint/gitops-lint/internal/charts"
 	"github.com/gitops-lint/gitops-lint/internal/testutil"
 )
 
@@ -21,6 +22,36 @@ func BenchmarkRenderOnedr0p(b *testing.B) {
 		}
 		if len(res.Environments) != 1 {
 			b.Fatalf("got %d environments", len(res.Environments))
+		}
+	}
+}
+
+// BenchmarkRenderOnedr0pCharts renders onedr0p with its HelmReleases,
+// from the chart cache GITOPS_LINT_BENCH_CHARTS names (built by
+// scripts/corpus-charts.sh --stand-in: 26 app-template releases render).
+func BenchmarkRenderOnedr0pCharts(b *testing.B) {
+	root := sharedDir(b, "corpus/onedr0p-home-ops")
+	dir := os.Getenv("GITOPS_LINT_BENCH_CHARTS")
+	if dir == "" {
+		b.Skip("GITOPS_LINT_BENCH_CHARTS is not set: build a cache with scripts/corpus-charts.sh --stand-in DIR")
+	}
+	cache, err := charts.Open(root, dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		res, err := Render(context.Background(), Options{Root: root, Charts: cache})
+		if err != nil {
+			b.Fatal(err)
+		}
+		n := 0
+		for _, k := range res.Environments[0].Kustomizations {
+			if k.Kind == KindHelmRelease {
+				n++
+			}
+		}
+		if n == 0 {
+			b.Fatal("no HelmRelease rendered")
 		}
 	}
 }

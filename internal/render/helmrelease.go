@@ -382,7 +382,23 @@ func (run *envRun) cached(k *Kustomization, ref charts.Ref) (*helm.Chart, error)
 	if err != nil {
 		return nil, err
 	}
-	return helm.LoadArchive(res.Archive, helm.Limits{})
+	return run.r.loadArchive(res)
+}
+
+// loadedChart is a cached chart archive loaded once for the whole run:
+// every release of it shares the chart (rendering copies what it changes).
+type loadedChart struct {
+	once  sync.Once
+	chart *helm.Chart
+	err   error
+}
+
+// loadArchive loads a cached chart archive once per digest.
+func (r *renderer) loadArchive(res charts.Resolved) (*helm.Chart, error) {
+	v, _ := r.loaded.LoadOrStore(res.Digest, &loadedChart{})
+	l := v.(*loadedChart)
+	l.once.Do(func() { l.chart, l.err = helm.LoadArchive(res.Archive, helm.Limits{}) })
+	return l.chart, l.err
 }
 
 // valuesUnknown says why hr's values cannot be known offline ("" when

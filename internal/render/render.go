@@ -51,6 +51,8 @@ type renderer struct {
 	limitLog                limitLog
 	// varRefs caches, per linted file, the lines of its ${var} references.
 	varRefs sync.Map
+	// loaded are the cached chart archives loaded so far, by digest.
+	loaded sync.Map
 }
 
 // UsageError is a problem with what the user asked for (exit code 2).

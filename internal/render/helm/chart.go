@@ -345,7 +345,7 @@ var lookupCall = regexp.MustCompile(`\{\{[^}]*?[\s(|]lookup[\s)]`)
 
 func templatesUseLookup(c *chart.Chart) bool {
 	for _, t := range c.Templates {
-		if lookupCall.Match(t.Data) {
+		if bytes.Contains(t.Data, []byte("lookup")) && lookupCall.Match(t.Data) {
 			return true
 		}
 	}
