@@ -21,14 +21,14 @@ func (id Identity) Groups() []string {
 	return []string{"system:serviceaccounts", "system:serviceaccounts:" + id.Namespace, "system:authenticated"}
 }
 
-// Of returns the identity kustomize-controller impersonates for k in e, or
-// false when it applies as itself (no serviceAccountName and no
-// --default-service-account lockdown: kustomize-controller's own
-// cluster-admin identity).
+// Of returns the identity kustomize-controller (helm-controller, for a
+// release) impersonates for k in e, or false when it applies as itself (no
+// serviceAccountName and no --default-service-account lockdown of that
+// controller: its own cluster-admin identity).
 func Of(e *render.Environment, k *render.Kustomization) (Identity, bool) {
 	sa := k.ServiceAccountName
 	if sa == "" {
-		sa = e.Lockdown.DefaultServiceAccount
+		sa = e.Lockdown.DefaultServiceAccountFor(k)
 	}
 	if sa == "" {
 		return Identity{}, false

@@ -743,7 +743,7 @@ func checkNeeds(k *Kustomization, lock Lockdown, want Needs) []need {
 			}
 		}
 	}
-	if want.RBAC && (k.ServiceAccountName != "" || lock.DefaultServiceAccount != "") {
+	if want.RBAC && (k.ServiceAccountName != "" || lock.DefaultServiceAccountFor(k) != "") {
 		ns = append(ns, need{rbac: true})
 	}
 	for _, o := range k.Objects {
@@ -960,7 +960,7 @@ func (run *envRun) contextChanged(j *job) bool {
 		return false
 	}
 	want := run.r.opts.Needs
-	if want.RBAC && (j.k.ServiceAccountName != "" || run.env.Lockdown.DefaultServiceAccount != "") {
+	if want.RBAC && (j.k.ServiceAccountName != "" || run.env.Lockdown.DefaultServiceAccountFor(j.k) != "") {
 		if run.producerChanged(j, need{rbac: true}) {
 			return true
 		}

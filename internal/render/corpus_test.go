@@ -53,10 +53,11 @@ func TestCorpusNoFalseErrors(t *testing.T) {
 				t.Errorf("got %d environments, want %d", len(res.Environments), tc.envs)
 			}
 			for _, env := range res.Environments {
-				// flux2-multi-tenancy locks kustomize-controller down by
+				// flux2-multi-tenancy locks kustomize-controller (and
+				// helm-controller's default account) down by
 				// patches in clusters/*/flux-system/kustomization.yaml.
 				if tc.repo == "flux2-multi-tenancy" {
-					want := Lockdown{NoRemoteBases: true, NoCrossNamespaceRefs: true, DefaultServiceAccount: "default", StrictSubstitution: true}
+					want := Lockdown{NoRemoteBases: true, NoCrossNamespaceRefs: true, DefaultServiceAccount: "default", HelmDefaultServiceAccount: "default", StrictSubstitution: true}
 					if env.Lockdown != want {
 						t.Errorf("%s: lockdown %+v, want %+v", env.Name, env.Lockdown, want)
 					}

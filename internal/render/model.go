@@ -102,11 +102,16 @@ type Result struct {
 }
 
 // Lockdown holds the kustomize-controller flags an environment's bootstrap
-// patches set (multi-tenancy lockdown).
+// patches set (multi-tenancy lockdown), and helm-controller's default
+// ServiceAccount.
 type Lockdown struct {
 	NoRemoteBases         bool   `json:"noRemoteBases,omitempty"`
 	NoCrossNamespaceRefs  bool   `json:"noCrossNamespaceRefs,omitempty"`
 	DefaultServiceAccount string `json:"defaultServiceAccount,omitempty"`
+	// HelmDefaultServiceAccount is helm-controller's
+	// --default-service-account: the account HelmReleases without
+	// spec.serviceAccountName are installed as.
+	HelmDefaultServiceAccount string `json:"helmDefaultServiceAccount,omitempty"`
 	// StrictSubstitution is kustomize-controller's StrictPostBuildSubstitutions
 	// feature gate: on by default since v1.9, off with
 	// --feature-gates=StrictPostBuildSubstitutions=false.
@@ -280,4 +285,14 @@ func (k *Kustomization) Cluster() string {
 		}
 	}
 	return ""
+}
+
+// DefaultServiceAccountFor is the account the controller that applies k
+// impersonates when k names none: helm-controller's for a release,
+// kustomize-controller's for a Kustomization ("" for none).
+func (l Lockdown) DefaultServiceAccountFor(k *Kustomization) string {
+	if k.Kind == KindHelmRelease {
+		return l.HelmDefaultServiceAccount
+	}
+	return l.DefaultServiceAccount
 }

@@ -308,7 +308,7 @@ func (s fluxSync) entry(root, p string) entry {
 		self: []string{objKey(s.kind, s.namespace, s.name)},
 		root: root,
 		lockdown: &Lockdown{StrictSubstitution: true, NoCrossNamespaceRefs: s.multitenant, NoRemoteBases: s.multitenant,
-			DefaultServiceAccount: map[bool]string{true: s.tenantSA}[s.multitenant]},
+			DefaultServiceAccount: map[bool]string{true: s.tenantSA}[s.multitenant], HelmDefaultServiceAccount: map[bool]string{true: s.tenantSA}[s.multitenant]},
 	}
 	e.line, e.col = s.doc.FieldPos(s.at...)
 	for _, arg := range patchFlags(s.patches, "kustomize-controller") {

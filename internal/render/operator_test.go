@@ -87,7 +87,7 @@ func TestOperatorFluxInstanceEntry(t *testing.T) {
 	if got := objects.NestedString(e.ks, "spec", "postBuild", "substitute", "CLUSTER"); got != "prod" {
 		t.Errorf("sync postBuild.substitute.CLUSTER = %q, want prod from spec.kustomize.patches", got)
 	}
-	want := Lockdown{NoRemoteBases: true, NoCrossNamespaceRefs: true, DefaultServiceAccount: "flux", StrictSubstitution: false}
+	want := Lockdown{NoRemoteBases: true, NoCrossNamespaceRefs: true, DefaultServiceAccount: "flux", HelmDefaultServiceAccount: "flux", StrictSubstitution: false}
 	if e.lockdown == nil || *e.lockdown != want {
 		t.Errorf("lockdown = %+v, want %+v (multitenant, tenantDefaultServiceAccount, the feature gate patched in)", e.lockdown, want)
 	}

@@ -595,20 +595,32 @@ func lockdownFrom(objs []*Object) (Lockdown, bool) {
 	l := Lockdown{StrictSubstitution: true}
 	found := false
 	for _, o := range objs {
-		if o.Kind() != "Deployment" || o.Name() != "kustomize-controller" {
+		if o.Kind() != "Deployment" || o.Name() != "kustomize-controller" && o.Name() != "helm-controller" {
 			continue
 		}
-		found = true
+		helm := o.Name() == "helm-controller"
+		found = found || !helm
 		cs, _ := objects.Nested(o.Content, "spec", "template", "spec", "containers").([]any)
 		for _, c := range cs {
 			cm, _ := c.(map[string]any)
 			args, _ := cm["args"].([]any)
 			for _, a := range args {
-				l.apply(str(a))
+				if helm {
+					l.applyHelm(str(a))
+				} else {
+					l.apply(str(a))
+				}
 			}
 		}
 	}
 	return l, found
+}
+
+// applyHelm records one helm-controller command-line flag.
+func (l *Lockdown) applyHelm(arg string) {
+	if flag, val, _ := strings.Cut(arg, "="); flag == "--default-service-account" {
+		l.HelmDefaultServiceAccount = val
+	}
 }
 
 // apply records one kustomize-controller command-line flag.
@@ -642,6 +654,11 @@ func lockdownFromPatches(x *Index, envPath string) Lockdown {
 	for _, patch := range bootstrapPatches(x, envPath, "Deployment", "kustomize-controller") {
 		for _, f := range flagRe.FindAllString(patch, -1) {
 			l.apply(f)
+		}
+	}
+	for _, patch := range bootstrapPatches(x, envPath, "Deployment", "helm-controller") {
+		for _, f := range flagRe.FindAllString(patch, -1) {
+			l.applyHelm(f)
 		}
 	}
 	return l
