@@ -10,6 +10,7 @@ import (
 	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/kustomize/api/resource"
+	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
 var (
@@ -22,7 +23,7 @@ var (
 // directly; anything unusual (timestamps, binary, non-string keys, special
 // floats) takes the generic JSON round trip, which is exact but slower.
 func toUnstructured(res *resource.Resource) (map[string]any, error) {
-	if v, err := nodeValue(res.YNode(), 0); err == nil {
+	if v, err := nodeValue(res.YNode(), 0, false); err == nil {
 		if m, ok := v.(map[string]any); ok {
 			return m, nil
 		}
@@ -38,16 +39,19 @@ func toUnstructured(res *resource.Resource) (map[string]any, error) {
 	return u.Object, nil
 }
 
-func nodeValue(n *yaml.Node, depth int) (any, error) {
+// nodeValue converts n; flow is set inside a flow-style collection, where
+// the emitter writes scalars differently.
+func nodeValue(n *yaml.Node, depth int, flow bool) (any, error) {
 	if depth > 200 {
 		return nil, errSlowPath
 	}
+	flow = flow || n.Style&yaml.FlowStyle != 0
 	switch n.Kind {
 	case yaml.DocumentNode:
 		if len(n.Content) != 1 {
 			return nil, errSlowPath
 		}
-		return nodeValue(n.Content[0], depth+1)
+		return nodeValue(n.Content[0], depth+1, flow)
 	case yaml.MappingNode:
 		m := make(map[string]any, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -55,7 +59,7 @@ func nodeValue(n *yaml.Node, depth int) (any, error) {
 			if k.Kind != yaml.ScalarNode || k.ShortTag() != "!!str" {
 				return nil, errSlowPath
 			}
-			v, err := nodeValue(n.Content[i+1], depth+1)
+			v, err := nodeValue(n.Content[i+1], depth+1, flow)
 			if err != nil {
 				return nil, err
 			}
@@ -65,7 +69,7 @@ func nodeValue(n *yaml.Node, depth int) (any, error) {
 	case yaml.SequenceNode:
 		s := make([]any, 0, len(n.Content))
 		for _, c := range n.Content {
-			v, err := nodeValue(c, depth+1)
+			v, err := nodeValue(c, depth+1, flow)
 			if err != nil {
 				return nil, err
 			}
@@ -79,7 +83,10 @@ func nodeValue(n *yaml.Node, depth int) (any, error) {
 			// output, and the emitter does not always round-trip multi-line
 			// block scalars byte for byte: leave those to the exact path.
 			if strings.Contains(n.Value, "\n") {
-				return nil, errSlowPath
+				if flow {
+					return nil, errSlowPath
+				}
+				return roundTrip(n)
 			}
 			return n.Value, nil
 		case "!!null":
@@ -107,4 +114,24 @@ func nodeValue(n *yaml.Node, depth int) (any, error) {
 		}
 	}
 	return nil, errSlowPath
+}
+
+// roundTrip is what a block-context scalar reads back as once kyaml has
+// written it out (what the generic path does to the whole object): the
+// scalar alone, as the value of a one-key mapping.
+func roundTrip(n *yaml.Node) (any, error) {
+	doc := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{{Kind: yaml.ScalarNode, Tag: "!!str", Value: "v"}, n}}
+	out, err := kyaml.String(doc)
+	if err != nil {
+		return nil, errSlowPath
+	}
+	var m map[string]any
+	if err := kyaml.Unmarshal([]byte(out), &m); err != nil {
+		return nil, errSlowPath
+	}
+	v, ok := m["v"].(string)
+	if !ok {
+		return nil, errSlowPath
+	}
+	return v, nil
 }

@@ -1,6 +1,8 @@
 package render
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -15,6 +17,10 @@ func TestToUnstructuredMatchesJSON(t *testing.T) {
 		"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  s: \"1\"\n  t: 'yes'\n",
 		"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: b\nspec:\n  replicas: 3\n  x: -0\n  f: 1.5\n  g: 2.0\n  h: 1e3\n  i: 0x1F\n  j: 0o17\n  k: 017\n  l: true\n  m: ~\n  n: [1, 2.25, \"3\", null]\n  big: 12345678901234567890\n  date: 2024-01-02\n  multi: |\n    a\n\n    b\n",
 		"apiVersion: v1\nkind: List\nmetadata:\n  name: c\nitems: []\nempty: {}\n",
+		// Multi-line strings the emitter may not write back as they were:
+		// trailing spaces, leading indentation, tabs, carriage returns,
+		// trailing blank lines, in block and in flow collections.
+		"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: d\ndata:\n  a: \"x \\ny\\n\"\n  b: \"  lead\\nx\\n\"\n  c: \"tab\\t\\nx\"\n  d: \"crlf\\r\\nx\\r\\n\"\n  e: |+\n    keep\n\n\n  f: \"x\\n \"\n  g: {h: \"a\\n b \\n\", i: [\"p\\nq \"]}\n  j: >\n    folded\n    text\n\n    more\n  k: \"\\n\\nonly newlines\\n\\n\"\n  l: \"# not a comment\\n- not a list\\n\"\n",
 	}
 	rf := provider.NewDefaultDepProvider().GetResourceFactory()
 	for _, d := range docs {
@@ -40,4 +46,51 @@ func TestToUnstructuredMatchesJSON(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestToUnstructuredCorpus converts every document of every corpus
+// repository both ways: the fast conversion must equal the generic one.
+func TestToUnstructuredCorpus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads the whole corpus")
+	}
+	root := sharedDir(t, "corpus")
+	rf := provider.NewDefaultDepProvider().GetResourceFactory()
+	n := 0
+	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !isYAMLName(d.Name()) {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil
+		}
+		rs, err := rf.SliceFromBytes(data)
+		if err != nil {
+			return nil // not Kubernetes objects: nothing to convert
+		}
+		for _, r := range rs {
+			got, err := toUnstructured(r)
+			if err != nil {
+				continue
+			}
+			b, err := r.MarshalJSON()
+			if err != nil {
+				continue
+			}
+			u := &unstructured.Unstructured{}
+			if err := u.UnmarshalJSON(b); err != nil {
+				continue
+			}
+			n++
+			if !reflect.DeepEqual(got, u.Object) {
+				t.Errorf("%s: fast conversion of %s differs", p, r.GetName())
+			}
+		}
+		return nil
+	})
+	if n < 1000 {
+		t.Errorf("converted only %d documents", n)
+	}
+	t.Logf("%d documents", n)
 }
