@@ -18,6 +18,12 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
+	// ...but not without bound: past a soft limit the collector runs as
+	// often as it must, so that a large repository does not hold several
+	// times its live data (GOMEMLIMIT still rules).
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(memoryLimit)
+	}
 	// gitops-lint never needs the network. The renderer refuses remote
 	// bases before kustomize could fetch them; these make sure nothing a
 	// linted repository contains can reach out even if that check missed.
@@ -36,6 +42,10 @@ func main() {
 	stderr := quiet.KustomizeNotices()
 	os.Exit(cli.Main(os.Args[1:], os.Stdin, os.Stdout, stderr))
 }
+
+// memoryLimit is the runtime's soft memory limit unless GOMEMLIMIT is set:
+// with GOGC at 400 the heap may otherwise grow to five times the live data.
+const memoryLimit = 300 << 20
 
 // crashHook is a no-op except in the crashtest build of main_test.go.
 var crashHook = func() {}
