@@ -34,7 +34,7 @@ bench: bench-go ## Run the Go benchmarks, then time gitops-lint against kustomiz
 	scripts/bench.sh
 
 bench-go: ## Run the Go render benchmarks only
-	$(GO) test -run '^$$' -bench . -benchtime 5x ./internal/render/
+	$(GO) test -run '^$$' -bench 'Onedr0p' -benchtime 5x ./internal/render/
 
 golden: ## Rewrite every golden file (each package's go test -update), then review the diff
 	$(GO) test $$(grep -rl 'flag.Bool("update"' --include=*_test.go . | xargs -n1 dirname | sort -u) -update
