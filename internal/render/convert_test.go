@@ -94,3 +94,27 @@ func TestToUnstructuredCorpus(t *testing.T) {
 	}
 	t.Logf("%d documents", n)
 }
+
+// TestHasDollar: substitution is skipped only for objects whose written
+// text holds no '$' at all — values, keys and comments alike.
+func TestHasDollar(t *testing.T) {
+	rf := provider.NewDefaultDepProvider().GetResourceFactory()
+	for doc, want := range map[string]bool{
+		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {a: b}\n":                 false,
+		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {a: \"${X}\"}\n":          true,
+		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {a: $X}\n":                true,
+		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  $k: v\n":               true,
+		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  # ${X}\n  a: b\n":      true,
+		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  a: b # cost: $5\n":     true,
+		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  a: |\n    x\n    $y\n": true,
+		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  a: |\n    no dollar\n": false,
+	} {
+		rs, err := rf.SliceFromBytes([]byte(doc))
+		if err != nil || len(rs) != 1 {
+			t.Fatal(doc, err)
+		}
+		if got := hasDollar(rs[0].YNode(), 0); got != want {
+			t.Errorf("%q: hasDollar = %v, want %v", doc, got, want)
+		}
+	}
+}

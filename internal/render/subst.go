@@ -165,6 +165,12 @@ func (s *substituter) apply(ctx context.Context, res *resource.Resource, obj *Ob
 	if err := s.bound(res); err != nil {
 		return err
 	}
+	if !hasDollar(res.YNode(), 0) {
+		// envsubst would return the text unchanged: the only effect left is
+		// the controller's YAML→JSON round trip, which changes nothing of
+		// the object's content (the fidelity tests hold that).
+		return nil
+	}
 	if s.complete {
 		u := unstructured.Unstructured{Object: s.ks}
 		_, err := fluxkustomize.SubstituteVariables(ctx, varClient{run: s.run}, u, res,
@@ -325,6 +331,29 @@ func expansionBound(n *syaml.Node, val func(string) int64) (int64, bool) {
 // literal text is not counted: it is there before substitution).
 func templateBound(n parse.Node, val func(string) int64) int64 {
 	return exprBound(n, val, false)
+}
+
+// hasDollar reports whether the text kustomize writes for n (keys,
+// values, comments) holds a '$', that envsubst may expand ($VAR or
+// ${...}); past a nesting depth it answers yes.
+func hasDollar(n *syaml.Node, depth int) bool {
+	if n == nil {
+		return false
+	}
+	if depth > 500 {
+		return true
+	}
+	for _, text := range []string{n.Value, n.HeadComment, n.LineComment, n.FootComment, n.Anchor} {
+		if strings.IndexByte(text, '$') >= 0 {
+			return true
+		}
+	}
+	for _, c := range n.Content {
+		if hasDollar(c, depth+1) {
+			return true
+		}
+	}
+	return false
 }
 
 // funcBound bounds the expansion of one ${...} expression: its value, at

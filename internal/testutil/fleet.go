@@ -19,7 +19,8 @@ var FleetClusters = []string{"dev", "prod"}
 // application directory (a Deployment, a Service and a ConfigMap, through
 // a shared base and a per-cluster patch) with postBuild substitution,
 // impersonating its team's ServiceAccount and depending on the
-// infrastructure. So n Kustomizations render about 3n objects. The tree
+// infrastructure, listed per team. So n Kustomizations render about 3n
+// objects. The tree
 // is deterministic: the same n always writes the same bytes.
 func WriteFleet(dir string, n int) error {
 	const teams = 50
@@ -89,13 +90,14 @@ spec:
   prune: true
   sourceRef: {kind: GitRepository, name: flux-system}
 `
-		var list strings.Builder
-		list.WriteString("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n")
+		// Grouped per team, as real fleets are: one kustomization listing
+		// thousands of files is quadratic in kustomize itself.
+		lists := make([]strings.Builder, teams)
 		for i := range apps {
 			team := fmt.Sprintf("team-%02d", i%teams)
 			name := fmt.Sprintf("app-%05d.yaml", i)
-			fmt.Fprintf(&list, "  - %s\n", name)
-			files["fleet/"+c+"/"+name] = fmt.Sprintf(`apiVersion: kustomize.toolkit.fluxcd.io/v1
+			fmt.Fprintf(&lists[i%teams], "  - %s\n", name)
+			files["fleet/"+c+"/"+team+"/"+name] = fmt.Sprintf(`apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
 metadata: {name: app-%05d, namespace: %s}
 spec:
@@ -110,7 +112,17 @@ spec:
     substitute: {CLUSTER: %s, TEAM: %s}
 `, i, team, i, team, c, team)
 		}
-		files["fleet/"+c+"/kustomization.yaml"] = list.String()
+		var top strings.Builder
+		top.WriteString("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n")
+		for t := range teams {
+			if lists[t].Len() == 0 {
+				continue
+			}
+			team := fmt.Sprintf("team-%02d", t)
+			fmt.Fprintf(&top, "  - %s\n", team)
+			files["fleet/"+c+"/"+team+"/kustomization.yaml"] = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n" + lists[t].String()
+		}
+		files["fleet/"+c+"/kustomization.yaml"] = top.String()
 		files["clusters/"+c+"/apps.yaml"] = `apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
 metadata: {name: apps, namespace: flux-system}
