@@ -360,12 +360,8 @@ spec:
 ---
 `
 
-// TestChangedComponentPatch: a component's patch acts on every resource
-// of the kustomization including it, so changing it changes the specs of
-// the Flux Kustomizations declared beside it.
-func TestChangedComponentPatch(t *testing.T) {
-	root := t.TempDir()
-	write(t, root, "clusters/dev/flux-system/gotk-sync.yaml", syncRepo+`apiVersion: kustomize.toolkit.fluxcd.io/v1
+// devSync is the bootstrap sync of a cluster dev at clusters/dev.
+const devSync = syncRepo + `apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
 metadata: {name: flux-system, namespace: flux-system}
 spec:
@@ -373,7 +369,14 @@ spec:
   path: ./clusters/dev
   prune: true
   sourceRef: {kind: GitRepository, name: flux-system}
-`)
+`
+
+// TestChangedComponentPatch: a component's patch acts on every resource
+// of the kustomization including it, so changing it changes the specs of
+// the Flux Kustomizations declared beside it.
+func TestChangedComponentPatch(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, "clusters/dev/flux-system/gotk-sync.yaml", devSync)
 	write(t, root, "clusters/dev/apps.yaml", `apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
 metadata: {name: apps, namespace: flux-system}
@@ -592,15 +595,7 @@ func TestNeedsDecideContext(t *testing.T) {
 // an unrelated file does not.
 func TestChangedHelmRelease(t *testing.T) {
 	root := t.TempDir()
-	write(t, root, "clusters/dev/flux-system/gotk-sync.yaml", syncRepo+`apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata: {name: flux-system, namespace: flux-system}
-spec:
-  interval: 10m
-  path: ./clusters/dev
-  prune: true
-  sourceRef: {kind: GitRepository, name: flux-system}
-`)
+	write(t, root, "clusters/dev/flux-system/gotk-sync.yaml", devSync)
 	for _, n := range []string{"apps", "config", "other"} {
 		write(t, root, "clusters/dev/"+n+".yaml", `apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
