@@ -339,3 +339,40 @@ func FuzzLoad(f *testing.F) {
 		_, _, _ = p.Review(ctx, obj, nil, "u", nil)
 	})
 }
+
+// TestReviewConcurrent reviews the workloads from several goroutines: the
+// verdicts are those of a sequential review (run with -race).
+func TestReviewConcurrent(t *testing.T) {
+	p, _ := loadPolicy(t)
+	objs := readSources(t, filepath.Join("testdata", "objects", "workloads.yaml"))
+	ns := map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": "team-a", "labels": map[string]any{"env": "prod"}}}
+	want := make([]int, len(objs))
+	for i, o := range objs {
+		vs, _, err := p.Review(context.Background(), o, ns, "intern@example.com", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = len(vs)
+	}
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			for i, o := range objs {
+				vs, _, err := p.Review(context.Background(), o, ns, "intern@example.com", nil)
+				if err == nil && len(vs) != want[i] {
+					err = fmt.Errorf("object %d: %d violations, want %d", i, len(vs), want[i])
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
