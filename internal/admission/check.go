@@ -26,7 +26,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/version"
 	"k8s.io/apiserver/pkg/admission"
-	"k8s.io/apiserver/pkg/admission/plugin/policy/matching"
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/cel/environment"
 
@@ -188,7 +187,7 @@ type cluster struct {
 	ns      namespaces
 	hooks   []*hook
 	objects []source // every object, for params
-	matcher *matching.Matcher
+	eq      equivalents
 }
 
 func (c *Checker) checkCluster(ctx context.Context, x *render.Index, e *render.Environment, name string) []finding.Finding {
@@ -259,7 +258,12 @@ func (c *Checker) checkCluster(ctx context.Context, x *render.Index, e *render.E
 	}
 	slices.SortFunc(cl.hooks, func(a, b *hook) int { return cmp.Compare(a.name, b.name) })
 	cl.rbac = c.base.State(e, name)
-	cl.matcher = matching.NewMatcher(cl.ns, nil)
+	cl.eq = equivalents{}
+	for _, s := range srcs {
+		if s.obj["kind"] == "CustomResourceDefinition" && strings.HasPrefix(fmt.Sprint(s.obj["apiVersion"]), "apiextensions.k8s.io/") {
+			cl.eq.addCRD(s.obj)
+		}
+	}
 	for _, k := range e.Kustomizations {
 		if ctx.Err() != nil {
 			break
@@ -337,7 +341,6 @@ func (c *Checker) admit(ctx context.Context, x *render.Index, cl *cluster, k *re
 	obj := &unstructured.Unstructured{Object: o.Content}
 	userInfo := &user.DefaultInfo{Name: id.User(), Groups: id.Groups()}
 	attr := admission.NewAttributesRecord(obj, nil, gvk, ns, o.Name(), gvr, "", admission.Create, &metav1.CreateOptions{FieldManager: "kustomize-controller"}, false, userInfo)
-	oi := objectInterfaces{equivalents: runtime.NewEquivalentResourceRegistry()}
 	var namespace *corev1.Namespace
 	if ns != "" && !(gvk.Kind == "Namespace" && gvk.Group == "" && gvk.Version == "v1") {
 		namespace, _ = cl.ns.Get(ns)
@@ -345,22 +348,21 @@ func (c *Checker) admit(ctx context.Context, x *render.Index, cl *cluster, k *re
 	var out []finding.Finding
 	for _, h := range cl.hooks {
 		p := h.compiled.policy
-		pc := &criteria{p.Spec.MatchConstraints}
-		matches, _, matchKind, err := safeMatch(cl.matcher, attr, oi, pc)
+		matched, matchKind, err := safeMatch(p.Spec.MatchConstraints, attr, cl)
 		if err != nil {
 			if f := p.Spec.FailurePolicy; f == nil || *f == admissionregistrationv1.Fail {
 				out = append(out, c.finding(x, cl, k, o, h, nil, decision{validation: -1, always: true, message: "failed to configure policy: " + err.Error()})...)
 			}
 			continue
 		}
-		if !matches {
+		if !matched {
 			continue
 		}
 		va := &admission.VersionedAttributes{Attributes: attr, VersionedKind: matchKind}
 		va.VersionedObject.Set(obj)
 		for _, bt := range h.bindings {
 			if m := bt.b.Spec.MatchResources; m != nil {
-				ok, _, _, err := safeMatch(cl.matcher, attr, oi, &criteria{m})
+				ok, _, err := safeMatch(m, attr, cl)
 				if err != nil {
 					out = append(out, c.configError(x, cl, k, o, h, bt, err)...)
 					continue
@@ -408,13 +410,13 @@ func (c *criteria) GetParsedObjectSelector() (labels.Selector, error) {
 
 func (c *criteria) GetMatchResources() admissionregistrationv1.MatchResources { return *c.m }
 
-func safeMatch(m *matching.Matcher, attr admission.Attributes, oi admission.ObjectInterfaces, cr *criteria) (ok bool, gvr schema.GroupVersionResource, gvk schema.GroupVersionKind, err error) {
+func safeMatch(m *admissionregistrationv1.MatchResources, attr admission.Attributes, cl *cluster) (ok bool, gvk schema.GroupVersionKind, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			ok, err = false, fmt.Errorf("matching failed: %v", r)
 		}
 	}()
-	return m.Matches(attr, oi, cr)
+	return matches(m, attr, cl.ns, cl.eq)
 }
 
 func safeEvaluate(ctx context.Context, cp *compiled, va *admission.VersionedAttributes, gvr schema.GroupVersionResource, param runtime.Object, ns *corev1.Namespace, az rbacAuthorizer) (ds []decision) {

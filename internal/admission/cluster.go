@@ -7,10 +7,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
-	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/component-helpers/auth/rbac/validation"
 
 	"github.com/gitops-lint/gitops-lint/internal/identity"
@@ -24,8 +22,6 @@ import (
 // fail to apply anyway, which the convergence checks report), so the
 // matcher never falls back to a client.
 type namespaces map[string]*corev1.Namespace
-
-var _ corelisters.NamespaceLister = namespaces(nil)
 
 func (n namespaces) add(obj map[string]any) {
 	var ns corev1.Namespace
@@ -45,37 +41,12 @@ func labelsWithName(in map[string]string, name string) map[string]string {
 	return out
 }
 
-func (n namespaces) List(sel labels.Selector) ([]*corev1.Namespace, error) {
-	var out []*corev1.Namespace
-	for _, ns := range n {
-		if sel.Matches(labels.Set(ns.Labels)) {
-			out = append(out, ns)
-		}
-	}
-	return out, nil
-}
 
 func (n namespaces) Get(name string) (*corev1.Namespace, error) {
 	if ns, ok := n[name]; ok {
 		return ns, nil
 	}
 	return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labelsWithName(nil, name)}}, nil
-}
-
-// objectInterfaces gives the matcher the resource equivalences it asks
-// for under matchPolicy: Equivalent. No built-in resource of the
-// supported Kubernetes versions is served at two versions any more, and
-// custom resources are matched at the version they are written in.
-type objectInterfaces struct {
-	equivalents runtime.EquivalentResourceMapper
-}
-
-func (o objectInterfaces) GetObjectCreater() runtime.ObjectCreater     { return nil }
-func (o objectInterfaces) GetObjectTyper() runtime.ObjectTyper         { return nil }
-func (o objectInterfaces) GetObjectDefaulter() runtime.ObjectDefaulter { return nil }
-func (o objectInterfaces) GetObjectConvertor() runtime.ObjectConvertor { return nil }
-func (o objectInterfaces) GetEquivalentResourceMapper() runtime.EquivalentResourceMapper {
-	return o.equivalents
 }
 
 // rbacAuthorizer answers the CEL authorizer from the RBAC the environment
