@@ -228,7 +228,7 @@ func TestMatchConditions(t *testing.T) {
 func TestInvalidPolicy(t *testing.T) {
 	for _, c := range []struct {
 		name, doc, want string
-		line        int
+		line            int
 	}{
 		{"syntax", policy("p", "object.spec.replicas <=", "") + "---\n" + binding("p", "p", "Deny", ""), "Syntax error", 13},
 		{"type", policy("p", "object.metadata.name", "") + "---\n" + binding("p", "p", "Deny", ""), "must evaluate to bool", 13},
@@ -313,6 +313,7 @@ func TestHostileBounded(t *testing.T) {
 		t.Fatalf("want one denial for the cost, got %+v", fs)
 	}
 }
+
 // TestCompiledOnce: a policy met in several environments (here through
 // --admission-dir, in every one) is compiled once a run.
 func TestCompiledOnce(t *testing.T) {

@@ -41,7 +41,6 @@ func labelsWithName(in map[string]string, name string) map[string]string {
 	return out
 }
 
-
 func (n namespaces) Get(name string) (*corev1.Namespace, error) {
 	if ns, ok := n[name]; ok {
 		return ns, nil
