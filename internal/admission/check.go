@@ -26,6 +26,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/version"
 	"k8s.io/apiserver/pkg/admission"
+	plugincel "k8s.io/apiserver/pkg/admission/plugin/cel"
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/cel/environment"
 
@@ -57,6 +58,7 @@ type Checker struct {
 	base  *rbacworld.Base
 	extra []source
 	envs  *environment.EnvSet
+	cs    *compilers // built on the first policy
 
 	mu       sync.Mutex
 	compiled map[string]*compiled // by the policy's JSON: once a run
@@ -121,7 +123,10 @@ func (c *Checker) compile(p *admissionregistrationv1.ValidatingAdmissionPolicy, 
 	if cp, ok := c.compiled[string(key)]; ok {
 		return cp
 	}
-	cp := safeCompile(p, c.envs)
+	if c.cs == nil {
+		c.cs = &compilers{envs: c.envs, plain: plugincel.NewCompiler(c.envs)}
+	}
+	cp := safeCompile(p, c.cs)
 	c.compiled[string(key)] = cp
 	id := PolicyRulePrefix + p.Name
 	if _, ok := c.seen[id]; !ok && cp.invalid == "" {
@@ -134,13 +139,13 @@ func (c *Checker) compile(p *admissionregistrationv1.ValidatingAdmissionPolicy, 
 
 // safeCompile compiles a policy; the CEL libraries expect policies the
 // apiserver validated, so a panic on a hostile one makes it invalid.
-func safeCompile(p *admissionregistrationv1.ValidatingAdmissionPolicy, envs *environment.EnvSet) (cp *compiled) {
+func safeCompile(p *admissionregistrationv1.ValidatingAdmissionPolicy, cs *compilers) (cp *compiled) {
 	defer func() {
 		if r := recover(); r != nil {
 			cp = &compiled{policy: p, invalid: fmt.Sprintf("ValidatingAdmissionPolicy %q cannot be compiled: %v", p.Name, r)}
 		}
 	}()
-	return compilePolicy(p, envs)
+	return compilePolicy(p, cs)
 }
 
 // Check applies the policies of every environment to its objects.

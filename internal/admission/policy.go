@@ -92,66 +92,34 @@ type compiled struct {
 	messages     plugincel.ConditionEvaluator
 	audits       plugincel.ConditionEvaluator
 	matcher      matchconditions.Matcher
-	hasMatchCond bool
 	// invalid is the apiserver's refusal of the policy ("" when it is
 	// created), and invalidPath the field it names.
 	invalid     string
 	invalidPath []string
 }
 
-// compilePolicy checks and compiles a policy. envs is the CEL environment
-// set of the Kubernetes version. The policy is compiled as the apiserver
-// validates a new policy (environment.NewExpressions, refusing what does
-// not compile or has the wrong type) and then as its admission plugin
-// compiles stored policies (environment.StoredExpressions).
-func compilePolicy(p *admissionregistrationv1.ValidatingAdmissionPolicy, envs *environment.EnvSet) *compiled {
-	c := &compiled{policy: p}
-	if msg, path := validatePolicy(p, envs); msg != "" {
-		c.invalid, c.invalidPath = msg, path
-		return c
-	}
-	hasParam := p.Spec.ParamKind != nil
-	withAuthz := plugincel.OptionalVariableDeclarations{HasParams: hasParam, HasAuthorizer: true}
-	noAuthz := plugincel.OptionalVariableDeclarations{HasParams: hasParam, HasAuthorizer: false}
-	comp, err := plugincel.NewCompositedCompiler(envs)
-	if err != nil {
-		c.invalid = err.Error()
-		return c
-	}
-	comp.CompileAndStoreVariables(variables(p.Spec.Variables), withAuthz, environment.StoredExpressions)
-	if n := len(p.Spec.MatchConditions); n > 0 {
-		acc := make([]plugincel.ExpressionAccessor, n)
-		for i := range p.Spec.MatchConditions {
-			acc[i] = (*matchconditions.MatchCondition)(&p.Spec.MatchConditions[i])
-		}
-		c.matcher = matchconditions.NewMatcher(comp.CompileCondition(acc, withAuthz, environment.StoredExpressions), p.Spec.FailurePolicy, "policy", "validate", p.Name)
-		c.hasMatchCond = true
-	}
-	vals := make([]plugincel.ExpressionAccessor, len(p.Spec.Validations))
-	msgs := make([]plugincel.ExpressionAccessor, len(p.Spec.Validations))
-	for i, v := range p.Spec.Validations {
-		vals[i] = &validationCond{v}
-		if v.MessageExpression != "" {
-			msgs[i] = &messageCond{v.MessageExpression}
-		}
-	}
-	audits := make([]plugincel.ExpressionAccessor, len(p.Spec.AuditAnnotations))
-	for i, a := range p.Spec.AuditAnnotations {
-		audits[i] = &auditCond{a}
-	}
-	c.validations = comp.CompileCondition(vals, withAuthz, environment.StoredExpressions)
-	c.messages = comp.CompileCondition(msgs, noAuthz, environment.StoredExpressions)
-	c.audits = comp.CompileCondition(audits, withAuthz, environment.StoredExpressions)
-	return c
+// compilers are the CEL compilers of a run: the apiserver's environment
+// set of the Kubernetes version, and one compiler over it shared by every
+// policy without variables (building a compiler's environments is what
+// compiling a policy costs most; a policy with variables needs a
+// composited compiler of its own, which stores them).
+type compilers struct {
+	envs  *environment.EnvSet
+	plain plugincel.Compiler
 }
 
-// validatePolicy is the part of the apiserver's validation of a new
-// policy that decides whether it exists at all: required fields,
-// selectors, and every CEL expression compiling to its type. It returns
-// the apiserver's refusal and the field it names.
-func validatePolicy(p *admissionregistrationv1.ValidatingAdmissionPolicy, envs *environment.EnvSet) (string, []string) {
-	refuse := func(path []string, err *field.Error) (string, []string) {
-		return apierrors.NewInvalid(schema.GroupKind{Group: groupName, Kind: kindPolicy}, p.Name, field.ErrorList{err}).Error(), path
+// compilePolicy checks and compiles a policy, once, as the apiserver
+// validates a new policy (environment.NewExpressions: what does not
+// compile or has the wrong type refuses the policy); the programs it
+// compiled are the ones evaluated (the stored-expression environment the
+// admission plugin compiles with accepts everything the new-expression one
+// does, the same way).
+func compilePolicy(p *admissionregistrationv1.ValidatingAdmissionPolicy, cs *compilers) *compiled {
+	c := &compiled{policy: p}
+	refuse := func(path []string, err *field.Error) *compiled {
+		c.invalid = apierrors.NewInvalid(schema.GroupKind{Group: groupName, Kind: kindPolicy}, p.Name, field.ErrorList{err}).Error()
+		c.invalidPath = path
+		return c
 	}
 	spec := field.NewPath("spec")
 	if p.Spec.MatchConstraints == nil {
@@ -176,35 +144,64 @@ func validatePolicy(p *admissionregistrationv1.ValidatingAdmissionPolicy, envs *
 			return refuse([]string{"spec", "paramKind"}, field.Invalid(spec.Child("paramKind"), pk.String(), "apiVersion and kind must name a kind"))
 		}
 	}
-	comp, err := plugincel.NewCompositedCompiler(envs)
-	if err != nil {
-		return err.Error(), []string{"spec"}
-	}
 	hasParam := p.Spec.ParamKind != nil
 	withAuthz := plugincel.OptionalVariableDeclarations{HasParams: hasParam, HasAuthorizer: true}
 	noAuthz := plugincel.OptionalVariableDeclarations{HasParams: hasParam, HasAuthorizer: false}
-	check := func(path []string, fp *field.Path, expr string, acc plugincel.ExpressionAccessor, opts plugincel.OptionalVariableDeclarations) (string, []string) {
-		res := comp.CompileCELExpression(acc, opts, environment.NewExpressions)
-		if res.Error != nil {
-			return refuse(path, field.Invalid(fp, expr, res.Error.Detail))
+
+	var comp *plugincel.CompositedCompiler
+	compile := cs.plain.CompileCELExpression
+	if usesVariables(p) {
+		var err error
+		if comp, err = plugincel.NewCompositedCompiler(cs.envs); err != nil {
+			c.invalid = err.Error()
+			return c
 		}
-		return "", nil
+		compile = comp.CompileCELExpression
+		for i, v := range p.Spec.Variables {
+			if v.Name == "" {
+				return refuse([]string{"spec", "variables", fmt.Sprint(i)}, field.Required(spec.Child("variables").Index(i).Child("name"), ""))
+			}
+			res := comp.CompileAndStoreVariable(&variable{v}, withAuthz, environment.NewExpressions)
+			if res.Error != nil {
+				return refuse([]string{"spec", "variables", fmt.Sprint(i), "expression"}, field.Invalid(spec.Child("variables").Index(i).Child("expression"), v.Expression, res.Error.Detail))
+			}
+		}
 	}
-	for i, v := range p.Spec.Variables {
-		fp := spec.Child("variables").Index(i).Child("expression")
-		if v.Name == "" {
-			return refuse([]string{"spec", "variables", fmt.Sprint(i)}, field.Required(spec.Child("variables").Index(i).Child("name"), ""))
-		}
-		res := comp.CompileAndStoreVariable(&variable{v}, withAuthz, environment.NewExpressions)
-		if res.Error != nil {
-			return refuse([]string{"spec", "variables", fmt.Sprint(i), "expression"}, field.Invalid(fp, v.Expression, res.Error.Detail))
-		}
+	// condition compiles expressions, stopping at the first refusal; a nil
+	// accessor is a placeholder (a validation without messageExpression).
+	type expr struct {
+		acc  plugincel.ExpressionAccessor
+		path []string
+		fp   *field.Path
 	}
+	var bad *compiled
+	condition := func(exprs []expr, opts plugincel.OptionalVariableDeclarations) plugincel.ConditionEvaluator {
+		results := make([]plugincel.CompilationResult, len(exprs))
+		for i, e := range exprs {
+			if e.acc == nil || bad != nil {
+				continue
+			}
+			results[i] = compile(e.acc, opts, environment.NewExpressions)
+			if results[i].Error != nil {
+				bad = refuse(e.path, field.Invalid(e.fp, e.acc.GetExpression(), results[i].Error.Detail))
+			}
+		}
+		if comp != nil {
+			// With variables, evaluation needs the composition context
+			// the composited compiler's evaluators carry.
+			accs := make([]plugincel.ExpressionAccessor, len(exprs))
+			for i, e := range exprs {
+				accs[i] = e.acc
+			}
+			return comp.CompileCondition(accs, opts, environment.NewExpressions)
+		}
+		return plugincel.NewCondition(results)
+	}
+	var conds, vals, msgs, audits []expr
 	for i := range p.Spec.MatchConditions {
 		mc := &p.Spec.MatchConditions[i]
-		if msg, path := check([]string{"spec", "matchConditions", fmt.Sprint(i), "expression"}, spec.Child("matchConditions").Index(i).Child("expression"), mc.Expression, (*matchconditions.MatchCondition)(mc), withAuthz); msg != "" {
-			return msg, path
-		}
+		at := spec.Child("matchConditions").Index(i).Child("expression")
+		conds = append(conds, expr{(*matchconditions.MatchCondition)(mc), []string{"spec", "matchConditions", fmt.Sprint(i), "expression"}, at})
 	}
 	for i, v := range p.Spec.Validations {
 		at := spec.Child("validations").Index(i)
@@ -212,22 +209,52 @@ func validatePolicy(p *admissionregistrationv1.ValidatingAdmissionPolicy, envs *
 		if strings.TrimSpace(v.Expression) == "" {
 			return refuse([]string{"spec", "validations", idx}, field.Required(at.Child("expression"), "expression is not specified"))
 		}
-		if msg, path := check([]string{"spec", "validations", idx, "expression"}, at.Child("expression"), v.Expression, &validationCond{v}, withAuthz); msg != "" {
-			return msg, path
-		}
+		vals = append(vals, expr{&validationCond{v}, []string{"spec", "validations", idx, "expression"}, at.Child("expression")})
+		m := expr{path: []string{"spec", "validations", idx, "messageExpression"}, fp: at.Child("messageExpression")}
 		if v.MessageExpression != "" {
-			if msg, path := check([]string{"spec", "validations", idx, "messageExpression"}, at.Child("messageExpression"), v.MessageExpression, &messageCond{v.MessageExpression}, noAuthz); msg != "" {
-				return msg, path
-			}
+			m.acc = &messageCond{v.MessageExpression}
 		}
+		msgs = append(msgs, m)
 	}
 	for i, a := range p.Spec.AuditAnnotations {
-		at := spec.Child("auditAnnotations").Index(i).Child("valueExpression")
-		if msg, path := check([]string{"spec", "auditAnnotations", fmt.Sprint(i), "valueExpression"}, at, a.ValueExpression, &auditCond{a}, withAuthz); msg != "" {
-			return msg, path
+		audits = append(audits, expr{&auditCond{a}, []string{"spec", "auditAnnotations", fmt.Sprint(i), "valueExpression"}, spec.Child("auditAnnotations").Index(i).Child("valueExpression")})
+	}
+	if len(conds) > 0 {
+		c.matcher = matchconditions.NewMatcher(condition(conds, withAuthz), p.Spec.FailurePolicy, "policy", "validate", p.Name)
+	}
+	c.validations = condition(vals, withAuthz)
+	c.messages = condition(msgs, noAuthz)
+	c.audits = condition(audits, withAuthz)
+	if bad != nil {
+		return bad
+	}
+	return c
+}
+
+// usesVariables reports whether a policy needs the composited compiler:
+// it declares variables, or an expression names them (and must then fail
+// as the apiserver fails it).
+func usesVariables(p *admissionregistrationv1.ValidatingAdmissionPolicy) bool {
+	if len(p.Spec.Variables) > 0 {
+		return true
+	}
+	mentions := func(s string) bool { return strings.Contains(s, "variables") }
+	for _, m := range p.Spec.MatchConditions {
+		if mentions(m.Expression) {
+			return true
 		}
 	}
-	return "", nil
+	for _, v := range p.Spec.Validations {
+		if mentions(v.Expression) || mentions(v.MessageExpression) {
+			return true
+		}
+	}
+	for _, a := range p.Spec.AuditAnnotations {
+		if mentions(a.ValueExpression) {
+			return true
+		}
+	}
+	return false
 }
 
 // validateBinding is the apiserver's validation of a new binding, as far

@@ -3,7 +3,9 @@ package rbacworld
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/gitops-lint/gitops-lint/internal/catalog"
 	"github.com/gitops-lint/gitops-lint/internal/confine"
@@ -31,6 +33,25 @@ type Base struct {
 // within fileBytes a file and the run's budget; flag names the setting
 // the dirs come from, for messages).
 func LoadBase(flag string, dirs []string, fileBytes int64, budget *confine.Budget) (*Base, error) {
+	emb, err := embedded()
+	if err != nil {
+		return nil, err
+	}
+	items := slices.Clone(emb.bootstrap)
+	for _, dir := range dirs {
+		more, err := objects.ReadDir(dir, fileBytes, budget)
+		if err != nil {
+			return nil, finding.Usagef("--%s %s: %w", flag, dir, err)
+		}
+		items = append(items, more...)
+	}
+	return &Base{bootstrap: items, builtin: emb.builtin, fluxCRDs: emb.fluxCRDs}, nil
+}
+
+// embedded decodes the embedded catalog once a process: the RBAC
+// simulation and admission both start from it, and nothing modifies it
+// (worlds copy what they record).
+var embedded = sync.OnceValues(func() (*Base, error) {
 	versions := catalog.Versions()
 	data, err := catalog.Kubernetes(versions[len(versions)-1])
 	if err != nil {
@@ -50,7 +71,6 @@ func LoadBase(flag string, dirs []string, fileBytes int64, budget *confine.Budge
 	if err != nil {
 		return nil, fmt.Errorf("decode bootstrap RBAC: %w", err)
 	}
-	items := objects.Flatten(objs)
 	crds, err := catalog.FluxCRDObjects()
 	if err != nil {
 		return nil, fmt.Errorf("decode Flux CRDs: %w", err)
@@ -59,15 +79,8 @@ func LoadBase(flag string, dirs []string, fileBytes int64, budget *confine.Budge
 	for k, v := range cat.Kinds {
 		builtin[GroupKind(k)] = v
 	}
-	for _, dir := range dirs {
-		more, err := objects.ReadDir(dir, fileBytes, budget)
-		if err != nil {
-			return nil, finding.Usagef("--%s %s: %w", flag, dir, err)
-		}
-		items = append(items, more...)
-	}
-	return &Base{bootstrap: items, builtin: builtin, fluxCRDs: crds}, nil
-}
+	return &Base{bootstrap: objects.Flatten(objs), builtin: builtin, fluxCRDs: crds}, nil
+})
 
 // FluxReconcilerBinding returns the ClusterRoleBinding every Flux
 // installation (flux bootstrap, flux install, the Flux Operator) creates for
