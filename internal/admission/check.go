@@ -57,8 +57,10 @@ type Options struct {
 type Checker struct {
 	base  *rbacworld.Base
 	extra []source
-	envs  *environment.EnvSet
-	cs    *compilers // built on the first policy
+	// version is the Kubernetes version whose CEL environment compiles
+	// the policies; cs, built on the first policy met, holds it.
+	version *version.Version
+	cs      *compilers
 
 	mu       sync.Mutex
 	compiled map[string]*compiled // by the policy's JSON: once a run
@@ -89,7 +91,7 @@ func Load(opts Options) (*Checker, error) {
 		}
 		v = parsed
 	}
-	c.envs = environment.MustBaseEnvSet(v)
+	c.version = v
 	for _, dir := range opts.Dirs {
 		objs, err := objects.ReadDir(dir, opts.FileBytes, opts.Budget)
 		if err != nil {
@@ -124,7 +126,7 @@ func (c *Checker) compile(p *admissionregistrationv1.ValidatingAdmissionPolicy, 
 		return cp
 	}
 	if c.cs == nil {
-		c.cs = &compilers{envs: c.envs, plain: plugincel.NewCompiler(c.envs)}
+		c.cs = newCompilers(c.version)
 	}
 	cp := safeCompile(p, c.cs)
 	c.compiled[string(key)] = cp
@@ -137,6 +139,19 @@ func (c *Checker) compile(p *admissionregistrationv1.ValidatingAdmissionPolicy, 
 	return cp
 }
 
+// newCompilers builds the CEL environment of a Kubernetes version (nil
+// plain compiler if the library refuses the version: every policy is then
+// refused with the reason).
+func newCompilers(v *version.Version) (cs *compilers) {
+	defer func() {
+		if r := recover(); r != nil {
+			cs = &compilers{err: fmt.Sprintf("no CEL environment for Kubernetes %s: %v", v, r)}
+		}
+	}()
+	envs := environment.MustBaseEnvSet(v)
+	return &compilers{envs: envs, plain: plugincel.NewCompiler(envs)}
+}
+
 // safeCompile compiles a policy; the CEL libraries expect policies the
 // apiserver validated, so a panic on a hostile one makes it invalid.
 func safeCompile(p *admissionregistrationv1.ValidatingAdmissionPolicy, cs *compilers) (cp *compiled) {
@@ -145,6 +160,9 @@ func safeCompile(p *admissionregistrationv1.ValidatingAdmissionPolicy, cs *compi
 			cp = &compiled{policy: p, invalid: fmt.Sprintf("ValidatingAdmissionPolicy %q cannot be compiled: %v", p.Name, r)}
 		}
 	}()
+	if cs.err != "" {
+		return &compiled{policy: p, invalid: cs.err}
+	}
 	return compilePolicy(p, cs)
 }
 

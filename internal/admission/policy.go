@@ -87,11 +87,11 @@ func defaultMatch(m *admissionregistrationv1.MatchResources) {
 
 // compiled is a policy compiled for evaluation, once per run.
 type compiled struct {
-	policy       *admissionregistrationv1.ValidatingAdmissionPolicy
-	validations  plugincel.ConditionEvaluator
-	messages     plugincel.ConditionEvaluator
-	audits       plugincel.ConditionEvaluator
-	matcher      matchconditions.Matcher
+	policy      *admissionregistrationv1.ValidatingAdmissionPolicy
+	validations plugincel.ConditionEvaluator
+	messages    plugincel.ConditionEvaluator
+	audits      plugincel.ConditionEvaluator
+	matcher     matchconditions.Matcher
 	// invalid is the apiserver's refusal of the policy ("" when it is
 	// created), and invalidPath the field it names.
 	invalid     string
@@ -106,6 +106,7 @@ type compiled struct {
 type compilers struct {
 	envs  *environment.EnvSet
 	plain plugincel.Compiler
+	err   string // the environment could not be built
 }
 
 // compilePolicy checks and compiles a policy, once, as the apiserver
