@@ -29,6 +29,7 @@ import (
 	plugincel "k8s.io/apiserver/pkg/admission/plugin/cel"
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/cel/environment"
+	clientscheme "k8s.io/client-go/kubernetes/scheme"
 
 	"github.com/gitops-lint/gitops-lint/internal/confine"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
@@ -294,19 +295,24 @@ func (c *Checker) checkCluster(ctx context.Context, x *render.Index, e *render.E
 		if k.Cluster() != name || k.Unchanged {
 			continue
 		}
-		id, ok := identity.Of(e, k)
-		if !ok {
-			// Not impersonated: the controller applies as itself.
+		id, impersonated := identity.Of(e, k)
+		self := k.ID()
+		var grants []rbacworld.Grant
+		if impersonated {
+			grants = cl.rbac.World.Grants(id, self)
+		} else {
+			// Not impersonated: the controller applies as itself, with
+			// the cluster-admin every Flux install binds it to (rbacsim
+			// checks nothing there), bindings it applies included.
 			sa := "kustomize-controller"
 			if k.Kind == render.KindHelmRelease {
 				sa = "helm-controller"
 			}
-			id = identity.Identity{Namespace: e.FluxNamespace(), Name: sa}
+			id, self = identity.Identity{Namespace: e.FluxNamespace(), Name: sa}, ""
 		}
-		grants := cl.rbac.World.Grants(id, k.ID())
-		az := rbacAuthorizer{world: cl.rbac.World, self: k.ID()}
+		az := rbacAuthorizer{world: cl.rbac.World, requester: id, self: self}
 		for _, o := range k.Objects {
-			out = append(out, c.admit(ctx, x, cl, k, id, grants, az, o)...)
+			out = append(out, c.admit(ctx, x, cl, k, id, impersonated, grants, az, o)...)
 		}
 	}
 	return out
@@ -335,7 +341,7 @@ func (c *Checker) invalid(x *render.Index, e *render.Environment, s source, msg 
 }
 
 // admit runs every policy on one object as its Kustomization's identity.
-func (c *Checker) admit(ctx context.Context, x *render.Index, cl *cluster, k *render.Kustomization, id identity.Identity, grants []rbacworld.Grant, az rbacAuthorizer, o *render.Object) []finding.Finding {
+func (c *Checker) admit(ctx context.Context, x *render.Index, cl *cluster, k *render.Kustomization, id identity.Identity, impersonated bool, grants []rbacworld.Grant, az rbacAuthorizer, o *render.Object) []finding.Finding {
 	gv, err := schema.ParseGroupVersion(o.APIVersion())
 	if err != nil || o.Kind() == "" {
 		return nil
@@ -353,10 +359,12 @@ func (c *Checker) admit(ctx context.Context, x *render.Index, cl *cluster, k *re
 	}
 	// Admission runs after authorization: what RBAC forbids never reaches
 	// it (rbac/forbidden reports it).
-	rules := rbacworld.PolicyRules(grants, ns)
-	for _, verb := range []string{"patch", "create", "get"} {
-		if !rbacworld.Allows(rules, rbacworld.Request{Verb: verb, APIGroup: gv.Group, Resource: ri.Resource, Name: o.Name(), Namespace: ns}) {
-			return nil
+	if impersonated {
+		rules := rbacworld.PolicyRules(grants, ns)
+		for _, verb := range []string{"patch", "create", "get"} {
+			if !rbacworld.Allows(rules, rbacworld.Request{Verb: verb, APIGroup: gv.Group, Resource: ri.Resource, Name: o.Name(), Namespace: ns}) {
+				return nil
+			}
 		}
 	}
 	gvk := gv.WithKind(o.Kind())
@@ -369,6 +377,7 @@ func (c *Checker) admit(ctx context.Context, x *render.Index, cl *cluster, k *re
 		namespace, _ = cl.ns.Get(ns)
 	}
 	var out []finding.Finding
+	var typed runtime.Object // obj as the apiserver holds it, on the first match
 	for _, h := range cl.hooks {
 		p := h.compiled.policy
 		matched, matchKind, err := safeMatch(p.Spec.MatchConstraints, attr, cl)
@@ -381,8 +390,11 @@ func (c *Checker) admit(ctx context.Context, x *render.Index, cl *cluster, k *re
 		if !matched {
 			continue
 		}
+		if typed == nil {
+			typed = roundTrip(obj, gvk)
+		}
 		va := &admission.VersionedAttributes{Attributes: attr, VersionedKind: matchKind}
-		va.VersionedObject.Set(obj)
+		va.VersionedObject.Set(typed)
 		for _, bt := range h.bindings {
 			if m := bt.b.Spec.MatchResources; m != nil {
 				ok, _, err := safeMatch(m, attr, cl)
@@ -572,6 +584,44 @@ func (c *Checker) finding(x *render.Index, cl *cluster, k *render.Kustomization,
 			continue
 		}
 		out = append(out, f)
+	}
+	return out
+}
+
+// roundTrip returns a built-in object as the apiserver holds it when
+// admission runs: decoded into its Go type and encoded again, which drops
+// what the type does not know and the zero values it omits (a Deployment's
+// `paused: false`) and writes quantities canonically. Defaulting is not
+// done (the defaulters live in k8s.io/kubernetes). Other kinds, and any
+// object that does not decode, are left as rendered.
+func roundTrip(obj *unstructured.Unstructured, gvk schema.GroupVersionKind) runtime.Object {
+	if !clientscheme.Scheme.Recognizes(gvk) {
+		return obj
+	}
+	out, err := func() (out runtime.Object, err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("%v", r)
+			}
+		}()
+		typed, err := clientscheme.Scheme.New(gvk)
+		if err != nil {
+			return nil, err
+		}
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, typed); err != nil {
+			return nil, err
+		}
+		m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(typed)
+		if err != nil {
+			return nil, err
+		}
+		u := &unstructured.Unstructured{Object: m}
+		u.SetAPIVersion(gvk.GroupVersion().String())
+		u.SetKind(gvk.Kind)
+		return u, nil
+	}()
+	if err != nil {
+		return obj
 	}
 	return out
 }

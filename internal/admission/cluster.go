@@ -51,12 +51,15 @@ func (n namespaces) Get(name string) (*corev1.Namespace, error) {
 // rbacAuthorizer answers the CEL authorizer from the RBAC the environment
 // renders (rbacworld), for ServiceAccounts: every identity Flux
 // impersonates is one. Other users get no opinion, which CEL reads as
-// denied. self is the Kustomization whose object is admitted: the
-// bindings it applies itself do not exist yet when its objects are
-// admitted on a fresh cluster (as in rbacsim).
+// denied. When the identity asked about is the requester, impersonated for
+// the Kustomization self, the bindings that Kustomization applies do not
+// count: they do not exist yet when its objects are admitted on a fresh
+// cluster (as in rbacsim). Any other identity is asked about in the steady
+// state, every binding present.
 type rbacAuthorizer struct {
-	world *rbacworld.World
-	self  string
+	world     *rbacworld.World
+	requester identity.Identity
+	self      string
 }
 
 func (a rbacAuthorizer) Authorize(_ context.Context, attr authorizer.Attributes) (authorizer.Decision, string, error) {
@@ -68,7 +71,11 @@ func (a rbacAuthorizer) Authorize(_ context.Context, attr authorizer.Attributes)
 	if !ok {
 		return authorizer.DecisionNoOpinion, "", nil
 	}
-	grants := a.world.Grants(id, a.self)
+	self := ""
+	if id == a.requester {
+		self = a.self
+	}
+	grants := a.world.Grants(id, self)
 	if attr.IsResourceRequest() {
 		req := rbacworld.Request{Verb: attr.GetVerb(), APIGroup: attr.GetAPIGroup(), Resource: attr.GetResource(),
 			Subresource: attr.GetSubresource(), Name: attr.GetName(), Namespace: attr.GetNamespace()}

@@ -762,6 +762,7 @@ func repos(root string) ([]Repo, func(), error) {
 		return nil, func() {}, err
 	}
 	out = append(out, Repo{Name: "admission-fixture", Root: adm})
+	out = append(out, Repo{Name: "admission-probe", Root: filepath.Join(root, "tools/oracle/testdata/admission-probe")})
 	out = append(out, Repo{Name: "schema-probe", Root: filepath.Join(root, "tools/oracle/testdata/schema-probe")})
 	// Objects the apiserver rejects in its Go validation (names, labels,
 	// images, ports, selectors), which gitops-lint's semantic checks cover.
