@@ -347,3 +347,25 @@ func TestCompiledOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestAsTheAPIServerHoldsIt: a built-in object is judged after its typed
+// round trip, as the apiserver holds it: `paused: false` is omitted there,
+// so an expression reading it errors (a denial under Fail) exactly as on
+// the cluster; the variables of a policy are evaluated too.
+func TestAsTheAPIServerHoldsIt(t *testing.T) {
+	paused := strings.Replace(deployment("paused", "team-a", 1), "spec:\n  replicas", "spec:\n  paused: false\n  replicas", 1)
+	vars := policy("vars", "variables.images.all(i, !i.endsWith(':1.0'))", "  variables:\n    - name: images\n      expression: object.spec.template.spec.containers.map(c, c.image)\n") + "      message: no 1.0 tags\n"
+	fs := lintTree(t, map[string]string{
+		"clusters/dev/ns.yaml":     namespacesYAML,
+		"clusters/dev/policy.yaml": policy("paused", "object.spec.paused == false", "") + "---\n" + binding("paused", "paused", "Deny", "") + "---\n" + vars + "---\n" + binding("vars", "vars", "Deny", ""),
+		"clusters/dev/paused.yaml": paused,
+	}, Options{})
+	got := only(t, fs, "admission/paused")
+	if len(got) != 1 || !strings.HasSuffix(got[0].Message, "denied request: expression 'object.spec.paused == false' resulted in error: no such key: paused") {
+		t.Fatalf("want the apiserver's error for the omitted field, got %+v", fs)
+	}
+	v := only(t, fs, "admission/vars")
+	if len(v) != 1 || !strings.HasSuffix(v[0].Message, "no 1.0 tags") || v[0].Line != 15 {
+		t.Fatalf("want the variables policy's denial at the containers line, got %+v", v)
+	}
+}
