@@ -235,6 +235,7 @@ func TestInvalidPolicy(t *testing.T) {
 		{"no-validations", "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {name: p}\nspec:\n  matchConstraints:\n    resourceRules: [{apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}]\n", "spec.validations: Required value", 4},
 		{"deny-and-warn", policy("p", "true", "") + "---\n" + binding("p", "p", "Deny, Warn", ""), "must not contain both Deny and Warn", 21},
 		{"deep", policy("p", strings.Repeat("(", 300)+"true"+strings.Repeat(")", 300), "") + "---\n" + binding("p", "p", "Deny", ""), "compilation failed", 13},
+		{"huge", policy("p", strings.Repeat("object.metadata.name != 'x' && ", 5000)+"true", "") + "---\n" + binding("p", "p", "Deny", ""), "more bytes)\": compilation failed: ERROR: <input>:-1:0: expression code point size exceeds limit", 13},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			fs := lintTree(t, map[string]string{

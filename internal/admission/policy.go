@@ -164,7 +164,7 @@ func compilePolicy(p *admissionregistrationv1.ValidatingAdmissionPolicy, cs *com
 			}
 			res := comp.CompileAndStoreVariable(&variable{v}, withAuthz, environment.NewExpressions)
 			if res.Error != nil {
-				return refuse([]string{"spec", "variables", fmt.Sprint(i), "expression"}, field.Invalid(spec.Child("variables").Index(i).Child("expression"), v.Expression, res.Error.Detail))
+				return refuse([]string{"spec", "variables", fmt.Sprint(i), "expression"}, field.Invalid(spec.Child("variables").Index(i).Child("expression"), shown(v.Expression), res.Error.Detail))
 			}
 		}
 	}
@@ -184,7 +184,7 @@ func compilePolicy(p *admissionregistrationv1.ValidatingAdmissionPolicy, cs *com
 			}
 			results[i] = compile(e.acc, opts, environment.NewExpressions)
 			if results[i].Error != nil {
-				bad = refuse(e.path, field.Invalid(e.fp, e.acc.GetExpression(), results[i].Error.Detail))
+				bad = refuse(e.path, field.Invalid(e.fp, shown(e.acc.GetExpression()), results[i].Error.Detail))
 			}
 		}
 		if comp != nil {
@@ -308,4 +308,16 @@ func validateBinding(b *admissionregistrationv1.ValidatingAdmissionPolicyBinding
 		}
 	}
 	return "", nil
+}
+
+// maxShown is the longest expression a refusal quotes whole: the apiserver
+// quotes it all, but a hostile one (the parser refuses more than 100,000
+// code points) would fill the report.
+const maxShown = 1024
+
+func shown(expr string) string {
+	if len(expr) <= maxShown {
+		return expr
+	}
+	return fmt.Sprintf("%s… (%d more bytes)", strings.ToValidUTF8(expr[:maxShown], ""), len(expr)-maxShown)
 }
