@@ -370,3 +370,30 @@ func TestAsTheAPIServerHoldsIt(t *testing.T) {
 		t.Fatalf("want the variables policy's denial at the containers line, got %+v", v)
 	}
 }
+
+// TestIdentityOutsideGit: the objects of an identity whose permissions are
+// granted outside git are applied by the cluster, so they are admitted
+// (as that identity), not skipped as RBAC-forbidden.
+func TestIdentityOutsideGit(t *testing.T) {
+	ks := `apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: apps, namespace: flux-system}
+spec:
+  interval: 10m
+  path: ./apps
+  prune: false
+  serviceAccountName: automation
+  sourceRef: {kind: GitRepository, name: flux-system}
+`
+	pol := policy("who", "request.userInfo.username != 'system:serviceaccount:flux-system:automation'", "") + "      message: not automation\n"
+	fs := lintTree(t, map[string]string{
+		"clusters/dev/ns.yaml":     namespacesYAML,
+		"clusters/dev/apps.yaml":   ks,
+		"clusters/dev/policy.yaml": pol + "---\n" + binding("who", "who", "Deny", ""),
+		"apps/big.yaml":            deployment("big", "team-a", 1),
+	}, Options{})
+	got := only(t, fs, "admission/who")
+	if len(got) != 1 || got[0].Kustomization != "flux-system/apps" {
+		t.Fatalf("want the automation identity's Deployment denied, got %+v", fs)
+	}
+}

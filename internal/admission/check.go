@@ -311,8 +311,12 @@ func (c *Checker) checkCluster(ctx context.Context, x *render.Index, e *render.E
 			id, self = identity.Identity{Namespace: e.FluxNamespace(), Name: sa}, ""
 		}
 		az := rbacAuthorizer{world: cl.rbac.World, requester: id, self: self}
+		// RBAC gates admission where rbacsim judges it: not for an
+		// identity granted outside git (rbac/identity-outside-git), whose
+		// objects the cluster does apply.
+		gated := impersonated && !grantedOutsideGit(e, k, id, grants)
 		for _, o := range k.Objects {
-			out = append(out, c.admit(ctx, x, cl, k, id, impersonated, grants, az, o)...)
+			out = append(out, c.admit(ctx, x, cl, k, id, gated, grants, az, o)...)
 		}
 	}
 	return out
@@ -341,7 +345,7 @@ func (c *Checker) invalid(x *render.Index, e *render.Environment, s source, msg 
 }
 
 // admit runs every policy on one object as its Kustomization's identity.
-func (c *Checker) admit(ctx context.Context, x *render.Index, cl *cluster, k *render.Kustomization, id identity.Identity, impersonated bool, grants []rbacworld.Grant, az rbacAuthorizer, o *render.Object) []finding.Finding {
+func (c *Checker) admit(ctx context.Context, x *render.Index, cl *cluster, k *render.Kustomization, id identity.Identity, gated bool, grants []rbacworld.Grant, az rbacAuthorizer, o *render.Object) []finding.Finding {
 	gv, err := schema.ParseGroupVersion(o.APIVersion())
 	if err != nil || o.Kind() == "" {
 		return nil
@@ -359,7 +363,7 @@ func (c *Checker) admit(ctx context.Context, x *render.Index, cl *cluster, k *re
 	}
 	// Admission runs after authorization: what RBAC forbids never reaches
 	// it (rbac/forbidden reports it).
-	if impersonated {
+	if gated {
 		rules := rbacworld.PolicyRules(grants, ns)
 		for _, verb := range []string{"patch", "create", "get"} {
 			if !rbacworld.Allows(rules, rbacworld.Request{Verb: verb, APIGroup: gv.Group, Resource: ri.Resource, Name: o.Name(), Namespace: ns}) {
@@ -624,4 +628,26 @@ func roundTrip(obj *unstructured.Unstructured, gvk schema.GroupVersionKind) runt
 		return obj
 	}
 	return out
+}
+
+// grantedOutsideGit is rbacsim's rbac/identity-outside-git condition: an
+// explicit serviceAccountName that the environment neither declares nor
+// binds beyond the bootstrap roles.
+func grantedOutsideGit(e *render.Environment, k *render.Kustomization, id identity.Identity, grants []rbacworld.Grant) bool {
+	if k.ServiceAccountName == "" {
+		return false
+	}
+	for _, g := range grants {
+		if !strings.HasPrefix(g.Role, "ClusterRole/system:") {
+			return false
+		}
+	}
+	for _, kk := range e.Kustomizations {
+		for _, o := range kk.Objects {
+			if o.Kind() == "ServiceAccount" && o.APIVersion() == "v1" && o.Name() == id.Name && o.Namespace() == id.Namespace {
+				return false
+			}
+		}
+	}
+	return true
 }
