@@ -3,7 +3,6 @@ package admission
 import (
 	celgo "github.com/google/cel-go/cel"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
-	plugincel "k8s.io/apiserver/pkg/admission/plugin/cel"
 )
 
 // The expression accessors the CEL compiler takes, one per kind of
@@ -37,11 +36,3 @@ type variable struct {
 func (c *variable) GetExpression() string      { return c.v.Expression }
 func (c *variable) ReturnTypes() []*celgo.Type { return []*celgo.Type{celgo.AnyType, celgo.DynType} }
 func (c *variable) GetName() string            { return c.v.Name }
-
-func variables(vs []admissionregistrationv1.Variable) []plugincel.NamedExpressionAccessor {
-	out := make([]plugincel.NamedExpressionAccessor, len(vs))
-	for i := range vs {
-		out[i] = &variable{vs[i]}
-	}
-	return out
-}
