@@ -38,6 +38,9 @@ func (a *app) changedScope(ctx context.Context, opts *Options) error {
 	for _, d := range opts.RBACDirs {
 		global[d] = "--" + flagRBACDir + " " + d
 	}
+	for _, d := range opts.AdmissionDirs {
+		global[d] = "--" + flagAdmissionDir + " " + d
+	}
 	for p, what := range global {
 		abs, err := filepath.Abs(p)
 		if err != nil {

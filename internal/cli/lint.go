@@ -34,7 +34,7 @@ type (
 func newCheckers(opts Options) ([]Checker, error) {
 	return lint.NewCheckers(lint.Settings{
 		Root: opts.Root, KubernetesVersion: opts.KubernetesVersion,
-		CRDDirs: opts.CRDDirs, RBACDirs: opts.RBACDirs,
+		CRDDirs: opts.CRDDirs, RBACDirs: opts.RBACDirs, AdmissionDirs: opts.AdmissionDirs,
 		PolicyDirs: opts.PolicyDirs, NoBuiltinPolicies: opts.NoBuiltinPolicies,
 		PolicyNamespaces: opts.PolicyNamespaces, AllPolicyNamespaces: opts.AllPolicyNamespaces,
 		PolicyParams: opts.PolicyParams(),

@@ -35,6 +35,7 @@ const (
 	flagKubeVersion   = "kubernetes-version"
 	flagCRDDir        = "crd-dir"
 	flagRBACDir       = "rbac-dir"
+	flagAdmissionDir  = "admission-dir"
 	flagPolicy        = "policy"
 	flagNoBuiltin     = "no-builtin-policies"
 	flagNamespace     = "namespace"
@@ -88,6 +89,9 @@ type Options struct {
 	CRDDirs []string
 	// RBACDirs hold extra RBAC objects.
 	RBACDirs []string
+	// AdmissionDirs hold admission policies, bindings and params installed
+	// outside git.
+	AdmissionDirs []string
 	// PolicyDirs hold the user's Rego policies.
 	PolicyDirs []string
 	// NoBuiltinPolicies drops the built-in policy library.
@@ -221,6 +225,7 @@ type flagValues struct {
 	kubeVersion   string
 	crdDirs       []string
 	rbacDirs      []string
+	admissionDirs []string
 	policyDirs    []string
 	noBuiltin     bool
 	namespaces    []string
@@ -246,6 +251,7 @@ func addCommonFlags(fs *pflag.FlagSet, fv *flagValues) {
 	fs.IntVar(&fv.workers, flagWorkers, 0, "run `N` workers (default: number of CPUs)")
 	fs.StringVar(&fv.chartCache, flagChartCache, "", "read HelmRelease charts not in the repository from the chart cache `DIR` (default: $"+charts.EnvCacheDir+", else <user cache dir>/gitops-lint/charts; fill it with `gitops-lint charts pull`)")
 	fs.StringArrayVar(&fv.rbacDirs, flagRBACDir, nil, "also read Roles, ClusterRoles and bindings from `DIR` (e.g. a cluster dump); repeatable")
+	fs.StringArrayVar(&fv.admissionDirs, flagAdmissionDir, nil, "also apply the ValidatingAdmissionPolicies, bindings and params of `DIR` (policies installed outside git) to every environment; repeatable")
 	fs.StringArrayVar(&fv.limits, flagLimit, nil, "raise or lower a bound of the run, `KEY=VALUE` (0: unlimited); command line or environment only, never the config file; repeatable. KEY: "+strings.Join(confine.LimitKeys(), ", "))
 	fs.StringArrayVar(&fv.trustDirs, flagTrustDir, nil, "let the config file name paths under `DIR` although it is outside the repository (by default sources, platform, crdDirs and rbacDirs in the config must be inside it); repeatable")
 }
@@ -499,6 +505,13 @@ func checkDirs(opts *Options) error {
 			return finding.Usagef("rbac-dir: %w", err)
 		}
 		opts.RBACDirs[i] = abs
+	}
+	for i, dir := range opts.AdmissionDirs {
+		abs, err := existingDir(dir)
+		if err != nil {
+			return finding.Usagef("admission-dir: %w", err)
+		}
+		opts.AdmissionDirs[i] = abs
 	}
 	for i, dir := range opts.CRDDirs {
 		abs, err := existingDir(dir)

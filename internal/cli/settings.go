@@ -74,6 +74,13 @@ var settings = []setting{
 	{flag: flagChartCache,
 		fromFlag: func(fv *flagValues) []string { return []string{fv.chartCache} },
 		apply:    func(opts *Options, vals []string, _ origin) error { opts.ChartCache = first(vals); return nil }},
+	{flag: flagAdmissionDir, key: config.KeyAdmDirs, list: true,
+		fromFlag: func(fv *flagValues) []string { return fv.admissionDirs },
+		fromFile: func(f *config.File) []string { return f.AdmissionDirs },
+		apply: func(opts *Options, vals []string, _ origin) error {
+			opts.AdmissionDirs = slices.Clone(vals)
+			return nil
+		}},
 	{flag: flagRBACDir, key: config.KeyRBACDirs, list: true,
 		fromFlag: func(fv *flagValues) []string { return fv.rbacDirs },
 		fromFile: func(f *config.File) []string { return f.RBACDirs },

@@ -37,6 +37,7 @@ const (
 	KeyKubeVersion  = "kubernetesVersion"
 	KeyCRDDirs      = "crdDirs"
 	KeyRBACDirs     = "rbacDirs"
+	KeyAdmDirs      = "admissionDirs"
 	KeyProvides     = "provides"
 	KeyRules        = "rules"
 	KeyIgnore       = "ignore"
@@ -67,6 +68,9 @@ type File struct {
 	CRDDirs []string
 	// RBACDirs are extra RBAC directories, absolute.
 	RBACDirs []string
+	// AdmissionDirs are directories of admission policies installed
+	// outside git, absolute.
+	AdmissionDirs []string
 	// Rules configures rules by id: severity, disabled, policy parameters.
 	Rules map[string]finding.RuleSetting
 	// Ignore suppresses findings by rule and file glob.
@@ -301,6 +305,7 @@ type raw struct {
 	KubeVersion  string                `yaml:"kubernetesVersion"`
 	CRDDirs      []string              `yaml:"crdDirs"`
 	RBACDirs     []string              `yaml:"rbacDirs"`
+	AdmDirs      []string              `yaml:"admissionDirs"`
 	Rules        map[string]ruleRaw    `yaml:"rules"`
 	Ignore       []finding.IgnoreEntry `yaml:"ignore"`
 	Promotion    names                 `yaml:"promotion"`
@@ -414,6 +419,9 @@ func Parse(name, dir string, data []byte) (*File, error) {
 	}
 	for _, d := range r.RBACDirs {
 		f.RBACDirs = append(f.RBACDirs, resolve(dir, d))
+	}
+	for _, d := range r.AdmDirs {
+		f.AdmissionDirs = append(f.AdmissionDirs, resolve(dir, d))
 	}
 	if r.Platform != "" {
 		f.Platform = resolve(dir, r.Platform)

@@ -84,6 +84,7 @@ var fileShape = object(map[string]*shape{
 	KeyKubeVersion:  scalar("a Kubernetes version X.Y, such as \"1.36\"", nil),
 	KeyCRDDirs:      directories,
 	KeyRBACDirs:     directories,
+	KeyAdmDirs:      directories,
 	KeyRules: mappingOf("a mapping of rule ids to {severity, disabled, params}", object(map[string]*shape{
 		"severity": scalar("error, warning or info", nil),
 		"disabled": boolean,

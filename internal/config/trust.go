@@ -11,7 +11,8 @@ import (
 )
 
 // Confine checks that every path the file names stays where a repository
-// may point: directories (sources, platform, crdDirs, rbacDirs) inside the
+// may point: directories (sources, platform, crdDirs, rbacDirs,
+// admissionDirs) inside the
 // repository holding the file or under one of the trusted directories that
 // the command line named (--trust-dir); report destinations (format:
 // F=FILE) inside the repository only, outside .git, through no symbolic
@@ -63,6 +64,11 @@ func (f *File) Confine(trusted []string) error {
 	}
 	for _, d := range f.RBACDirs {
 		if err := dir(KeyRBACDirs, d); err != nil {
+			return err
+		}
+	}
+	for _, d := range f.AdmissionDirs {
+		if err := dir(KeyAdmDirs, d); err != nil {
 			return err
 		}
 	}

@@ -3,6 +3,7 @@ package lint
 import (
 	"context"
 
+	"github.com/gitops-lint/gitops-lint/internal/admission"
 	"github.com/gitops-lint/gitops-lint/internal/confine"
 	"github.com/gitops-lint/gitops-lint/internal/converge"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
@@ -21,6 +22,8 @@ type Settings struct {
 	KubernetesVersion string
 	CRDDirs           []string
 	RBACDirs          []string
+	// AdmissionDirs hold admission policies installed outside git.
+	AdmissionDirs []string
 	// Policy selection (see policy.Options).
 	PolicyDirs          []string
 	NoBuiltinPolicies   bool
@@ -63,6 +66,9 @@ var registry = []struct {
 	}},
 	{"rbac", rbacsim.Rules, rbacsim.Needs, false, func(s Settings) (Checker, error) {
 		return rbacsim.Load(rbacsim.Options{RBACDirs: s.RBACDirs, FileBytes: s.Limits.Or().FileBytes, Budget: s.Budget})
+	}},
+	{"admission", admission.Rules, admission.Needs, false, func(s Settings) (Checker, error) {
+		return admission.Load(admission.Options{Dirs: s.AdmissionDirs, RBACDirs: s.RBACDirs, FileBytes: s.Limits.Or().FileBytes, Budget: s.Budget, KubernetesVersion: s.KubernetesVersion})
 	}},
 	{"policy", policy.Rules, policy.Needs, true, func(s Settings) (Checker, error) {
 		return policy.Load(context.Background(), policy.Options{Dirs: s.PolicyDirs, NoBuiltin: s.NoBuiltinPolicies, Namespaces: s.PolicyNamespaces, AllNamespaces: s.AllPolicyNamespaces, Workers: s.Workers, CPU: s.CPU, Params: s.PolicyParams, Limits: s.Limits, Budget: s.Budget})
@@ -124,4 +130,13 @@ type serial struct {
 func (c serial) Check(ctx context.Context, res *render.Result) (out []finding.Finding) {
 	c.cpu.Do(func() { out = c.Checker.Check(ctx, res) })
 	return out
+}
+
+// Rules passes on the rules of a checker known only once it ran (the
+// admission checker's policies, RuleSource).
+func (c serial) Rules() []finding.Rule {
+	if rs, ok := c.Checker.(RuleSource); ok {
+		return rs.Rules()
+	}
+	return nil
 }

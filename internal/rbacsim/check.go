@@ -2,7 +2,6 @@ package rbacsim
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,45 +9,26 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/component-helpers/auth/rbac/validation"
 
-	"github.com/gitops-lint/gitops-lint/internal/catalog"
 	"github.com/gitops-lint/gitops-lint/internal/confine"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"github.com/gitops-lint/gitops-lint/internal/identity"
-	"github.com/gitops-lint/gitops-lint/internal/objects"
+	"github.com/gitops-lint/gitops-lint/internal/rbacworld"
 	"github.com/gitops-lint/gitops-lint/internal/render"
 )
 
 // resourceInfo maps a kind to its API resource.
-type resourceInfo struct {
-	Resource   string `json:"resource"`
-	Namespaced bool   `json:"namespaced"`
-}
+type resourceInfo = rbacworld.Resource
 
 // Checker simulates the RBAC of every Flux Kustomization's identity.
 type Checker struct {
-	bootstrap []map[string]any
-	builtin   map[string]resourceInfo // "group/Kind"
-	fluxCRDs  []map[string]any
+	base *rbacworld.Base
 }
 
 // FluxReconcilerBinding returns the ClusterRoleBinding every Flux
 // installation (flux bootstrap, flux install, the Flux Operator) creates for
 // its reconcilers, which the simulation assumes when an environment does not
 // render Flux's install itself.
-func FluxReconcilerBinding() map[string]any { return fluxReconcilerBinding() }
-
-func fluxReconcilerBinding() map[string]any {
-	return map[string]any{
-		"apiVersion": "rbac.authorization.k8s.io/v1",
-		"kind":       "ClusterRoleBinding",
-		"metadata":   map[string]any{"name": "cluster-reconciler-flux-system"},
-		"roleRef":    map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
-		"subjects": []any{
-			map[string]any{"kind": "ServiceAccount", "name": "kustomize-controller", "namespace": "flux-system"},
-			map[string]any{"kind": "ServiceAccount", "name": "helm-controller", "namespace": "flux-system"},
-		},
-	}
-}
+func FluxReconcilerBinding() map[string]any { return rbacworld.FluxReconcilerBinding() }
 
 // Options of the RBAC simulation.
 type Options struct {
@@ -63,42 +43,11 @@ type Options struct {
 // Load builds a checker from the embedded catalog (bootstrap RBAC policy
 // and the kind → resource table of the newest Kubernetes version).
 func Load(opts Options) (*Checker, error) {
-	versions := catalog.Versions()
-	data, err := catalog.Kubernetes(versions[len(versions)-1])
+	base, err := rbacworld.LoadBase("rbac-dir", opts.RBACDirs, opts.FileBytes, opts.Budget)
 	if err != nil {
 		return nil, err
 	}
-	var cat struct {
-		Kinds map[string]resourceInfo `json:"kinds"`
-	}
-	if err := json.Unmarshal(data, &cat); err != nil {
-		return nil, fmt.Errorf("decode kind table: %w", err)
-	}
-	boot, err := catalog.BootstrapRBAC()
-	if err != nil {
-		return nil, err
-	}
-	objs, err := objects.Decode(boot)
-	if err != nil {
-		return nil, fmt.Errorf("decode bootstrap RBAC: %w", err)
-	}
-	items := objects.Flatten(objs)
-	crds, err := catalog.FluxCRDObjects()
-	if err != nil {
-		return nil, fmt.Errorf("decode Flux CRDs: %w", err)
-	}
-	builtin := map[string]resourceInfo{}
-	for k, v := range cat.Kinds {
-		builtin[groupKind(k)] = v
-	}
-	for _, dir := range opts.RBACDirs {
-		more, err := objects.ReadDir(dir, opts.FileBytes, opts.Budget)
-		if err != nil {
-			return nil, finding.Usagef("--rbac-dir %s: %w", dir, err)
-		}
-		items = append(items, more...)
-	}
-	return &Checker{bootstrap: items, builtin: builtin, fluxCRDs: crds}, nil
+	return &Checker{base: base}, nil
 }
 
 // env is the RBAC state of one environment.
@@ -107,72 +56,15 @@ type env struct {
 	resources map[string]resourceInfo
 }
 
-// envState is the RBAC of one cluster of e: the bootstrap roles, and the
-// objects of the Kustomizations that apply to it (cluster: "" for the
-// environment's own, else a kubeConfig, render.Kustomization.Cluster).
+// envState is the RBAC of one cluster of e (rbacworld.Base.State).
 func (c *Checker) envState(e *render.Environment, cluster string) *env {
-	st := &env{world: NewWorld(), resources: map[string]resourceInfo{}}
-	for _, o := range c.bootstrap {
-		_ = st.world.Add(o)
-	}
-	for k, v := range c.builtin {
-		st.resources[k] = v
-	}
-	for _, crd := range c.fluxCRDs {
-		addCRD(st.resources, crd)
-	}
-	ownReconciler := false
-	for _, k := range e.Kustomizations {
-		if k.Cluster() != cluster {
-			continue
-		}
-		for _, o := range k.Objects {
-			_ = st.world.AddOwned(o.Content, k.ID())
-			if o.Kind() == "CustomResourceDefinition" && strings.HasPrefix(o.APIVersion(), "apiextensions.k8s.io/") {
-				addCRD(st.resources, o.Content)
-			}
-			if o.Kind() == "ClusterRoleBinding" && strings.HasPrefix(o.Name(), "cluster-reconciler") {
-				ownReconciler = true
-			}
-		}
-	}
-	if !ownReconciler {
-		// The environment does not render Flux's own install (a placeholder
-		// gotk-components.yaml, or the Flux Operator installs it): assume
-		// what every Flux install binds, cluster-admin for its reconcilers.
-		_ = st.world.Add(fluxReconcilerBinding())
-	}
-	st.world.Aggregate()
-	return st
-}
-
-func addCRD(dst map[string]resourceInfo, crd map[string]any) {
-	spec, _ := crd["spec"].(map[string]any)
-	group, _ := spec["group"].(string)
-	names, _ := spec["names"].(map[string]any)
-	kind, _ := names["kind"].(string)
-	plural, _ := names["plural"].(string)
-	scope, _ := spec["scope"].(string)
-	vs, _ := spec["versions"].([]any)
-	for _, v := range vs {
-		vm, _ := v.(map[string]any)
-		name, _ := vm["name"].(string)
-		_ = name
-		dst[group+"/"+kind] = resourceInfo{Resource: plural, Namespaced: scope != "Cluster"}
-	}
+	st := c.base.State(e, cluster)
+	return &env{world: st.World, resources: st.Resources}
 }
 
 // groupKind turns "apps/v1/Deployment" or "v1/Pod" into "apps/Deployment" or
 // "/Pod": RBAC names resources by group, whatever the version.
-func groupKind(apiVersionKind string) string {
-	i := strings.LastIndex(apiVersionKind, "/")
-	av, kind := apiVersionKind[:i], apiVersionKind[i+1:]
-	group := ""
-	if j := strings.LastIndex(av, "/"); j >= 0 {
-		group = av[:j]
-	}
-	return group + "/" + kind
-}
+func groupKind(apiVersionKind string) string { return rbacworld.GroupKind(apiVersionKind) }
 
 // Check simulates every Kustomization of every environment.
 func (c *Checker) Check(ctx context.Context, res *render.Result) []finding.Finding {
@@ -339,11 +231,7 @@ func (st *env) escalation(id identity.Identity, grants []Grant, o *render.Object
 		if err := w.Add(o.Content); err != nil {
 			return finding.Finding{}, false
 		}
-		if o.Kind() == "Role" {
-			granted = w.roles[o.Namespace()+"/"+o.Name()].Rules
-		} else {
-			granted = w.clusterRoles[o.Name()].Rules
-		}
+		granted, _ = w.RoleRules(o.Kind(), o.Namespace(), o.Name())
 		verb, target = "escalate", o.Name()
 	case "RoleBinding", "ClusterRoleBinding":
 		ref, _ := o.Content["roleRef"].(map[string]any)
@@ -491,7 +379,7 @@ func (c *Checker) CanI(e *render.Environment, id identity.Identity, req Request)
 		}
 	}
 	var allowing []Grant
-	for _, g := range st.world.grants(id, func(owner string) bool { return self[owner] }) {
+	for _, g := range st.world.GrantsExcept(id, func(owner string) bool { return self[owner] }) {
 		if g.Namespace != "" && g.Namespace != req.Namespace {
 			continue
 		}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -40,6 +41,9 @@ func NewClient(base, token string) *Client {
 type Response struct {
 	Code int
 	Body []byte
+	// Warnings are the texts of the response's Warning headers (a
+	// ValidatingAdmissionPolicy binding with validationActions: Warn).
+	Warnings []string
 }
 
 // Status decodes a metav1.Status answer.
@@ -78,7 +82,7 @@ func (c *Client) Do(ctx context.Context, method, path, contentType string, body 
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	return Response{Code: resp.StatusCode, Body: b}, err
+	return Response{Code: resp.StatusCode, Body: b, Warnings: warnings(resp.Header.Values("Warning"))}, err
 }
 
 // WaitReady polls /readyz.
@@ -289,4 +293,20 @@ func (c *Client) Access(ctx context.Context, q SAR) (bool, string, error) {
 		return false, "", err
 	}
 	return out.Status.Allowed, out.Status.Reason, nil
+}
+
+// warnings reads RFC 7234 Warning headers as the apiserver writes them:
+// `299 - "text"`.
+func warnings(headers []string) []string {
+	var out []string
+	for _, h := range headers {
+		_, rest, ok := strings.Cut(h, " - ")
+		if !ok {
+			continue
+		}
+		if t, err := strconv.Unquote(strings.TrimSpace(rest)); err == nil {
+			out = append(out, t)
+		}
+	}
+	return out
 }

@@ -169,14 +169,14 @@ func Run(ctx context.Context, cfg Config, logf func(string, ...any)) (*Outcome, 
 // Print writes the agreement table and the disagreements.
 func (o *Outcome) Print(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "REPO\tENVIRONMENT\tOBJECTS\tAGREE\tDISAGREE\tUNDECIDED\tAPI DENIED\t(ESCALATION)\tAPI INVALID\tDELETE SARs")
+	fmt.Fprintln(tw, "REPO\tENVIRONMENT\tOBJECTS\tAGREE\tDISAGREE\tUNDECIDED\tAPI DENIED\t(ESCALATION)\tAPI INVALID\tDELETE SARs\tVAP+BINDINGS\t(REFUSED)\tADMISSION DENIED\tADMISSION WARNED")
 	rp := o.Replay
 	if rp != nil {
 		for _, r := range rp.Results {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", r.Repo, r.Env, r.Objects, r.Agree, r.Disagree, r.Uncertain, r.Denied, r.Escalation, r.Invalid, r.PruneChecked)
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", r.Repo, r.Env, r.Objects, r.Agree, r.Disagree, r.Uncertain, r.Denied, r.Escalation, r.Invalid, r.PruneChecked, r.Policies, r.Refused, r.AdmissionDenied, r.AdmissionWarned)
 		}
 	}
-	fmt.Fprintf(tw, "matrix\t(SubjectAccessReview vs rbacsim)\t%d\t%d\t%d\t-\t%d\t-\t-\t-\n", o.Matrix.Cases, o.Matrix.Agree, len(o.Matrix.Diffs), o.Matrix.Cases-o.Matrix.Allowed)
+	fmt.Fprintf(tw, "matrix\t(SubjectAccessReview vs rbacsim)\t%d\t%d\t%d\t-\t%d\t-\t-\t-\t-\t-\t-\t-\n", o.Matrix.Cases, o.Matrix.Agree, len(o.Matrix.Diffs), o.Matrix.Cases-o.Matrix.Allowed)
 	tw.Flush()
 	if o.Matrix.Cases > 0 {
 		fmt.Fprintf(w, "matrix: the apiserver allowed %d of %d cases and denied %d\n", o.Matrix.Allowed, o.Matrix.Cases, o.Matrix.Cases-o.Matrix.Allowed)

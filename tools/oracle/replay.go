@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gitops-lint/gitops-lint/internal/admission"
 	"github.com/gitops-lint/gitops-lint/internal/catalog"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"github.com/gitops-lint/gitops-lint/internal/identity"
@@ -39,6 +40,10 @@ type EnvResult struct {
 	// What the apiserver answered: denied (403 or a denied get), of which
 	// escalations, invalid (422/400, or apiVersion/kind not served).
 	Denied, Escalation, Invalid, PruneChecked int
+	// Admission: the policies and bindings applied (Refused: of them, the
+	// ones the apiserver refused to create), and the objects a policy
+	// denied or warned about (admission.go).
+	Policies, Refused, AdmissionDenied, AdmissionWarned int
 }
 
 // Disagreement is one object both sides judged differently.
@@ -55,6 +60,7 @@ type Replayer struct {
 	c        *Client
 	rbac     *rbacsim.Checker
 	schema   *schema.Checker
+	adm      *admission.Checker
 	logf     func(string, ...any)
 	syncN    int
 	Results  []EnvResult
@@ -77,7 +83,11 @@ func NewReplayer(c *Client, logf func(string, ...any)) (*Replayer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Replayer{c: c, rbac: rc, schema: sc, logf: logf}, nil
+	ac, err := admission.Load(admission.Options{KubernetesVersion: strings.TrimPrefix(KubeVersion[:strings.LastIndex(KubeVersion, ".")], "v")})
+	if err != nil {
+		return nil, err
+	}
+	return &Replayer{c: c, rbac: rc, schema: sc, adm: ac, logf: logf}, nil
 }
 
 func objKey(env, k, apiVersion, kind, ns, name string) string {
@@ -93,6 +103,7 @@ func (r *Replayer) Replay(ctx context.Context, repo Repo) error {
 	var fs []finding.Finding
 	fs = append(fs, r.rbac.Check(ctx, res)...)
 	fs = append(fs, r.schema.Check(ctx, res)...)
+	fs = append(fs, r.adm.Check(ctx, res)...)
 	lint := map[string][]finding.Finding{}
 	r.unknownKinds = map[string]bool{}
 	for _, f := range fs {
@@ -204,6 +215,9 @@ func (r *Replayer) replayEnv(ctx context.Context, repo Repo, e *render.Environme
 	// patch to notification-controller's kinds (docs/flux-operator.md).
 	crds = append(crds, schema.WithOperatorPatch(fc)...)
 	namespaces := map[string]bool{"flux-system": true}
+	// The rendered Namespaces are applied as written (their labels are
+	// what admission policies' namespaceSelectors match).
+	nsObjects := map[string]map[string]any{}
 	sas := map[identity.Identity]bool{{Namespace: "flux-system", Name: "kustomize-controller"}: true}
 	ownReconciler := false
 	for _, k := range e.Kustomizations {
@@ -220,6 +234,7 @@ func (r *Replayer) replayEnv(ctx context.Context, repo Repo, e *render.Environme
 				crds = append(crds, o.Content)
 			case o.Kind() == "Namespace" && o.APIVersion() == "v1":
 				namespaces[o.Name()] = true
+				nsObjects[o.Name()] = o.Content
 			case isRBAC(o.Content):
 				rbac = append(rbac, o.Content)
 				if o.Kind() == "ClusterRoleBinding" && strings.HasPrefix(o.Name(), "cluster-reconciler") {
@@ -248,7 +263,11 @@ func (r *Replayer) replayEnv(ctx context.Context, repo Repo, e *render.Environme
 	}
 	sort.Strings(nsNames)
 	for _, n := range nsNames {
-		if err := r.applyAdmin(ctx, nsObj(n)); err != nil {
+		obj := nsObj(n)
+		if o, ok := nsObjects[n]; ok {
+			obj = o
+		}
+		if err := r.applyAdmin(ctx, obj); err != nil {
 			r.Warnings = append(r.Warnings, fmt.Sprintf("%s/%s: namespace %s: %v", repo.Name, e.Name, n, err))
 		}
 	}
@@ -282,9 +301,15 @@ func (r *Replayer) replayEnv(ctx context.Context, repo Repo, e *render.Environme
 	if err := r.syncRBAC(ctx); err != nil {
 		return err
 	}
+	er := EnvResult{Repo: repo.Name, Env: e.Name}
+	// 1b. The environment's admission policies, bindings and params.
+	policies, err := r.installPolicies(ctx, repo, e, lint, &er)
+	if err != nil {
+		return err
+	}
+	defer r.removePolicies(ctx, repo, e, policies)
 
 	// 2. Replay every object as the identity kustomize-controller uses.
-	er := EnvResult{Repo: repo.Name, Env: e.Name}
 	for _, k := range e.Kustomizations {
 		id, withID := identity.Of(e, k)
 		if _, outside := lint[outsideKey(e.Name, k.ID())]; outside {
@@ -315,7 +340,7 @@ func (r *Replayer) replayEnv(ctx context.Context, repo Repo, e *render.Environme
 		for _, o := range k.Objects {
 			er.Objects++
 			key := objKey(e.Name, k.ID(), o.APIVersion(), o.Kind(), o.Namespace(), o.Name())
-			verdict := r.judge(ctx, repo, e, k, id, withID, o, lint[key], &er)
+			verdict := r.judge(ctx, repo, e, k, id, withID, o, lint[key], &er, len(policies) > 0)
 			switch verdict {
 			case "agree":
 				er.Agree++
@@ -366,6 +391,12 @@ func summarize(fs []finding.Finding) lintVerdict {
 			if v.invalidAt == "" {
 				v.invalidAt = f.Message
 			}
+		case admission.RuleInvalidPolicy.ID:
+			// The apiserver's validation of the policy object refuses it.
+			v.invalid = true
+			if v.invalidAt == "" {
+				v.invalidAt = f.Message
+			}
 		case rbacsim.RulePrune.ID:
 			v.prune = true
 		case schema.RuleUnknownKind.ID:
@@ -379,7 +410,7 @@ const escalationText = "attempting to grant RBAC permissions not currently held"
 
 // judge replays one object and compares; it returns agree, disagree or
 // uncertain.
-func (r *Replayer) judge(ctx context.Context, repo Repo, e *render.Environment, k *render.Kustomization, id identity.Identity, withID bool, o *render.Object, fs []finding.Finding, er *EnvResult) string {
+func (r *Replayer) judge(ctx context.Context, repo Repo, e *render.Environment, k *render.Kustomization, id identity.Identity, withID bool, o *render.Object, fs []finding.Finding, er *EnvResult, policies bool) string {
 	where := repo.Name + "/" + e.Name + "/" + k.ID()
 	what := describe(o.Content)
 	lv := summarize(fs)
@@ -402,8 +433,11 @@ func (r *Replayer) judge(ctx context.Context, repo Repo, e *render.Environment, 
 		return "disagree"
 	}
 	apiRBAC, apiRBACMsg, schemaKnown, apiInvalid := "", "", false, false
+	// A policy's denial comes after authorization and validation: the
+	// request passed both.
+	admDenied := policyDenied(resp.Code, msg)
 	switch {
-	case resp.Code >= 200 && resp.Code < 300:
+	case resp.Code >= 200 && resp.Code < 300 || admDenied:
 		apiRBAC, schemaKnown = "ok", true
 		// kustomize-controller also reads the object before applying it.
 		ri, _ := r.c.Resource(o.APIVersion(), o.Kind())
@@ -490,6 +524,12 @@ func (r *Replayer) judge(ctx context.Context, repo Repo, e *render.Environment, 
 			l = "schema/invalid: " + lv.invalidAt
 		}
 		r.Diffs = append(r.Diffs, Disagreement{Where: where, Object: what, Aspect: "schema", Apiserver: a, Lint: l})
+	}
+	if policies && apiRBAC == "ok" && !apiInvalid {
+		if d := r.compareAdmission(resp, admDenied, msg, fs, er); d != "" {
+			agree = false
+			r.Diffs = append(r.Diffs, Disagreement{Where: where, Object: what, Aspect: "admission", Apiserver: admissionString(resp, admDenied, msg), Lint: d})
+		}
 	}
 	if withID && apiRBAC == "ok" && lv.rbac == "ok" && (k.Prune || k.Force) {
 		ri, _ := r.c.Resource(o.APIVersion(), o.Kind())
@@ -715,6 +755,14 @@ func repos(root string) ([]Repo, func(), error) {
 		return nil, func() {}, err
 	}
 	out = append(out, Repo{Name: "rbac-fixture", Root: tmp})
+	// ValidatingAdmissionPolicies: the fixture of admission.txtar.
+	adm := filepath.Join(tmp, "admission-fixture")
+	if err := extractTxtar(filepath.Join(root, "internal/cli/testdata/script/admission.txtar"), "repo/", adm); err != nil {
+		cleanup()
+		return nil, func() {}, err
+	}
+	out = append(out, Repo{Name: "admission-fixture", Root: adm})
+	out = append(out, Repo{Name: "admission-probe", Root: filepath.Join(root, "tools/oracle/testdata/admission-probe")})
 	out = append(out, Repo{Name: "schema-probe", Root: filepath.Join(root, "tools/oracle/testdata/schema-probe")})
 	// Objects the apiserver rejects in its Go validation (names, labels,
 	// images, ports, selectors), which gitops-lint's semantic checks cover.
