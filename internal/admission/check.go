@@ -31,6 +31,7 @@ import (
 	"k8s.io/apiserver/pkg/cel/environment"
 	clientscheme "k8s.io/client-go/kubernetes/scheme"
 
+	"github.com/gitops-lint/gitops-lint/internal/admission/gatekeeper"
 	"github.com/gitops-lint/gitops-lint/internal/confine"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"github.com/gitops-lint/gitops-lint/internal/identity"
@@ -66,6 +67,15 @@ type Checker struct {
 	mu       sync.Mutex
 	compiled map[string]*compiled // by the policy's JSON: once a run
 	seen     map[string]finding.Rule
+	gk       map[string]*gkEntry // Gatekeeper policies, by their sources
+}
+
+// gkEntry is one set of Gatekeeper templates and constraints, compiled
+// once a run.
+type gkEntry struct {
+	once     sync.Once
+	policy   *gatekeeper.Policy
+	problems []gatekeeper.Problem
 }
 
 // source is an admission object and where it comes from.
@@ -83,7 +93,7 @@ func Load(opts Options) (*Checker, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Checker{base: base, compiled: map[string]*compiled{}, seen: map[string]finding.Rule{}}
+	c := &Checker{base: base, compiled: map[string]*compiled{}, seen: map[string]finding.Rule{}, gk: map[string]*gkEntry{}}
 	v := environment.DefaultCompatibilityVersion()
 	if opts.KubernetesVersion != "" {
 		parsed, err := version.ParseMajorMinor(strings.TrimPrefix(opts.KubernetesVersion, "v"))
@@ -197,6 +207,9 @@ type hook struct {
 	src      source
 	compiled *compiled
 	bindings []*boundTo
+	// kyverno: a Kyverno ValidatingPolicy, evaluated as the
+	// ValidatingAdmissionPolicy it extends with its implicit binding.
+	kyverno bool
 }
 
 type boundTo struct {
@@ -212,6 +225,7 @@ type cluster struct {
 	hooks   []*hook
 	objects []source // every object, for params
 	eq      equivalents
+	gk      *gatekeeper.Policy // the Gatekeeper constraints (nil: none)
 }
 
 func (c *Checker) checkCluster(ctx context.Context, x *render.Index, e *render.Environment, name string) []finding.Finding {
@@ -229,9 +243,48 @@ func (c *Checker) checkCluster(ctx context.Context, x *render.Index, e *render.E
 	policies := map[string]*hook{}
 	var bindings []boundTo
 	var out []finding.Finding
+	var gk []gatekeeper.Source
+	gkAt := map[string]source{}
+	var kyverno []*hook
 	for _, s := range srcs {
 		if s.obj["kind"] == "Namespace" && s.obj["apiVersion"] == "v1" {
 			cl.ns.add(s.obj)
+		}
+		switch g := objects.Group(str(s.obj["apiVersion"])); {
+		case isGatekeeper(s.obj):
+			file, line := s.position()
+			gk = append(gk, gatekeeper.Source{Object: s.obj, File: file, Line: line})
+			gkAt[fmt.Sprintf("%s:%d", file, line)] = s
+			continue
+		case g == kyvernoPolicyGroup && s.obj["kind"] == kindVPol:
+			if s.k != nil && s.k.Unchanged {
+				continue
+			}
+			pobj, bobj, why := kyvernoPolicy(s.obj)
+			md, _ := s.obj["metadata"].(map[string]any)
+			name := str(md["name"])
+			if why != "" {
+				out = append(out, c.at(x, e, s, RuleNotEvaluated, fmt.Sprintf("Kyverno ValidatingPolicy %s is not evaluated offline: %s", name, why), nil))
+				continue
+			}
+			p, err := decodePolicy(pobj)
+			b, berr := decodeBinding(bobj)
+			if err != nil || berr != nil {
+				out = append(out, c.at(x, e, s, RuleNotEvaluated, fmt.Sprintf("Kyverno ValidatingPolicy %s is not evaluated offline: it does not read as a ValidatingAdmissionPolicy: %v", name, cmp.Or(err, berr)), nil))
+				continue
+			}
+			cp := c.compile(p, pobj)
+			if cp.invalid != "" {
+				// Kyverno's CEL has libraries the apiserver's lacks: what
+				// does not compile here may well be valid there.
+				out = append(out, c.at(x, e, s, RuleNotEvaluated, fmt.Sprintf("Kyverno ValidatingPolicy %s is not evaluated offline: it does not compile in the apiserver's CEL environment (it may use Kyverno's own CEL libraries): %s", name, firstLine(cp.invalid)), nil))
+				continue
+			}
+			kyverno = append(kyverno, &hook{name: name, src: s, compiled: cp, kyverno: true, bindings: []*boundTo{{b: b, src: s}}})
+			continue
+		case g == kyvernoLegacyGroup && (s.obj["kind"] == "ClusterPolicy" || s.obj["kind"] == "Policy"):
+			out = append(out, c.kyvernoLegacy(x, e, s)...)
+			continue
 		}
 		kind, ok := isAdmissionObject(s.obj)
 		if !ok {
@@ -263,8 +316,10 @@ func (c *Checker) checkCluster(ctx context.Context, x *render.Index, e *render.E
 			bindings = append(bindings, boundTo{b: b, src: s})
 		}
 	}
-	if len(policies) == 0 {
-		return out
+	if len(gk) > 0 {
+		var problems []gatekeeper.Problem
+		cl.gk, problems = c.gatekeeperPolicy(ctx, gk)
+		out = append(out, c.gatekeeperProblems(x, e, gkAt, problems)...)
 	}
 	for i := range bindings {
 		if h := policies[bindings[i].b.Spec.PolicyName]; h != nil {
@@ -277,7 +332,8 @@ func (c *Checker) checkCluster(ctx context.Context, x *render.Index, e *render.E
 			cl.hooks = append(cl.hooks, h)
 		}
 	}
-	if len(cl.hooks) == 0 {
+	cl.hooks = append(cl.hooks, kyverno...)
+	if len(cl.hooks) == 0 && (cl.gk == nil || cl.gk.Constraints() == 0) {
 		return out
 	}
 	slices.SortFunc(cl.hooks, func(a, b *hook) int { return cmp.Compare(a.name, b.name) })
@@ -422,7 +478,7 @@ func (c *Checker) admit(ctx context.Context, x *render.Index, cl *cluster, k *re
 			}
 		}
 	}
-	return out
+	return append(out, c.review(ctx, cl, k, o, id.User(), id.Groups(), ns)...)
 }
 
 // configError is a binding the apiserver cannot apply to the object
@@ -564,6 +620,14 @@ func (c *Checker) finding(x *render.Index, cl *cluster, k *render.Kustomization,
 	}
 	binding := bt.b.Name
 	denied := forbidden(fmt.Sprintf("ValidatingAdmissionPolicy '%s' with binding '%s' denied request: %s", policy, binding, d.message)) + suffix
+	warned := fmt.Sprintf("Validation failed for ValidatingAdmissionPolicy '%s' with binding '%s': %s", policy, binding, d.message) + suffix
+	audited := fmt.Sprintf("ValidatingAdmissionPolicy '%s' with binding '%s' records an audit failure: %s", policy, binding, d.message) + suffix
+	if h.kyverno {
+		// Kyverno's webhook, not the apiserver, words these.
+		denied = fmt.Sprintf("Kyverno ValidatingPolicy '%s' denies the request: %s", policy, d.message) + suffix
+		warned = fmt.Sprintf("Kyverno ValidatingPolicy '%s' warns: %s", policy, d.message) + suffix
+		audited = fmt.Sprintf("Kyverno ValidatingPolicy '%s' reports a failure (Audit): %s", policy, d.message) + suffix
+	}
 	if d.always {
 		f := rule.New(base)
 		f.Message = denied
@@ -578,12 +642,12 @@ func (c *Checker) finding(x *render.Index, cl *cluster, k *render.Kustomization,
 		case admissionregistrationv1.Warn:
 			// The binding only warns: the apply succeeds with this warning.
 			f.Severity = finding.Warning
-			f.Message = fmt.Sprintf("Validation failed for ValidatingAdmissionPolicy '%s' with binding '%s': %s", policy, binding, d.message) + suffix
+			f.Message = warned
 		case admissionregistrationv1.Audit:
 			// The binding only audits: the apiserver records the failure
 			// in its audit log (validation.policy.admission.k8s.io/validation_failure).
 			f.Severity = finding.Info
-			f.Message = fmt.Sprintf("ValidatingAdmissionPolicy '%s' with binding '%s' records an audit failure: %s", policy, binding, d.message) + suffix
+			f.Message = audited
 		default:
 			continue
 		}
