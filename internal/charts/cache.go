@@ -25,7 +25,7 @@ type Cache struct {
 	repoRoot string // absolute repository root ("" for none): its charts.lock
 	limits   Limits
 
-	lock     *Lock // the repository's charts.lock (empty when it has none)
+	lock *Lock // the repository's charts.lock (empty when it has none)
 }
 
 // Open prepares the lookup for the repository at repoRoot ("" for none)

@@ -10,41 +10,19 @@ import (
 	"unicode/utf8"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/gitops-lint/gitops-lint/internal/confine"
 )
 
 // DisallowedBuiltin is an OPA built-in function that repository-supplied
-// Rego may not call.
-type DisallowedBuiltin struct {
-	Name   string
-	Reason string // what it reaches: network, clock, randomness, runtime, unbounded
-}
+// Rego may not call (confine.RegoBuiltin).
+type DisallowedBuiltin = confine.RegoBuiltin
 
 // DisallowedBuiltins are removed from the capabilities every policy (the
 // built-in library, --policy directories and `policy test`) is compiled
-// with, so that a policy is inert: it cannot reach the network, read the
-// clock, draw random numbers or see the process, and its output is the same
-// run to run. They are every builtin OPA v1.22.3 flags Nondeterministic,
-// plus trace and the certificate verifications that read the clock, plus
-// the two builtins whose time and memory cannot be bounded from their
-// arguments. A policy calling one fails to load (exit 2).
-var DisallowedBuiltins = []DisallowedBuiltin{
-	{"http.send", "network"},
-	{"net.lookup_ip_addr", "network"},
-	{"json.verify_schema", "network"}, // fetches remote $ref schemas
-	{"json.match_schema", "network"},  // fetches remote $ref schemas
-	{"time.now_ns", "clock"},
-	{"io.jwt.decode_verify", "clock"}, // checks exp/nbf against the clock
-	{"crypto.x509.parse_and_verify_certificates", "clock"},
-	{"crypto.x509.parse_and_verify_certificates_with_options", "clock"},
-	{"rand.intn", "randomness"},
-	{"uuid.rfc4122", "randomness"},
-	{"io.jwt.encode_sign", "randomness"},     // randomized signatures
-	{"io.jwt.encode_sign_raw", "randomness"}, // randomized signatures
-	{"opa.runtime", "runtime"},
-	{"trace", "runtime"},
-	{"strings.render_template", "unbounded"}, // Go templates loop without bound and cannot be interrupted
-	{"graph.reachable_paths", "unbounded"},   // enumerates every path: exponential in the graph
-}
+// with (confine.DisallowedRegoBuiltins, which Gatekeeper templates are
+// confined by too). A policy calling one fails to load (exit 2).
+var DisallowedBuiltins = confine.DisallowedRegoBuiltins
 
 func disallowedReason(name string) (string, bool) {
 	i := slices.IndexFunc(DisallowedBuiltins, func(d DisallowedBuiltin) bool { return d.Name == name })
