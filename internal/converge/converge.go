@@ -385,30 +385,13 @@ func order(env *render.Environment, byID map[string]*node, w *world) []finding.F
 			continue
 		}
 		var have map[string]bool
-		cluster := k.Cluster()
-		for _, o := range k.Objects {
-			gk := objects.Group(o.APIVersion()) + "/" + o.Kind()
-			// CRDs and Namespaces are looked up on the cluster k applies to.
-			if ps, ok := crdBy[cluster+"|"+gk]; ok && !slices.Contains(ps, k) {
-				if have == nil {
-					have = ready(k)
-				}
-				if !satisfied(ps, k, have) {
-					out = append(out, objectFinding(env, k, o, RuleCRDOrder,
-						fmt.Sprintf("%s needs the CustomResourceDefinition of %s, which %s%s, but %s does not depend on %s: on a fresh cluster its first reconcile fails with \"no matches for kind %q\"; add dependsOn: [{name: %s, namespace: %s}]", o.Ref(), gk, appliersText(ps, "applies", "apply"), onCluster(k), k.ID(), pronoun(ps), o.Kind(), ps[0].Name, ps[0].Namespace)))
-				}
+		out = append(out, orderFindings(env, k, k, k.Objects, func() map[string]bool {
+			if have == nil {
+				have = ready(k)
 			}
-			ns := o.Namespace()
-			if ps, ok := nsBy[cluster+"|"+ns]; ok && ns != "" && !exists[ns] && !slices.Contains(ps, k) {
-				if have == nil {
-					have = ready(k)
-				}
-				if !satisfied(ps, k, have) {
-					out = append(out, objectFinding(env, k, o, RuleNamespaceOrder,
-						fmt.Sprintf("%s goes into namespace %s, which only %s%s, but %s does not depend on %s: on a fresh cluster its first reconcile fails with \"namespaces %q not found\"; add dependsOn: [{name: %s, namespace: %s}]", o.Ref(), ns, appliersText(ps, "creates", "create"), onCluster(k), k.ID(), pronoun(ps), ns, ps[0].Name, ps[0].Namespace)))
-				}
-			}
-		}
+			return have
+		}, satisfied, crdBy, nsBy, func(ns string) bool { return exists[ns] },
+			orderWords{who: k.ID() + " does not depend on", fails: "its first reconcile fails"})...)
 	}
 	return out
 }
@@ -458,19 +441,38 @@ func releaseOrder(env *render.Environment, r, parent *render.Kustomization, byID
 	if objects.Nested(r.Spec, "install", "createNamespace") == true {
 		created[cmp.Or(r.TargetNamespace, r.Namespace)] = true
 	}
-	fix := fmt.Sprintf("Kustomization %s (which applies HelmRelease %s/%s)", parent.ID(), r.Namespace, r.Name)
+	return orderFindings(env, r, parent, r.Objects, haveAll, satisfied, crdBy, nsBy, func(ns string) bool { return exists[ns] || created[ns] },
+		orderWords{
+			who:   fmt.Sprintf("neither Kustomization %s (which applies HelmRelease %s/%s) nor the HelmReleases it depends on depend on", parent.ID(), r.Namespace, r.Name),
+			fails: "the release's install fails", to: " to Kustomization " + parent.ID(), nsFix: ", or set install.createNamespace",
+		})
+}
+
+// orderWords are what an order finding says of its unit: who does not
+// depend on the appliers, what fails, where the fix goes.
+type orderWords struct {
+	who, fails, to, nsFix string
+}
+
+// orderFindings judges objs, which unit applies, on an empty cluster: the
+// CRD of each one's kind and its Namespace must exist, that is be applied
+// by applier itself or by a Kustomization in have() (computed only when
+// needed); skipNS names Namespaces that exist anyway.
+func orderFindings(env *render.Environment, unit, applier *render.Kustomization, objs []*render.Object, have func() map[string]bool,
+	satisfied func([]*render.Kustomization, *render.Kustomization, map[string]bool) bool,
+	crdBy, nsBy map[string][]*render.Kustomization, skipNS func(string) bool, w orderWords) []finding.Finding {
 	var out []finding.Finding
-	cluster := parent.Cluster()
-	for _, o := range r.Objects {
+	cluster := applier.Cluster() // CRDs and Namespaces are looked up on the cluster it applies to
+	for _, o := range objs {
 		gk := objects.Group(o.APIVersion()) + "/" + o.Kind()
-		if ps, ok := crdBy[cluster+"|"+gk]; ok && !slices.Contains(ps, parent) && !satisfied(ps, parent, haveAll()) {
-			out = append(out, objectFinding(env, r, o, RuleCRDOrder,
-				fmt.Sprintf("%s needs the CustomResourceDefinition of %s, which %s%s, but neither %s nor the HelmReleases it depends on depend on %s: on a fresh cluster the release's install fails with \"no matches for kind %q\"; add dependsOn: [{name: %s, namespace: %s}] to Kustomization %s", o.Ref(), gk, appliersText(ps, "applies", "apply"), onCluster(parent), fix, pronoun(ps), o.Kind(), ps[0].Name, ps[0].Namespace, parent.ID())))
+		if ps, ok := crdBy[cluster+"|"+gk]; ok && !slices.Contains(ps, applier) && !satisfied(ps, applier, have()) {
+			out = append(out, objectFinding(env, unit, o, RuleCRDOrder,
+				fmt.Sprintf("%s needs the CustomResourceDefinition of %s, which %s%s, but %s %s: on a fresh cluster %s with \"no matches for kind %q\"; add dependsOn: [{name: %s, namespace: %s}]%s", o.Ref(), gk, appliersText(ps, "applies", "apply"), onCluster(applier), w.who, pronoun(ps), w.fails, o.Kind(), ps[0].Name, ps[0].Namespace, w.to)))
 		}
 		ns := o.Namespace()
-		if ps, ok := nsBy[cluster+"|"+ns]; ok && ns != "" && !exists[ns] && !created[ns] && !slices.Contains(ps, parent) && !satisfied(ps, parent, haveAll()) {
-			out = append(out, objectFinding(env, r, o, RuleNamespaceOrder,
-				fmt.Sprintf("%s goes into namespace %s, which only %s%s, but neither %s nor the HelmReleases it depends on depend on %s: on a fresh cluster the release's install fails with \"namespaces %q not found\"; add dependsOn: [{name: %s, namespace: %s}] to Kustomization %s, or set install.createNamespace", o.Ref(), ns, appliersText(ps, "creates", "create"), onCluster(parent), fix, pronoun(ps), ns, ps[0].Name, ps[0].Namespace, parent.ID())))
+		if ps, ok := nsBy[cluster+"|"+ns]; ok && ns != "" && !skipNS(ns) && !slices.Contains(ps, applier) && !satisfied(ps, applier, have()) {
+			out = append(out, objectFinding(env, unit, o, RuleNamespaceOrder,
+				fmt.Sprintf("%s goes into namespace %s, which only %s%s, but %s %s: on a fresh cluster %s with \"namespaces %q not found\"; add dependsOn: [{name: %s, namespace: %s}]%s%s", o.Ref(), ns, appliersText(ps, "creates", "create"), onCluster(applier), w.who, pronoun(ps), w.fails, ns, ps[0].Name, ps[0].Namespace, w.to, w.nsFix)))
 		}
 	}
 	return out
