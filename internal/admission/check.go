@@ -257,27 +257,24 @@ func (c *Checker) checkCluster(ctx context.Context, x *render.Index, e *render.E
 			gkAt[fmt.Sprintf("%s:%d", file, line)] = s
 			continue
 		case g == kyvernoPolicyGroup && s.obj["kind"] == kindVPol:
-			if s.k != nil && s.k.Unchanged {
-				continue
-			}
 			pobj, bobj, why := kyvernoPolicy(s.obj)
 			md, _ := s.obj["metadata"].(map[string]any)
 			name := str(md["name"])
 			if why != "" {
-				out = append(out, c.at(x, e, s, RuleNotEvaluated, fmt.Sprintf("Kyverno ValidatingPolicy %s is not evaluated offline: %s", name, why), nil))
+				out = append(out, c.about(x, e, s, RuleNotEvaluated, fmt.Sprintf("Kyverno ValidatingPolicy %s is not evaluated offline: %s", name, why), nil)...)
 				continue
 			}
 			p, err := decodePolicy(pobj)
 			b, berr := decodeBinding(bobj)
 			if err != nil || berr != nil {
-				out = append(out, c.at(x, e, s, RuleNotEvaluated, fmt.Sprintf("Kyverno ValidatingPolicy %s is not evaluated offline: it does not read as a ValidatingAdmissionPolicy: %v", name, cmp.Or(err, berr)), nil))
+				out = append(out, c.about(x, e, s, RuleNotEvaluated, fmt.Sprintf("Kyverno ValidatingPolicy %s is not evaluated offline: it does not read as a ValidatingAdmissionPolicy: %v", name, cmp.Or(err, berr)), nil)...)
 				continue
 			}
 			cp := c.compile(p, pobj)
 			if cp.invalid != "" {
 				// Kyverno's CEL has libraries the apiserver's lacks: what
 				// does not compile here may well be valid there.
-				out = append(out, c.at(x, e, s, RuleNotEvaluated, fmt.Sprintf("Kyverno ValidatingPolicy %s is not evaluated offline: it does not compile in the apiserver's CEL environment (it may use Kyverno's own CEL libraries): %s", name, firstLine(cp.invalid)), nil))
+				out = append(out, c.about(x, e, s, RuleNotEvaluated, fmt.Sprintf("Kyverno ValidatingPolicy %s is not evaluated offline: it does not compile in the apiserver's CEL environment (it may use Kyverno's own CEL libraries): %s", name, firstLine(cp.invalid)), nil)...)
 				continue
 			}
 			kyverno = append(kyverno, &hook{name: name, src: s, compiled: cp, kyverno: true, bindings: []*boundTo{{b: b, src: s}}})
@@ -381,23 +378,7 @@ func (c *Checker) checkCluster(ctx context.Context, x *render.Index, e *render.E
 // invalid is the finding for a policy or binding the apiserver refuses,
 // at the field it names.
 func (c *Checker) invalid(x *render.Index, e *render.Environment, s source, msg string, path []string) []finding.Finding {
-	if s.k != nil && s.k.Unchanged {
-		return nil
-	}
-	f := RuleInvalidPolicy.New(finding.Finding{Environment: e.Name, Message: msg})
-	if s.o == nil {
-		f.Message += " (from --admission-dir " + s.dir + ")"
-		return []finding.Finding{f}
-	}
-	f.File, f.Line, f.Column, f.Kustomization, f.Object = s.o.File, s.o.Line, s.o.Column, s.k.ID(), s.o.Ref()
-	if s.o.File == "" {
-		f.Line, f.Column = 0, 0
-		return []finding.Finding{f}
-	}
-	if doc := x.DocAt(s.o.File, s.o.Line); doc != nil && len(path) > 0 {
-		f.Line, f.Column = doc.FieldPos(path...)
-	}
-	return []finding.Finding{f}
+	return c.about(x, e, s, RuleInvalidPolicy, msg, path)
 }
 
 // admit runs every policy on one object as its Kustomization's identity.

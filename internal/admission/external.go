@@ -100,33 +100,37 @@ func (c *Checker) gatekeeperProblems(x *render.Index, e *render.Environment, byP
 		if !ok {
 			s = source{dir: p.File}
 		}
-		if s.k != nil && s.k.Unchanged {
-			continue
-		}
 		rule := RuleNotEvaluated
 		msg := fmt.Sprintf("Gatekeeper %s is not evaluated offline: %s", p.Object, p.Message)
 		if p.Kind == gatekeeper.ProblemInvalid {
 			rule = RuleInvalidPolicy
 			msg = fmt.Sprintf("Gatekeeper would not enforce %s: %s", p.Object, p.Message)
 		}
-		out = append(out, c.at(x, e, s, rule, msg, nil))
+		out = append(out, c.about(x, e, s, rule, msg, nil)...)
 	}
 	return out
 }
 
-// at is a finding about the admission object s (at path within it).
-func (c *Checker) at(x *render.Index, e *render.Environment, s source, rule finding.Rule, msg string, path []string) finding.Finding {
+// about is the finding about the admission object s (at path within
+// it), none when s belongs to a Kustomization the run skips.
+func (c *Checker) about(x *render.Index, e *render.Environment, s source, rule finding.Rule, msg string, path []string) []finding.Finding {
+	if s.k != nil && s.k.Unchanged {
+		return nil
+	}
 	f := rule.New(finding.Finding{Environment: e.Name, Message: msg})
 	if s.o == nil {
 		f.Message += " (from --admission-dir " + s.dir + ")"
-		return f
+		return []finding.Finding{f}
 	}
-	f.Kustomization, f.Object = s.k.ID(), s.o.Ref()
-	f.File, f.Line, f.Column = s.o.File, s.o.Line, s.o.Column
+	f.File, f.Line, f.Column, f.Kustomization, f.Object = s.o.File, s.o.Line, s.o.Column, s.k.ID(), s.o.Ref()
+	if s.o.File == "" {
+		f.Line, f.Column = 0, 0
+		return []finding.Finding{f}
+	}
 	if doc := x.DocAt(s.o.File, s.o.Line); doc != nil && len(path) > 0 {
 		f.Line, f.Column = doc.FieldPos(path...)
 	}
-	return f
+	return []finding.Finding{f}
 }
 
 // review runs the Gatekeeper constraints of the cluster on one object.
@@ -196,9 +200,6 @@ func kyvernoPolicy(obj map[string]any) (policy, binding map[string]any, why stri
 // Policy: its pattern, deny, foreach, CEL and image rules are Kyverno's
 // own engine, which gitops-lint does not link.
 func (c *Checker) kyvernoLegacy(x *render.Index, e *render.Environment, s source) []finding.Finding {
-	if s.k != nil && s.k.Unchanged {
-		return nil
-	}
 	spec, _ := s.obj["spec"].(map[string]any)
 	rules, _ := spec["rules"].([]any)
 	var kinds []string
@@ -216,7 +217,7 @@ func (c *Checker) kyvernoLegacy(x *render.Index, e *render.Environment, s source
 	md, _ := s.obj["metadata"].(map[string]any)
 	msg := fmt.Sprintf("Kyverno %s %s is not evaluated offline: its %s rules need Kyverno's own engine (gitops-lint evaluates Kyverno's CEL ValidatingPolicy only; see docs/admission.md)",
 		str(s.obj["kind"]), str(md["name"]), strings.Join(kinds, ", "))
-	return []finding.Finding{c.at(x, e, s, RuleNotEvaluated, msg, nil)}
+	return c.about(x, e, s, RuleNotEvaluated, msg, nil)
 }
 
 // firstLine is s up to its first line break (a compiler's error, without
