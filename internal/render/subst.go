@@ -414,9 +414,6 @@ func (s *substituter) lenient(res *resource.Resource) error {
 	if err != nil {
 		return err
 	}
-	if !bytes.Contains(data, []byte("$")) {
-		return nil // nothing to substitute: spare the round trip
-	}
 	// Variables written bare (${NAME}) with no known value stay as written;
 	// those with an operator (${NAME:=default}) get their default.
 	bare := map[string]bool{}
