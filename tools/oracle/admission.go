@@ -135,11 +135,51 @@ func (r *Replayer) installPolicies(ctx context.Context, repo Repo, e *render.Env
 	return applied, nil
 }
 
-// removePolicies deletes what installPolicies applied, bindings first.
+// removePolicies deletes what installPolicies applied, bindings first and
+// the sentinel last, then waits until the sentinel no longer denies its
+// probe: the apiserver's policy and binding informers have then seen every
+// deletion before it, so the next environment's replay meets none of
+// these policies (without the wait, a sentinel of the same name still
+// cached could pass for the next one's, and its policies meet objects they
+// do not judge).
 func (r *Replayer) removePolicies(ctx context.Context, repo Repo, e *render.Environment, applied []map[string]any) {
+	var sentinel []map[string]any
 	for i := len(applied) - 1; i >= 0; i-- {
+		if md, _ := applied[i]["metadata"].(map[string]any); md["name"] == sentinelName {
+			sentinel = append(sentinel, applied[i])
+			continue
+		}
 		if err := r.c.Delete(ctx, applied[i]); err != nil {
 			r.Warnings = append(r.Warnings, fmt.Sprintf("%s/%s: remove %s: %v", repo.Name, e.Name, describe(applied[i]), err))
+		}
+	}
+	for _, o := range sentinel {
+		if err := r.c.Delete(ctx, o); err != nil {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("%s/%s: remove %s: %v", repo.Name, e.Name, describe(o), err))
+		}
+	}
+	if len(sentinel) == 0 {
+		return
+	}
+	probe := map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": sentinelName, "namespace": "default"}}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := r.c.Apply(ctx, probe, adminManager, true, "", nil)
+		if err != nil {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("%s/%s: waiting for the policies to go: %v", repo.Name, e.Name, err))
+			return
+		}
+		if _, msg := resp.Status(); !(policyDenied(resp.Code, msg) && strings.Contains(msg, "'"+sentinelName+"'")) {
+			return
+		}
+		if time.Now().After(deadline) {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("%s/%s: the sentinel policy was still enforced a minute after its removal", repo.Name, e.Name))
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(200 * time.Millisecond):
 		}
 	}
 }
