@@ -18,6 +18,10 @@ import (
 // order they were created.
 const sentinelName = "gitops-lint-oracle-sentinel"
 
+// keeperName names the policy that keeps the ConfigMap param informer
+// running for the whole run (installPolicies).
+const keeperName = "gitops-lint-oracle-keeper"
+
 func isAdmissionKind(o map[string]any) bool {
 	av, _ := o["apiVersion"].(string)
 	k, _ := o["kind"].(string)
@@ -95,16 +99,56 @@ func (r *Replayer) installPolicies(ctx context.Context, repo Repo, e *render.Env
 			r.Diffs = append(r.Diffs, Disagreement{Where: where, Object: describe(o.Content), Aspect: "admission (policy refused)", Apiserver: "created", Lint: strings.Join(invalid, "; ")})
 		}
 	}
+	// A keeper policy with a ConfigMap param stays for the whole run: the
+	// apiserver stops its ConfigMap param informer when the last policy
+	// using that kind goes, and one started again may never sync ("no
+	// params found" for params that exist), so the informer never stops.
+	if !r.keeper {
+		keeper := []map[string]any{
+			{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": keeperName, "namespace": "default"}, "data": map[string]any{"keep": "on"}},
+			{"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy", "metadata": map[string]any{"name": keeperName},
+				"spec": map[string]any{
+					"failurePolicy":    "Ignore",
+					"paramKind":        map[string]any{"apiVersion": "v1", "kind": "ConfigMap"},
+					"matchConstraints": map[string]any{"resourceRules": []any{map[string]any{"apiGroups": []any{""}, "apiVersions": []any{"v1"}, "operations": []any{"CREATE"}, "resources": []any{"configmaps"}}}},
+					"matchConditions":  []any{map[string]any{"name": "keeper", "expression": "object.metadata.name == '" + keeperName + "-never'"}},
+					"validations":      []any{map[string]any{"expression": "true"}},
+				}},
+			{"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicyBinding", "metadata": map[string]any{"name": keeperName},
+				"spec": map[string]any{"policyName": keeperName, "validationActions": []any{"Deny"},
+					"paramRef": map[string]any{"name": keeperName, "namespace": "default", "parameterNotFoundAction": "Allow"}}},
+		}
+		for _, o := range keeper {
+			if err := r.applyAdmin(ctx, o); err != nil {
+				return applied, fmt.Errorf("keeper %s: %w", describe(o), err)
+			}
+		}
+		r.keeper = true
+	}
+	// Each environment has a sentinel of its own name: a policy deleted
+	// and created again under one name may keep a param informer that no
+	// longer syncs, so the same name never passes for a new one.
+	r.sentinelN++
+	sentinelName := fmt.Sprintf("%s-%d", sentinelName, r.sentinelN)
+	sentinelParam := sentinelName + "-param"
+	r.sentinel = sentinelName
+	// The sentinel reads a ConfigMap param created after every other param:
+	// its denial ("denied request: sentinel") also says that the apiserver's
+	// ConfigMap param informer has seen them all (else "no params found").
 	sentinel := []map[string]any{
+		{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": sentinelParam, "namespace": "default"},
+			"data": map[string]any{"sentinel": "on"}},
 		{"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy", "metadata": map[string]any{"name": sentinelName},
 			"spec": map[string]any{
 				"failurePolicy":    "Fail",
+				"paramKind":        map[string]any{"apiVersion": "v1", "kind": "ConfigMap"},
 				"matchConstraints": map[string]any{"resourceRules": []any{map[string]any{"apiGroups": []any{""}, "apiVersions": []any{"v1"}, "operations": []any{"CREATE", "UPDATE"}, "resources": []any{"configmaps"}}}},
 				"matchConditions":  []any{map[string]any{"name": "sentinel", "expression": "object.metadata.name == '" + sentinelName + "'"}},
-				"validations":      []any{map[string]any{"expression": "false", "message": "sentinel"}},
+				"validations":      []any{map[string]any{"expression": "params.data.sentinel != 'on'", "message": "sentinel"}},
 			}},
 		{"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicyBinding", "metadata": map[string]any{"name": sentinelName},
-			"spec": map[string]any{"policyName": sentinelName, "validationActions": []any{"Deny"}}},
+			"spec": map[string]any{"policyName": sentinelName, "validationActions": []any{"Deny"},
+				"paramRef": map[string]any{"name": sentinelParam, "namespace": "default", "parameterNotFoundAction": "Deny"}}},
 	}
 	for _, o := range sentinel {
 		if err := r.applyAdmin(ctx, o); err != nil {
@@ -120,7 +164,7 @@ func (r *Replayer) installPolicies(ctx context.Context, repo Repo, e *render.Env
 			return applied, err
 		}
 		_, msg := resp.Status()
-		if policyDenied(resp.Code, msg) && strings.Contains(msg, "'"+sentinelName+"'") {
+		if policyDenied(resp.Code, msg) && strings.Contains(msg, "'"+sentinelName+"'") && strings.Contains(msg, "denied request: sentinel") {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -143,6 +187,7 @@ func (r *Replayer) installPolicies(ctx context.Context, repo Repo, e *render.Env
 // cached could pass for the next one's, and its policies meet objects they
 // do not judge).
 func (r *Replayer) removePolicies(ctx context.Context, repo Repo, e *render.Environment, applied []map[string]any) {
+	sentinelName := r.sentinel
 	var sentinel []map[string]any
 	for i := len(applied) - 1; i >= 0; i-- {
 		if md, _ := applied[i]["metadata"].(map[string]any); md["name"] == sentinelName {

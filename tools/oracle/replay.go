@@ -57,17 +57,22 @@ type Disagreement struct {
 
 // Replayer holds the cluster client and gitops-lint's checkers.
 type Replayer struct {
-	c        *Client
-	rbac     *rbacsim.Checker
-	schema   *schema.Checker
-	adm      *admission.Checker
-	logf     func(string, ...any)
-	syncN    int
-	Results  []EnvResult
-	Diffs    []Disagreement
-	Unsure   []Disagreement // the apiserver's answer did not decide
-	Wording  []Disagreement // forbidden messages worded differently
-	Warnings []string
+	c      *Client
+	rbac   *rbacsim.Checker
+	schema *schema.Checker
+	adm    *admission.Checker
+	logf   func(string, ...any)
+	syncN  int
+	// sentinelN numbers the admission sentinels; sentinel is the current
+	// one's name (admission.go).
+	sentinelN int
+	sentinel  string
+	keeper    bool // the keeper policy is installed
+	Results   []EnvResult
+	Diffs     []Disagreement
+	Unsure    []Disagreement // the apiserver's answer did not decide
+	Wording   []Disagreement // forbidden messages worded differently
+	Warnings  []string
 	// unknownKinds holds "env|kustomization|apiVersion|kind" of every
 	// schema/unknown-kind finding: gitops-lint reports a kind once per
 	// Kustomization, and that finding stands for all its objects.
