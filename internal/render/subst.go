@@ -162,14 +162,15 @@ func (s *substituter) apply(ctx context.Context, res *resource.Resource, obj *Ob
 	if !s.active {
 		return nil
 	}
-	if err := s.bound(res); err != nil {
-		return err
-	}
 	if !hasDollar(res.YNode(), 0) {
 		// envsubst would return the text unchanged: the only effect left is
 		// the controller's YAML→JSON round trip, which changes nothing of
-		// the object's content (the fidelity tests hold that).
+		// the object's content (the fidelity tests hold that). Nor is there
+		// anything to bound: every expression starts with '$'.
 		return nil
+	}
+	if err := s.bound(res); err != nil {
+		return err
 	}
 	if s.complete {
 		u := unstructured.Unstructured{Object: s.ks}
