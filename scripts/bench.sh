@@ -133,6 +133,15 @@ render_med="$med" render_rss="$rss"
 bench "gitops-lint lint" "$runs" "$tmp/lint.out" bin/gitops-lint "$repo"
 lint_med="$med" lint_rss="$rss"
 lint_summary="$(tail -n 1 "$tmp/lint.out")"
+# Warm persistent cache (--cache-dir): one run fills it, the measured runs
+# reuse it; the report must be the one the cold lint wrote.
+bin/gitops-lint "$repo" --cache-dir "$tmp/build-cache" >/dev/null 2>&1 || true
+bench "gitops-lint lint --cache-dir (warm)" "$runs" "$tmp/warm.out" bin/gitops-lint "$repo" --cache-dir "$tmp/build-cache"
+warm_med="$med" warm_rss="$rss"
+warm_same="same report as cold"
+if ! cmp -s <(sed -E 's/\([0-9.]+m?s\)$//' "$tmp/lint.out") <(sed -E 's/\([0-9.]+m?s\)$//' "$tmp/warm.out"); then
+	warm_same="REPORT DIFFERS FROM COLD"
+fi
 
 # --changed-since after a one-file change under one app: a git copy of the
 # corpus with one commit changing one HelmRelease, linted against HEAD~1.
@@ -201,10 +210,12 @@ else
 fi
 row "gitops-lint render ($runs runs)" "$(secs "$render_med")" "$(mib "$render_rss")"
 row "gitops-lint lint ($runs runs)" "$(secs "$lint_med")" "$(mib "$lint_rss")"
+row "lint --cache-dir, warm ($runs runs)" "$(secs "$warm_med")" "$(mib "$warm_rss")"
 [ -n "$changed_med" ] && row "lint --changed-since HEAD~1 ($runs runs)" "$(secs "$changed_med")" "$(mib "$changed_rss")"
 echo "  (wall: median of the runs; peak RSS: max over the runs, for the pipeline its largest process)"
 [ -n "$pipe_summary" ] && echo "  $pipe_summary"
 [ -n "$lint_summary" ] && echo "  lint: $lint_summary"
+echo "  warm cache: $warm_same"
 [ -n "$changed_summary" ] && echo "  changed ($changed_file): $changed_summary"
 echo
 for r in "${extra_rows[@]}"; do echo "$r"; done

@@ -14,8 +14,11 @@
 # Environment (all optional):
 #   GITOPS_LINT_VERSION       the version when no argument is given (default latest)
 #   GITOPS_LINT_INSTALL_DIR   where to put the binary (default $HOME/.local/bin)
-#   GITOPS_LINT_CACHE_DIR     keep verified archives here and reuse them:
+#   GITOPS_LINT_ARCHIVE_DIR   keep verified archives here and reuse them:
 #                             a cached archive is verified again before use
+#                             (GITOPS_LINT_CACHE_DIR, its former name, is read
+#                             when it is unset; gitops-lint itself reads that
+#                             one as --cache-dir, its build cache)
 #   GITOPS_LINT_RELEASE_URL   the releases base URL (default
 #                             https://github.com/gitops-lint/gitops-lint/releases);
 #                             files are read from BASE/download/TAG/FILE and
@@ -31,7 +34,7 @@ version="${1:-${GITOPS_LINT_VERSION:-latest}}"
 base="${GITOPS_LINT_RELEASE_URL:-https://github.com/gitops-lint/gitops-lint/releases}"
 base="${base%/}"
 install_dir="${GITOPS_LINT_INSTALL_DIR:-${HOME:-/tmp}/.local/bin}"
-cache_dir="${GITOPS_LINT_CACHE_DIR:-}"
+cache_dir="${GITOPS_LINT_ARCHIVE_DIR:-${GITOPS_LINT_CACHE_DIR:-}}"
 
 die() {
 	echo "install.sh: $*" >&2

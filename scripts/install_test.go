@@ -317,7 +317,7 @@ func TestInstallCache(t *testing.T) {
 	rel, srv, archive := newRelease(t, goodChecksums)
 	cache := t.TempDir()
 	archivePath := "/releases/download/v" + fakeVersion + "/" + fakeArchive
-	if r := install(t, srv, filepath.Join(t.TempDir(), "bin"), "v"+fakeVersion, "GITOPS_LINT_CACHE_DIR="+cache); r.code != 0 {
+	if r := install(t, srv, filepath.Join(t.TempDir(), "bin"), "v"+fakeVersion, "GITOPS_LINT_ARCHIVE_DIR="+cache); r.code != 0 {
 		t.Fatalf("first install: exit %d\n%s", r.code, r.stderr)
 	}
 	if b, err := os.ReadFile(filepath.Join(cache, fakeArchive)); err != nil || !bytes.Equal(b, archive) {
@@ -329,7 +329,7 @@ func TestInstallCache(t *testing.T) {
 	delete(rel.files, archivePath)
 	rel.mu.Unlock()
 	dir := filepath.Join(t.TempDir(), "bin")
-	r := install(t, srv, dir, "v"+fakeVersion, "GITOPS_LINT_CACHE_DIR="+cache)
+	r := install(t, srv, dir, "v"+fakeVersion, "GITOPS_LINT_ARCHIVE_DIR="+cache)
 	if r.code != 0 || !strings.Contains(r.stderr, "from the cache") {
 		t.Fatalf("cached install: exit %d\n%s", r.code, r.stderr)
 	}
@@ -342,16 +342,26 @@ func TestInstallCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir = preinstalled(t)
-	failsClosed(t, install(t, srv, dir, "v"+fakeVersion, "GITOPS_LINT_CACHE_DIR="+cache), dir, "cannot download")
+	failsClosed(t, install(t, srv, dir, "v"+fakeVersion, "GITOPS_LINT_ARCHIVE_DIR="+cache), dir, "cannot download")
 	rel.set(archivePath, archive)
 	dir = filepath.Join(t.TempDir(), "bin")
-	r = install(t, srv, dir, "v"+fakeVersion, "GITOPS_LINT_CACHE_DIR="+cache)
+	r = install(t, srv, dir, "v"+fakeVersion, "GITOPS_LINT_ARCHIVE_DIR="+cache)
 	if r.code != 0 || !strings.Contains(r.stderr, "does not match checksums.txt") {
 		t.Fatalf("install over a tampered cache: exit %d\n%s", r.code, r.stderr)
 	}
 	runStub(t, filepath.Join(dir, "gitops-lint"))
 	if b, _ := os.ReadFile(filepath.Join(cache, fakeArchive)); !bytes.Equal(b, archive) {
 		t.Error("the tampered cache entry was not replaced")
+	}
+
+	// The variable's former name still works, with the server down for
+	// the archive again.
+	rel.mu.Lock()
+	delete(rel.files, archivePath)
+	rel.mu.Unlock()
+	dir = filepath.Join(t.TempDir(), "bin")
+	if r := install(t, srv, dir, "v"+fakeVersion, "GITOPS_LINT_CACHE_DIR="+cache); r.code != 0 || !strings.Contains(r.stderr, "from the cache") {
+		t.Fatalf("install with GITOPS_LINT_CACHE_DIR: exit %d\n%s", r.code, r.stderr)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/gitops-lint/gitops-lint/internal/config"
+	"github.com/gitops-lint/gitops-lint/internal/diskcache"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"github.com/gitops-lint/gitops-lint/internal/render"
 )
@@ -64,12 +65,19 @@ type app struct {
 	renderFn func(context.Context, render.Options) (*render.Result, error)
 	// exitCode is set by a command that ran to completion.
 	exitCode int
+	// caches are the persistent caches the command opened, trimmed to
+	// their bound once it is done.
+	caches []*diskcache.Cache
 }
 
 func (a *app) run(ctx context.Context, args []string) int {
 	root := newRootCommand(a)
 	root.SetArgs(args)
-	if err := root.ExecuteContext(ctx); err != nil {
+	err := root.ExecuteContext(ctx)
+	for _, c := range a.caches {
+		_, _ = c.Trim() // a cache that cannot be trimmed is not the run's failure
+	}
+	if err != nil {
 		return a.fail(err)
 	}
 	return a.exitCode

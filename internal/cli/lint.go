@@ -16,6 +16,7 @@ import (
 	"github.com/gitops-lint/gitops-lint/internal/config"
 	"github.com/gitops-lint/gitops-lint/internal/confine"
 	"github.com/gitops-lint/gitops-lint/internal/converge"
+	"github.com/gitops-lint/gitops-lint/internal/diskcache"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"github.com/gitops-lint/gitops-lint/internal/git"
 	"github.com/gitops-lint/gitops-lint/internal/lint"
@@ -116,6 +117,12 @@ func (a *app) options(cmd *cobra.Command, fv *flagValues, args []string, lint bo
 	}
 	if opts.Charts, err = charts.Open(root, dir, charts.Limits{Budget: opts.Budget}); err != nil {
 		return Options{}, finding.Usagef("%w", err)
+	}
+	if opts.CacheDir != "" {
+		if opts.Cache, err = diskcache.Open(opts.CacheDir, cacheIdentity(), 0); err != nil {
+			return Options{}, finding.Usagef("--%s: %w", flagCacheDir, err)
+		}
+		a.caches = append(a.caches, opts.Cache)
 	}
 	opts.CPU = pool.NewLimiter(opts.Workers)
 	if lint {

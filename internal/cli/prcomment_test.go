@@ -479,6 +479,7 @@ func TestActionPRCommentSteps(t *testing.T) {
 			"inputs.new-from-rev":              "origin/main",
 			"inputs.sarif-file":                "",
 			"inputs.fail-on":                   "error",
+			"inputs.cache":                     "true",
 			"inputs.token":                     "fake-token",
 			"runner.temp":                      temp,
 			"github.event.pull_request.number": "7",

@@ -74,6 +74,9 @@ var settings = []setting{
 	{flag: flagChartCache,
 		fromFlag: func(fv *flagValues) []string { return []string{fv.chartCache} },
 		apply:    func(opts *Options, vals []string, _ origin) error { opts.ChartCache = first(vals); return nil }},
+	{flag: flagCacheDir, // never from the config file: the linted repository does not choose where gitops-lint writes
+		fromFlag: func(fv *flagValues) []string { return []string{fv.cacheDir} },
+		apply:    func(opts *Options, vals []string, _ origin) error { opts.CacheDir = first(vals); return nil }},
 	{flag: flagAdmissionDir, key: config.KeyAdmDirs, list: true,
 		fromFlag: func(fv *flagValues) []string { return fv.admissionDirs },
 		fromFile: func(f *config.File) []string { return f.AdmissionDirs },

@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -185,4 +186,46 @@ into a bug report.`,
 	}
 	cmd.Flags().StringVar(&format, flagFormat, "text", "output format `F`: text or json")
 	return cmd
+}
+
+// cacheIdentity names this build of the tool exactly, for the persistent
+// cache: entries are never read by another build. A release or a clean
+// VCS-stamped build is named by its version, commit and every module it
+// links; anything else (a modified tree, a test binary) also by its
+// executable's path, size and modification time, so that rebuilding from
+// changed sources starts a new cache.
+func cacheIdentity() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s %s %s\n", version, commit, runtime.Version(), runtime.GOOS+"/"+runtime.GOARCH)
+	exact := version != "" && commit != ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		fmt.Fprintf(&b, "%s %s %s\n", bi.Main.Path, bi.Main.Version, bi.Main.Sum)
+		for _, d := range bi.Deps {
+			if d.Replace != nil {
+				d = d.Replace
+			}
+			fmt.Fprintf(&b, "%s %s %s\n", d.Path, d.Version, d.Sum)
+		}
+		revision, modified := "", true
+		for _, s := range bi.Settings {
+			fmt.Fprintf(&b, "%s=%s\n", s.Key, s.Value)
+			switch s.Key {
+			case "vcs.revision":
+				revision = s.Value
+			case "vcs.modified":
+				modified = s.Value != "false"
+			}
+		}
+		exact = exact || revision != "" && !modified
+	}
+	if !exact {
+		if exe, err := os.Executable(); err == nil {
+			if st, err := os.Stat(exe); err == nil {
+				fmt.Fprintf(&b, "%s %d %d\n", exe, st.Size(), st.ModTime().UnixNano())
+			}
+		} else {
+			fmt.Fprintf(&b, "no executable: %v\n", err)
+		}
+	}
+	return b.String()
 }

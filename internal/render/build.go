@@ -19,7 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/kustomize/api/konfig"
 	"sigs.k8s.io/kustomize/api/krusty"
-	"sigs.k8s.io/kustomize/api/resmap"
+	"sigs.k8s.io/kustomize/api/resource"
 	kustypes "sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/kustomize/kyaml/openapi"
@@ -73,7 +73,7 @@ func (e *buildError) Error() string { return e.msg }
 // kustomization) triple, before post-build substitution. It is cached and
 // shared by every environment that builds the same thing.
 type rawBuild struct {
-	m   resmap.ResMap
+	res []*resource.Resource
 	err error
 	// wantOrigin is true when the user asked for origin annotations.
 	wantOrigin bool
@@ -111,7 +111,7 @@ func (c *buildCache) get(key string, mk func() *rawBuild) *rawBuild {
 // artifact for the Flux Kustomization ks (an unstructured object), returning
 // a private copy of the resulting resources, charged to the run (and
 // recorded in c).
-func (r *renderer) kustomizeBuild(a *artifact, ks map[string]any, c *charges) (resmap.ResMap, bool, error) {
+func (r *renderer) kustomizeBuild(a *artifact, ks map[string]any, c *charges) ([]*resource.Resource, bool, error) {
 	specPath, _, _ := unstructured.NestedString(ks, "spec", "path")
 	dirPath := filepath.Join(a.Dir, filepath.FromSlash(specPath))
 	if rel, err := filepath.Rel(a.Dir, dirPath); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
@@ -152,13 +152,11 @@ func (r *renderer) kustomizeBuild(a *artifact, ks map[string]any, c *charges) (r
 
 	sum := sha256.Sum256(append([]byte(dirPath+"\x00"), manifest...))
 	rb := r.cache.get(hex.EncodeToString(sum[:]), func() *rawBuild {
-		m, err := r.runKrusty(a, dirPath, kfile, manifest)
-		rb := &rawBuild{m: m, err: err, wantOrigin: wantOrigin}
-		if err == nil {
-			for _, res := range m.Resources() {
-				rb.size = sat(rb.size, resourceSize(res.YNode()))
-				rb.count++
-			}
+		res, err := r.runKrusty(a, dirPath, kfile, manifest)
+		rb := &rawBuild{res: res, err: err, wantOrigin: wantOrigin}
+		for _, x := range res {
+			rb.size = sat(rb.size, resourceSize(x.YNode()))
+			rb.count++
 		}
 		return rb
 	})
@@ -170,7 +168,11 @@ func (r *renderer) kustomizeBuild(a *artifact, ks map[string]any, c *charges) (r
 	if err := r.charge(c, rb.size, rb.count); err != nil {
 		return nil, false, err
 	}
-	return rb.m.DeepCopy(), rb.wantOrigin, nil
+	out := make([]*resource.Resource, len(rb.res))
+	for i, x := range rb.res {
+		out[i] = x.DeepCopy()
+	}
+	return out, rb.wantOrigin, nil
 }
 
 // checkFrontier refuses a build whose directory has no kustomization file
@@ -229,18 +231,32 @@ func (r *renderer) generate(gen *fluxkustomize.Generator, dirPath string) (manif
 
 var errExclusive = errors.New("build changes kustomize's global OpenAPI state")
 
-func (r *renderer) runKrusty(a *artifact, dirPath, kfile string, manifest []byte) (resmap.ResMap, error) {
-	m, err := r.runKrustyLocked(a, dirPath, kfile, manifest, false)
+func (r *renderer) runKrusty(a *artifact, dirPath, kfile string, manifest []byte) ([]*resource.Resource, error) {
+	res, err := r.runKrustyLocked(a, dirPath, kfile, manifest, false)
 	if errors.Is(err, errExclusive) {
-		m, err = r.runKrustyLocked(a, dirPath, kfile, manifest, true)
+		res, err = r.runKrustyLocked(a, dirPath, kfile, manifest, true)
 	}
-	return m, err
+	return res, err
 }
 
-func (r *renderer) runKrustyLocked(a *artifact, dirPath, kfile string, manifest []byte, exclusive bool) (m resmap.ResMap, err error) {
-	g := &guardFS{FileSystem: securefs.MakeFsInMemory(a.mem), allowGlobal: exclusive, r: r, a: a, counted: map[string]bool{}}
-	if err := g.FileSystem.WriteFile(kfile, manifest); err != nil {
+func (r *renderer) runKrustyLocked(a *artifact, dirPath, kfile string, manifest []byte, exclusive bool) (res []*resource.Resource, err error) {
+	overlay := securefs.MakeFsInMemory(a.mem)
+	if err := overlay.WriteFile(kfile, manifest); err != nil {
 		return nil, &buildError{rule: RuleError, msg: err.Error()}
+	}
+	g := &guardFS{FileSystem: overlay, allowGlobal: exclusive, r: r, a: a, counted: map[string]bool{}}
+	// The persistent cache (diskbuild.go): reuse a stored build whose
+	// inputs are unchanged, else record this one's.
+	var rec *recFS
+	key := ""
+	if r.opts.Cache != nil && !exclusive {
+		if key = diskKey(a, dirPath, kfile, manifest); key != "" {
+			if res := r.diskLoad(key, a, overlay); res != nil {
+				return res, nil
+			}
+			rec = newRecFS(overlay, a.Dir)
+			g.FileSystem = rec
+		}
 	}
 	if exclusive {
 		openapiLock.Lock()
@@ -264,7 +280,7 @@ func (r *renderer) runKrustyLocked(a *artifact, dirPath, kfile string, manifest 
 		LoadRestrictions: kustypes.LoadRestrictionsNone,
 		PluginConfig:     kustypes.DisabledPluginConfig(),
 	})
-	m, err = k.Run(g, dirPath)
+	m, err := k.Run(g, dirPath)
 	if g.remote != nil {
 		return nil, g.remote
 	}
@@ -283,7 +299,11 @@ func (r *renderer) runKrustyLocked(a *artifact, dirPath, kfile string, manifest 
 		}
 		return nil, be
 	}
-	return m, nil
+	res = m.Resources()
+	if rec != nil {
+		r.diskStore(key, rec, g.work, res)
+	}
+	return res, nil
 }
 
 // scrub replaces the temporary artifact directory in messages by the

@@ -259,7 +259,7 @@ func (run *envRun) leanBuild(ctx context.Context, p *job) bool {
 	}
 	vars := run.newSubstituter(p.k, p.ks)
 	var objs []*Object
-	for _, res := range m.Resources() {
+	for _, res := range m {
 		obj, err := run.object(ctx, p.k, art, res, vars, wantOrigin)
 		if err != nil {
 			return false

@@ -7,6 +7,7 @@ package render
 import (
 	"github.com/gitops-lint/gitops-lint/internal/charts"
 	"github.com/gitops-lint/gitops-lint/internal/confine"
+	"github.com/gitops-lint/gitops-lint/internal/diskcache"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"github.com/gitops-lint/gitops-lint/internal/objects"
 	"github.com/gitops-lint/gitops-lint/internal/pool"
@@ -71,6 +72,10 @@ type Options struct {
 	// "" for the newest embedded) is what charts see as .Capabilities.
 	Charts            *charts.Cache
 	KubernetesVersion string
+	// Cache is the persistent cache (--cache-dir) kustomize builds are
+	// reused from and stored in (nil: none). It never changes a result:
+	// see diskbuild.go.
+	Cache *diskcache.Cache
 	// Prefetched is the index Prefetch started reading for Root, taken by
 	// the first run of that root when it fits the run's limits (nil: read
 	// it now).

@@ -329,7 +329,7 @@ func (run *envRun) build(ctx context.Context, j *job) []*job {
 	}
 	vars := run.newSubstituter(k, j.ks)
 	var built []*Object
-	for _, res := range m.Resources() {
+	for _, res := range m {
 		obj, err := run.object(ctx, k, art, res, vars, wantOrigin)
 		if err != nil {
 			if run.limited(k, err) {
