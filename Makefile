@@ -39,13 +39,13 @@ bench-go: ## Run the Go render benchmarks only
 golden: ## Rewrite every golden file (each package's go test -update), then review the diff
 	$(GO) test $$(grep -rl 'flag.Bool("update"' --include=*_test.go . | xargs -n1 dirname | sort -u) -update
 
-generate: ## Regenerate generated files (go generate; the schema catalog needs the Go module proxy)
+generate: ## Regenerate generated files (go generate; the schema catalog and kustomize's reduced OpenAPI need the Go module proxy)
 	$(GO) generate ./...
 
-check-generate: ## Regenerate, then fail if the committed schema catalog differs
+check-generate: ## Regenerate, then fail if the committed schema catalog (or kustomize's reduced OpenAPI) differs
 	$(MAKE) generate
-	git diff --exit-code -- internal/catalog
-	@untracked="$$(git ls-files --others --exclude-standard -- internal/catalog)"; \
+	git diff --exit-code -- internal/catalog internal/render/kustomize-openapi.json.gz
+	@untracked="$$(git ls-files --others --exclude-standard -- internal/catalog internal/render/kustomize-openapi.json.gz)"; \
 	if [ -n "$$untracked" ]; then echo "generated but not committed:"; echo "$$untracked"; exit 1; fi
 
 oracle: ## Replay the fixtures against a real kube-apiserver and compare (docs/oracle.md; cold: builds Kubernetes, ~10 min)
