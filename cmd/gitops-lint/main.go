@@ -6,7 +6,9 @@ import (
 	"errors"
 	"net/http"
 	"os"
+	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 
 	"github.com/gitops-lint/gitops-lint/internal/cli"
 	"github.com/gitops-lint/gitops-lint/internal/quiet"
@@ -23,6 +25,7 @@ func main() {
 	// times its live data (GOMEMLIMIT still rules).
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(memoryLimit)
+		adaptMemoryLimit()
 	}
 	// gitops-lint never needs the network. The renderer refuses remote
 	// bases before kustomize could fetch them; these make sure nothing a
@@ -46,6 +49,41 @@ func main() {
 // memoryLimit is the runtime's soft memory limit unless GOMEMLIMIT is set:
 // with GOGC at 400 the heap may otherwise grow to five times the live data.
 const memoryLimit = 300 << 20
+
+// maxMemoryLimit bounds how far adaptMemoryLimit raises the limit; with
+// the binary's own pages the process then stays under 600 MiB.
+const maxMemoryLimit = 480 << 20
+
+// headroom is the garbage a collection cycle should have room for above
+// the live heap.
+const headroom = 200 << 20
+
+// limitFor is the soft memory limit for a live heap of live bytes: the
+// fixed limit while the live heap leaves the collector room, more (up to
+// maxMemoryLimit) when it does not. A limit close to the live heap makes
+// the collector run back to back: a 5,000-Kustomization fleet whose live
+// heap nears 300 MiB took four times as long as its size warranted.
+func limitFor(live uint64) int64 {
+	return int64(min(max(live+headroom, memoryLimit), maxMemoryLimit))
+}
+
+// adaptMemoryLimit re-reads the live heap after every garbage collection
+// and moves the soft limit to limitFor it.
+func adaptMemoryLimit() {
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	var rearm func()
+	rearm = func() {
+		sentinel := new([16]byte)
+		runtime.AddCleanup(sentinel, func(struct{}) {
+			metrics.Read(sample)
+			if sample[0].Value.Kind() == metrics.KindUint64 {
+				debug.SetMemoryLimit(limitFor(sample[0].Value.Uint64()))
+			}
+			rearm()
+		}, struct{}{})
+	}
+	rearm()
+}
 
 // crashHook is a no-op except in the crashtest build of main_test.go.
 var crashHook = func() {}

@@ -77,8 +77,11 @@ func (e *buildError) Error() string { return e.msg }
 // kustomization) triple, before post-build substitution. It is cached and
 // shared by every environment that builds the same thing.
 type rawBuild struct {
-	res []*resource.Resource
-	err error
+	// docs is the output as encodeDocs writes it; res holds it instead
+	// when it cannot be encoded (YAML aliases).
+	docs []byte
+	res  []*resource.Resource
+	err  error
 	// wantOrigin is true when the user asked for origin annotations.
 	wantOrigin bool
 	// size and count measure the output (see resourceSize), charged to
@@ -156,8 +159,14 @@ func (r *renderer) kustomizeBuild(a *artifact, ks map[string]any, c *charges) ([
 
 	sum := sha256.Sum256(append([]byte(dirPath+"\x00"), manifest...))
 	rb := r.cache.get(hex.EncodeToString(sum[:]), func() *rawBuild {
-		res, err := r.runKrusty(a, dirPath, kfile, manifest)
-		rb := &rawBuild{res: res, err: err, wantOrigin: wantOrigin}
+		docs, res, err := r.runKrusty(a, dirPath, kfile, manifest)
+		rb := &rawBuild{docs: docs, res: res, err: err, wantOrigin: wantOrigin}
+		if err == nil && docs != nil {
+			res, err = resources(docs)
+			if err != nil {
+				return &rawBuild{err: err}
+			}
+		}
 		for _, x := range res {
 			rb.size = sat(rb.size, resourceSize(x.YNode()))
 			rb.count++
@@ -171,6 +180,10 @@ func (r *renderer) kustomizeBuild(a *artifact, ks map[string]any, c *charges) ([
 	// base would otherwise each hold a copy of it.
 	if err := r.charge(c, rb.size, rb.count); err != nil {
 		return nil, false, err
+	}
+	if rb.docs != nil {
+		out, err := resources(rb.docs)
+		return out, rb.wantOrigin, err
 	}
 	out := make([]*resource.Resource, len(rb.res))
 	for i, x := range rb.res {
@@ -235,18 +248,20 @@ func (r *renderer) generate(gen *fluxkustomize.Generator, dirPath string) (manif
 
 var errExclusive = errors.New("build changes kustomize's global OpenAPI state")
 
-func (r *renderer) runKrusty(a *artifact, dirPath, kfile string, manifest []byte) ([]*resource.Resource, error) {
-	res, err := r.runKrustyLocked(a, dirPath, kfile, manifest, false)
+// runKrusty builds; the output comes encoded (encodeDocs), or as
+// resources when it cannot be.
+func (r *renderer) runKrusty(a *artifact, dirPath, kfile string, manifest []byte) ([]byte, []*resource.Resource, error) {
+	docs, res, err := r.runKrustyLocked(a, dirPath, kfile, manifest, false)
 	if errors.Is(err, errExclusive) {
-		res, err = r.runKrustyLocked(a, dirPath, kfile, manifest, true)
+		docs, res, err = r.runKrustyLocked(a, dirPath, kfile, manifest, true)
 	}
-	return res, err
+	return docs, res, err
 }
 
-func (r *renderer) runKrustyLocked(a *artifact, dirPath, kfile string, manifest []byte, exclusive bool) (res []*resource.Resource, err error) {
+func (r *renderer) runKrustyLocked(a *artifact, dirPath, kfile string, manifest []byte, exclusive bool) (docs []byte, res []*resource.Resource, err error) {
 	overlay := securefs.MakeFsInMemory(a.mem)
 	if err := overlay.WriteFile(kfile, manifest); err != nil {
-		return nil, &buildError{rule: RuleError, msg: err.Error()}
+		return nil, nil, &buildError{rule: RuleError, msg: err.Error()}
 	}
 	g := &guardFS{FileSystem: overlay, allowGlobal: exclusive, r: r, a: a, counted: map[string]bool{}}
 	// The persistent cache (diskbuild.go): reuse a stored build whose
@@ -255,8 +270,8 @@ func (r *renderer) runKrustyLocked(a *artifact, dirPath, kfile string, manifest 
 	key := ""
 	if r.opts.Cache != nil && !exclusive {
 		if key = diskKey(a, dirPath, kfile, manifest); key != "" {
-			if res := r.diskLoad(key, a, overlay); res != nil {
-				return res, nil
+			if docs := r.diskLoad(key, a, overlay); docs != nil {
+				return docs, nil, nil
 			}
 			rec = newRecFS(overlay, a.Dir)
 			g.FileSystem = rec
@@ -286,14 +301,14 @@ func (r *renderer) runKrustyLocked(a *artifact, dirPath, kfile string, manifest 
 	})
 	m, err := k.Run(g, dirPath)
 	if g.remote != nil {
-		return nil, g.remote
+		return nil, nil, g.remote
 	}
 	if g.limit != nil {
-		return nil, g.limit
+		return nil, nil, g.limit
 	}
 	if g.needsGlobal {
 		r.work.Give(g.work) // the exclusive retry charges again
-		return nil, errExclusive
+		return nil, nil, errExclusive
 	}
 	if err != nil {
 		be := &buildError{rule: RuleError, msg: r.scrub(a, "kustomize build failed: "+err.Error())}
@@ -301,13 +316,21 @@ func (r *renderer) runKrustyLocked(a *artifact, dirPath, kfile string, manifest 
 		if errors.As(err, &ce) {
 			be.rule = RulePathEscape
 		}
-		return nil, be
+		return nil, nil, be
 	}
 	res = m.Resources()
-	if rec != nil {
-		r.diskStore(key, rec, g.work, res)
+	nodes := make([]*kyaml.Node, len(res))
+	for i, x := range res {
+		nodes[i] = x.YNode()
 	}
-	return res, nil
+	docs, err = encodeDocs(nodes)
+	if err != nil {
+		return nil, res, nil // aliases: kept as nodes, copied for each user
+	}
+	if rec != nil {
+		r.diskStore(key, rec, g.work, docs)
+	}
+	return docs, nil, nil
 }
 
 // scrub replaces the temporary artifact directory in messages by the

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"go.yaml.in/yaml/v3"
 	"sigs.k8s.io/kustomize/api/resource"
@@ -240,17 +241,18 @@ func (r *recFS) ReadFile(path string) ([]byte, error) {
 	return data, err
 }
 
-// diskEntry is a stored build.
+// diskEntry is a stored build: the questions it asked, the work it
+// charged, and its output as encodeDocs wrote it.
 type diskEntry struct {
 	deps []fsDep
 	work int64
-	docs []*yaml.Node
+	docs []byte
 }
 
 var errUncacheable = errors.New("output cannot be stored")
 
-// encodeEntry writes e; outputs holding aliases cannot be stored.
-func encodeEntry(e *diskEntry) ([]byte, error) {
+// encodeEntry writes e.
+func encodeEntry(e *diskEntry) []byte {
 	var w entryWriter
 	w.uvarint(uint64(len(e.deps)))
 	for _, d := range e.deps {
@@ -259,13 +261,43 @@ func encodeEntry(e *diskEntry) ([]byte, error) {
 		w.str(d.answer)
 	}
 	w.uvarint(uint64(max(e.work, 0)))
-	w.uvarint(uint64(len(e.docs)))
-	for _, n := range e.docs {
+	return append(w.buf, e.docs...)
+}
+
+// encodeDocs writes a build's output compactly: the in-process build cache
+// holds this rather than node trees (a fraction of their memory), and each
+// Kustomization decodes its own copy. Outputs holding aliases cannot be
+// encoded.
+func encodeDocs(docs []*yaml.Node) ([]byte, error) {
+	var w entryWriter
+	w.uvarint(uint64(len(docs)))
+	for _, n := range docs {
 		if err := w.node(n, 0); err != nil {
 			return nil, err
 		}
 	}
 	return w.buf, nil
+}
+
+// decodeDocs reads what encodeDocs wrote. The strings of the nodes share
+// data's memory, which must not change afterwards.
+func decodeDocs(data []byte) ([]*yaml.Node, error) {
+	r := entryReader{buf: data, share: true}
+	n := r.count()
+	var docs []*yaml.Node
+	if r.err == nil {
+		docs = make([]*yaml.Node, 0, n)
+	}
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		docs = append(docs, r.node(0))
+	}
+	if r.err == nil && len(r.buf) != 0 {
+		r.err = errBadEntry
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	return docs, nil
 }
 
 type entryWriter struct{ buf []byte }
@@ -320,15 +352,12 @@ func decodeEntry(data []byte) (*diskEntry, error) {
 		r.err = errBadEntry
 	}
 	e.work = int64(work)
-	n = r.count()
-	for i := uint64(0); i < n && r.err == nil; i++ {
-		e.docs = append(e.docs, r.node(0))
-	}
-	if r.err == nil && len(r.buf) != 0 {
-		r.err = errBadEntry
-	}
 	if r.err != nil {
 		return nil, r.err
+	}
+	e.docs = r.buf
+	if _, err := decodeDocs(e.docs); err != nil {
+		return nil, err
 	}
 	return e, nil
 }
@@ -336,6 +365,8 @@ func decodeEntry(data []byte) (*diskEntry, error) {
 type entryReader struct {
 	buf []byte
 	err error
+	// share makes strings point into buf instead of copying.
+	share bool
 }
 
 func (r *entryReader) uvarint() uint64 {
@@ -343,7 +374,7 @@ func (r *entryReader) uvarint() uint64 {
 		return 0
 	}
 	v, n := binary.Uvarint(r.buf)
-	if n <= 0 {
+	if n <= 0 || n > 1 && r.buf[n-1] == 0 { // one encoding per number
 		r.err = errBadEntry
 		return 0
 	}
@@ -376,7 +407,14 @@ func (r *entryReader) str() string {
 	if r.err != nil {
 		return ""
 	}
-	s := string(r.buf[:n])
+	var s string
+	switch {
+	case n == 0:
+	case r.share:
+		s = unsafe.String(&r.buf[0], n)
+	default:
+		s = string(r.buf[:n])
+	}
 	r.buf = r.buf[n:]
 	return s
 }
@@ -419,11 +457,11 @@ func (r *entryReader) node(depth int) *yaml.Node {
 	return n
 }
 
-// diskLoad returns the stored build under key when every question it
-// recorded gets the same answer from this build's filesystem (fsys, the
-// artifact with the generated kustomization file written), with its
-// kustomize work charged to the run. nil: build it.
-func (r *renderer) diskLoad(key string, a *artifact, fsys filesys.FileSystem) []*resource.Resource {
+// diskLoad returns the output (encodeDocs) of the stored build under key
+// when every question it recorded gets the same answer from this build's
+// filesystem (fsys, the artifact with the generated kustomization file
+// written), with its kustomize work charged to the run. nil: build it.
+func (r *renderer) diskLoad(key string, a *artifact, fsys filesys.FileSystem) []byte {
 	data, ok := r.opts.Cache.Get(key)
 	if !ok {
 		return nil
@@ -439,11 +477,20 @@ func (r *renderer) diskLoad(key string, a *artifact, fsys filesys.FileSystem) []
 		r.opts.Cache.Reject()
 		return nil
 	}
-	out := make([]*resource.Resource, len(e.docs))
-	for i, n := range e.docs {
+	return e.docs
+}
+
+// resources makes kustomize resources of encoded docs.
+func resources(docs []byte) ([]*resource.Resource, error) {
+	nodes, err := decodeDocs(docs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*resource.Resource, len(nodes))
+	for i, n := range nodes {
 		out[i] = &resource.Resource{RNode: *kyaml.NewRNode(n)}
 	}
-	return out
+	return out, nil
 }
 
 // holds reports whether every question e recorded gets the same answer
@@ -467,21 +514,14 @@ func (e *diskEntry) holds(fsys filesys.FileSystem, root string) bool {
 	return true
 }
 
-// diskStore stores a successful build recorded by rec.
-func (r *renderer) diskStore(key string, rec *recFS, work int64, ress []*resource.Resource) {
+// diskStore stores a successful build recorded by rec, its output encoded
+// as docs.
+func (r *renderer) diskStore(key string, rec *recFS, work int64, docs []byte) {
 	rec.mu.Lock()
 	tainted, deps := rec.tainted, slices.Clone(rec.deps)
 	rec.mu.Unlock()
 	if tainted {
 		return
 	}
-	e := &diskEntry{deps: deps, work: work}
-	for _, res := range ress {
-		e.docs = append(e.docs, res.YNode())
-	}
-	data, err := encodeEntry(e)
-	if err != nil {
-		return
-	}
-	r.opts.Cache.Put(key, data)
+	r.opts.Cache.Put(key, encodeEntry(&diskEntry{deps: deps, work: work, docs: docs}))
 }
