@@ -26,7 +26,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/gitops-lint/gitops-lint/internal/objects"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
 )
 
 //go:embed *.gz
@@ -76,21 +76,44 @@ func Kubernetes(minor string) ([]byte, error) {
 // says so, deprecatedIn.
 func Removed() ([]byte, error) { return read("removed.json.gz") }
 
-// FluxCRDs returns the decompressed YAML stream of the
+// FluxCRDs returns the decompressed stream of the
 // CustomResourceDefinitions of the Flux controllers, source-watcher, the
 // Flux Operator (fluxcd.controlplane.io: FluxInstance, FluxReport,
 // ResourceSet, ResourceSetInputProvider) and Sealed Secrets, sorted by CRD
-// name. They are upstream's, unpatched: the Flux Operator's additions to
+// name: one CRD a line, as compact JSON (a JSON stream objects.Decode
+// reads), which the generator decoded from upstream's YAML. They are
+// upstream's, unpatched: the Flux Operator's additions to
 // notification-controller's CRDs are applied by internal/schema.
-func FluxCRDs() ([]byte, error) { return read("crds.yaml.gz") }
+func FluxCRDs() ([]byte, error) { return read("crds.json.gz") }
 
 var fluxCRDObjects = sync.OnceValues(func() ([]map[string]any, error) {
 	data, err := FluxCRDs()
 	if err != nil {
 		return nil, err
 	}
-	return objects.Decode(data)
+	return decodeLines(data)
 })
+
+// decodeLines decodes a stream of one JSON object a line as objects.Decode
+// does (int64/float64 numbers), without its stream reader's second pass
+// over each document.
+func decodeLines(data []byte) ([]map[string]any, error) {
+	out := make([]map[string]any, 0, bytes.Count(data, []byte("\n")))
+	for line := range bytes.Lines(data) {
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 {
+			continue
+		}
+		var m map[string]any
+		if err := utiljson.Unmarshal(line, &m); err != nil {
+			return nil, err
+		}
+		if m != nil {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
 
 // FluxCRDObjects returns the embedded CRDs decoded (int64/float64 numbers),
 // decoded once per process and shared: callers must not modify them.

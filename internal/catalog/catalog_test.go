@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/gitops-lint/gitops-lint/internal/catalog/gen"
+	"github.com/gitops-lint/gitops-lint/internal/objects"
 )
 
 type kind struct {
@@ -198,7 +199,7 @@ func TestFluxCRDs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	var names []string
 	for {
 		var doc struct {
@@ -208,7 +209,7 @@ func TestFluxCRDs(t *testing.T) {
 				Versions []struct {
 					Name   string
 					Schema struct {
-						OpenAPIV3Schema map[string]any `yaml:"openAPIV3Schema"`
+						OpenAPIV3Schema map[string]any `json:"openAPIV3Schema"`
 					}
 				}
 			}
@@ -247,6 +248,26 @@ func TestFluxCRDs(t *testing.T) {
 		if !slices.Contains(names, want) {
 			t.Errorf("%s is missing from %v", want, names)
 		}
+	}
+}
+
+// TestFluxCRDObjects checks that the line decoder gives what objects.Decode
+// gives for the same stream.
+func TestFluxCRDObjects(t *testing.T) {
+	b, err := FluxCRDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := objects.Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := FluxCRDObjects()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) == 0 || !reflect.DeepEqual(got, want) {
+		t.Errorf("FluxCRDObjects: %d CRDs, differ from objects.Decode's %d", len(got), len(want))
 	}
 }
 

@@ -37,9 +37,12 @@ type Removed struct {
 
 // Catalog is the built-in schema data of one Kubernetes version.
 type Catalog struct {
-	Version     string              `json:"version"`
-	Definitions map[string]any      `json:"definitions"`
-	Kinds       map[string]KindInfo `json:"kinds"`
+	Version string `json:"version"`
+	// Definitions are kept as their JSON text: a run decodes only the
+	// definitions the kinds it validates reach (catalogLoader), a few
+	// dozen of the catalog's hundreds.
+	Definitions map[string]json.RawMessage `json:"definitions"`
+	Kinds       map[string]KindInfo        `json:"kinds"`
 	// Removed lists kinds older releases served (filled from removed.json).
 	Removed map[string]Removed `json:"-"`
 }
@@ -79,9 +82,13 @@ func (l catalogLoader) Load(url string) (any, error) {
 	if ok {
 		name, ok = strings.CutSuffix(name, ".json")
 	}
-	def, found := l.cat.Definitions[name]
+	raw, found := l.cat.Definitions[name]
 	if !ok || !found {
 		return nil, fmt.Errorf("schema %s is not embedded; gitops-lint never downloads schemas", url)
+	}
+	var def any
+	if err := json.Unmarshal(raw, &def); err != nil {
+		return nil, fmt.Errorf("decode schema %s: %w", url, err)
 	}
 	doc := localizeRefs(def)
 	if m, isMap := doc.(map[string]any); isMap {
