@@ -61,14 +61,23 @@ func Versions() []string {
 // from), "definitions" (JSON Schemas; $refs point at #/definitions/NAME)
 // and "kinds" (keyed "apiVersion/Kind": definition, resource, namespaced,
 // subresources).
+//
+// It is decompressed once per process (the schema checker and the RBAC
+// simulation both read the newest) and shared: callers must not modify it.
 func Kubernetes(minor string) ([]byte, error) {
 	minor = strings.TrimPrefix(minor, "v")
-	b, err := read(kubernetesPrefix + minor + kubernetesSuffix)
+	name := kubernetesPrefix + minor + kubernetesSuffix
+	f, _ := kubernetesData.LoadOrStore(name, sync.OnceValues(func() ([]byte, error) { return read(name) }))
+	b, err := f.(func() ([]byte, error))()
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("no schema catalog for Kubernetes %s is embedded (embedded: %s): %w", minor, strings.Join(Versions(), ", "), fs.ErrNotExist)
 	}
 	return b, err
 }
+
+// kubernetesData holds, by file name, a func returning the decompressed
+// catalog, decompressed on its first call.
+var kubernetesData sync.Map
 
 // Removed returns the decompressed removed-API table: a JSON object keyed
 // "apiVersion/Kind" with lastServed ("1.24"), replacement (an apiVersion
@@ -91,13 +100,13 @@ var fluxCRDObjects = sync.OnceValues(func() ([]map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decodeLines(data)
+	return DecodeLines(data)
 })
 
-// decodeLines decodes a stream of one JSON object a line as objects.Decode
-// does (int64/float64 numbers), without its stream reader's second pass
-// over each document.
-func decodeLines(data []byte) ([]map[string]any, error) {
+// DecodeLines decodes a stream of one JSON object a line (FluxCRDs,
+// BootstrapRBAC) as objects.Decode does (int64/float64 numbers), without
+// its stream reader's second pass over each document.
+func DecodeLines(data []byte) ([]map[string]any, error) {
 	out := make([]map[string]any, 0, bytes.Count(data, []byte("\n")))
 	for line := range bytes.Lines(data) {
 		line = bytes.TrimSpace(line)
@@ -119,10 +128,12 @@ func decodeLines(data []byte) ([]map[string]any, error) {
 // decoded once per process and shared: callers must not modify them.
 func FluxCRDObjects() ([]map[string]any, error) { return fluxCRDObjects() }
 
-// BootstrapRBAC returns the decompressed YAML stream of the newest
-// catalog's bootstrap RBAC policy: cluster roles, cluster role bindings,
-// namespace roles and namespace role bindings, each a v1 List.
-func BootstrapRBAC() ([]byte, error) { return read("bootstrap-rbac.yaml.gz") }
+// BootstrapRBAC returns the decompressed stream of the newest catalog's
+// bootstrap RBAC policy: cluster roles, cluster role bindings, namespace
+// roles and namespace role bindings, each a v1 List on a line of its own
+// as compact JSON (DecodeLines reads it), which the generator decoded
+// from upstream's YAML.
+func BootstrapRBAC() ([]byte, error) { return read("bootstrap-rbac.json.gz") }
 
 func read(name string) ([]byte, error) {
 	gz, err := files.ReadFile(name)

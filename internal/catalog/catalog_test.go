@@ -12,8 +12,6 @@ import (
 	"strings"
 	"testing"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/gitops-lint/gitops-lint/internal/catalog/gen"
 	"github.com/gitops-lint/gitops-lint/internal/objects"
 )
@@ -276,7 +274,7 @@ func TestBootstrapRBAC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	kinds := map[string]int{}
 	var clusterRoles []string
 	for {

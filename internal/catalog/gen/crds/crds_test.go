@@ -94,7 +94,7 @@ func TestReproducible(t *testing.T) {
 	if !bytes.Equal(first, second) {
 		t.Fatal("two runs differ")
 	}
-	lines, err := JSONLines(first)
+	lines, err := gen.JSONLines(first)
 	if err != nil {
 		t.Fatal(err)
 	}

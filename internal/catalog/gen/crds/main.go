@@ -117,7 +117,7 @@ func generate(out string) error {
 	if err != nil {
 		return err
 	}
-	lines, err := JSONLines(stream)
+	lines, err := gen.JSONLines(stream)
 	if err != nil {
 		return err
 	}
