@@ -26,7 +26,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/gitops-lint/gitops-lint/internal/objects"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
 )
 
 //go:embed *.gz
@@ -61,14 +61,23 @@ func Versions() []string {
 // from), "definitions" (JSON Schemas; $refs point at #/definitions/NAME)
 // and "kinds" (keyed "apiVersion/Kind": definition, resource, namespaced,
 // subresources).
+//
+// It is decompressed once per process (the schema checker and the RBAC
+// simulation both read the newest) and shared: callers must not modify it.
 func Kubernetes(minor string) ([]byte, error) {
 	minor = strings.TrimPrefix(minor, "v")
-	b, err := read(kubernetesPrefix + minor + kubernetesSuffix)
+	name := kubernetesPrefix + minor + kubernetesSuffix
+	f, _ := kubernetesData.LoadOrStore(name, sync.OnceValues(func() ([]byte, error) { return read(name) }))
+	b, err := f.(func() ([]byte, error))()
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("no schema catalog for Kubernetes %s is embedded (embedded: %s): %w", minor, strings.Join(Versions(), ", "), fs.ErrNotExist)
 	}
 	return b, err
 }
+
+// kubernetesData holds, by file name, a func returning the decompressed
+// catalog, decompressed on its first call.
+var kubernetesData sync.Map
 
 // Removed returns the decompressed removed-API table: a JSON object keyed
 // "apiVersion/Kind" with lastServed ("1.24"), replacement (an apiVersion
@@ -76,30 +85,55 @@ func Kubernetes(minor string) ([]byte, error) {
 // says so, deprecatedIn.
 func Removed() ([]byte, error) { return read("removed.json.gz") }
 
-// FluxCRDs returns the decompressed YAML stream of the
+// FluxCRDs returns the decompressed stream of the
 // CustomResourceDefinitions of the Flux controllers, source-watcher, the
 // Flux Operator (fluxcd.controlplane.io: FluxInstance, FluxReport,
 // ResourceSet, ResourceSetInputProvider) and Sealed Secrets, sorted by CRD
-// name. They are upstream's, unpatched: the Flux Operator's additions to
+// name: one CRD a line, as compact JSON (a JSON stream objects.Decode
+// reads), which the generator decoded from upstream's YAML. They are
+// upstream's, unpatched: the Flux Operator's additions to
 // notification-controller's CRDs are applied by internal/schema.
-func FluxCRDs() ([]byte, error) { return read("crds.yaml.gz") }
+func FluxCRDs() ([]byte, error) { return read("crds.json.gz") }
 
 var fluxCRDObjects = sync.OnceValues(func() ([]map[string]any, error) {
 	data, err := FluxCRDs()
 	if err != nil {
 		return nil, err
 	}
-	return objects.Decode(data)
+	return DecodeLines(data)
 })
+
+// DecodeLines decodes a stream of one JSON object a line (FluxCRDs,
+// BootstrapRBAC) as objects.Decode does (int64/float64 numbers), without
+// its stream reader's second pass over each document.
+func DecodeLines(data []byte) ([]map[string]any, error) {
+	out := make([]map[string]any, 0, bytes.Count(data, []byte("\n")))
+	for line := range bytes.Lines(data) {
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 {
+			continue
+		}
+		var m map[string]any
+		if err := utiljson.Unmarshal(line, &m); err != nil {
+			return nil, err
+		}
+		if m != nil {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
 
 // FluxCRDObjects returns the embedded CRDs decoded (int64/float64 numbers),
 // decoded once per process and shared: callers must not modify them.
 func FluxCRDObjects() ([]map[string]any, error) { return fluxCRDObjects() }
 
-// BootstrapRBAC returns the decompressed YAML stream of the newest
-// catalog's bootstrap RBAC policy: cluster roles, cluster role bindings,
-// namespace roles and namespace role bindings, each a v1 List.
-func BootstrapRBAC() ([]byte, error) { return read("bootstrap-rbac.yaml.gz") }
+// BootstrapRBAC returns the decompressed stream of the newest catalog's
+// bootstrap RBAC policy: cluster roles, cluster role bindings, namespace
+// roles and namespace role bindings, each a v1 List on a line of its own
+// as compact JSON (DecodeLines reads it), which the generator decoded
+// from upstream's YAML.
+func BootstrapRBAC() ([]byte, error) { return read("bootstrap-rbac.json.gz") }
 
 func read(name string) ([]byte, error) {
 	gz, err := files.ReadFile(name)

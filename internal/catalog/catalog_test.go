@@ -12,9 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/gitops-lint/gitops-lint/internal/catalog/gen"
+	"github.com/gitops-lint/gitops-lint/internal/objects"
 )
 
 type kind struct {
@@ -198,7 +197,7 @@ func TestFluxCRDs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	var names []string
 	for {
 		var doc struct {
@@ -208,7 +207,7 @@ func TestFluxCRDs(t *testing.T) {
 				Versions []struct {
 					Name   string
 					Schema struct {
-						OpenAPIV3Schema map[string]any `yaml:"openAPIV3Schema"`
+						OpenAPIV3Schema map[string]any `json:"openAPIV3Schema"`
 					}
 				}
 			}
@@ -250,12 +249,32 @@ func TestFluxCRDs(t *testing.T) {
 	}
 }
 
+// TestFluxCRDObjects checks that the line decoder gives what objects.Decode
+// gives for the same stream.
+func TestFluxCRDObjects(t *testing.T) {
+	b, err := FluxCRDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := objects.Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := FluxCRDObjects()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) == 0 || !reflect.DeepEqual(got, want) {
+		t.Errorf("FluxCRDObjects: %d CRDs, differ from objects.Decode's %d", len(got), len(want))
+	}
+}
+
 func TestBootstrapRBAC(t *testing.T) {
 	b, err := BootstrapRBAC()
 	if err != nil {
 		t.Fatal(err)
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	kinds := map[string]int{}
 	var clusterRoles []string
 	for {

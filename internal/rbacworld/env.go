@@ -60,14 +60,21 @@ var embedded = sync.OnceValues(func() (*Base, error) {
 	var cat struct {
 		Kinds map[string]Resource `json:"kinds"`
 	}
-	if err := json.Unmarshal(data, &cat); err != nil {
+	// Only the kind table: split the catalog rather than scan its
+	// definitions (catalog.Members).
+	if top, splitErr := catalog.Members(data); splitErr == nil && top["kinds"] != nil {
+		err = json.Unmarshal(top["kinds"], &cat.Kinds)
+	} else {
+		err = json.Unmarshal(data, &cat)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("decode kind table: %w", err)
 	}
 	boot, err := catalog.BootstrapRBAC()
 	if err != nil {
 		return nil, err
 	}
-	objs, err := objects.Decode(boot)
+	objs, err := catalog.DecodeLines(boot)
 	if err != nil {
 		return nil, fmt.Errorf("decode bootstrap RBAC: %w", err)
 	}

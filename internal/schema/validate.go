@@ -18,6 +18,7 @@ import (
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 
+	"github.com/gitops-lint/gitops-lint/internal/catalog"
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 )
 
@@ -37,23 +38,65 @@ type Removed struct {
 
 // Catalog is the built-in schema data of one Kubernetes version.
 type Catalog struct {
-	Version     string              `json:"version"`
-	Definitions map[string]any      `json:"definitions"`
-	Kinds       map[string]KindInfo `json:"kinds"`
+	Version string `json:"version"`
+	// Definitions are kept as their JSON text: a run decodes only the
+	// definitions the kinds it validates reach (catalogLoader), a few
+	// dozen of the catalog's hundreds.
+	Definitions map[string]json.RawMessage `json:"definitions"`
+	Kinds       map[string]KindInfo        `json:"kinds"`
 	// Removed lists kinds older releases served (filled from removed.json).
 	Removed map[string]Removed `json:"-"`
 }
 
-// ParseCatalog decodes a catalog document.
+// ParseCatalog decodes a catalog document. The definitions stay JSON text
+// (decoded by catalogLoader when a kind reaches them) and are not checked
+// here: the catalog tests decode every one.
 func ParseCatalog(data []byte) (*Catalog, error) {
 	var c Catalog
-	if err := json.Unmarshal(data, &c); err != nil {
-		return nil, fmt.Errorf("decode schema catalog: %w", err)
+	if !parseMembers(data, &c) {
+		// Not the shape the generator writes: decode it the plain way,
+		// for its error.
+		c = Catalog{}
+		if err := json.Unmarshal(data, &c); err != nil {
+			return nil, fmt.Errorf("decode schema catalog: %w", err)
+		}
 	}
 	if len(c.Kinds) == 0 || len(c.Definitions) == 0 {
 		return nil, errors.New("decode schema catalog: no kinds or definitions")
 	}
 	return &c, nil
+}
+
+// parseMembers decodes the catalog's version and kinds, and splits its
+// definitions without decoding them (catalog.Members), reporting false for
+// anything but an object of those three members as the generator writes
+// it.
+func parseMembers(data []byte, c *Catalog) bool {
+	top, err := catalog.Members(data)
+	if err != nil {
+		return false
+	}
+	for k := range top {
+		if k != "version" && k != "definitions" && k != "kinds" {
+			return false
+		}
+	}
+	if v, ok := top["version"]; ok {
+		if err := json.Unmarshal(v, &c.Version); err != nil {
+			return false
+		}
+	}
+	if d, ok := top["definitions"]; ok {
+		if c.Definitions, err = catalog.Members(d); err != nil {
+			return false
+		}
+	}
+	if k, ok := top["kinds"]; ok {
+		if err := json.Unmarshal(k, &c.Kinds); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // Validator compiles schemas on demand and validates objects. It is safe
@@ -68,62 +111,76 @@ type Validator struct {
 }
 
 // catalogLoader serves each definition of the catalog as a document of its
-// own, on demand: only the definitions the rendered kinds reach are loaded
-// (and checked against the metaschema, which the compiler does for every
-// document it loads). Any other URL is refused: gitops-lint never
-// downloads schemas.
-type catalogLoader struct{ cat *Catalog }
+// own, on demand: only the definitions the rendered kinds reach are loaded.
+// Any other URL is refused: gitops-lint never downloads schemas.
+type catalogLoader struct {
+	cat *Catalog
+	// prefix is the URL of the definitions (definitionsURL; tests serve
+	// them under checkedDefinitionsURL).
+	prefix string
+}
 
 func (l catalogLoader) Load(url string) (any, error) {
-	name, ok := strings.CutPrefix(url, definitionsURL)
+	name, ok := strings.CutPrefix(url, l.prefix)
 	if ok {
 		name, ok = strings.CutSuffix(name, ".json")
 	}
-	def, found := l.cat.Definitions[name]
+	raw, found := l.cat.Definitions[name]
 	if !ok || !found {
 		return nil, fmt.Errorf("schema %s is not embedded; gitops-lint never downloads schemas", url)
 	}
-	doc := localizeRefs(def)
-	if m, isMap := doc.(map[string]any); isMap {
+	var def any
+	if err := json.Unmarshal(raw, &def); err != nil {
+		return nil, fmt.Errorf("decode schema %s: %w", url, err)
+	}
+	// def is this call's own: its references are rewritten in place.
+	localizeRefs(def, l.prefix)
+	if m, isMap := def.(map[string]any); isMap {
 		m["$schema"] = "https://json-schema.org/draft/2020-12/schema"
 	}
-	return doc, nil
+	return def, nil
 }
 
 // definitionsURL prefixes the URL of each catalog definition.
-const definitionsURL = "https://catalog.gitops-lint.invalid/definitions/"
+//
+// It is below https://json-schema.org/ on purpose: the compiler checks
+// every document it loads against its metaschema (draft 2020-12's, the
+// slowest part of compiling a built-in kind: half its CPU) except the
+// documents whose URL starts so, which it takes for metaschemas
+// (santhosh-tekuri/jsonschema/v6 roots.addRoot). The embedded definitions
+// are generated and TestCatalogDefinitionsValid checks every one of them
+// against the metaschema, so a run need not. Nothing is fetched from that
+// host: the compiler finds no embedded metaschema at these URLs and asks
+// catalogLoader. CRD schemas, which come from the repository, keep a URL
+// of their own (crdSchema) and are checked.
+const definitionsURL = "https://json-schema.org/x-gitops-lint-catalog/definitions/"
 
-// localizeRefs copies a definition, turning "#/definitions/X" references
-// into references to X's own document.
-func localizeRefs(v any) any {
+// localizeRefs turns, in place, the "#/definitions/X" references of a
+// decoded definition into references to X's own document below prefix.
+func localizeRefs(v any, prefix string) {
 	switch t := v.(type) {
 	case map[string]any:
-		out := make(map[string]any, len(t))
 		for k, e := range t {
 			if ref, ok := e.(string); ok && k == "$ref" {
 				if name, ok := strings.CutPrefix(ref, "#/definitions/"); ok {
-					out[k] = definitionsURL + name + ".json"
-					continue
+					t[k] = prefix + name + ".json"
 				}
+				continue
 			}
-			out[k] = localizeRefs(e)
+			localizeRefs(e, prefix)
 		}
-		return out
 	case []any:
-		out := make([]any, len(t))
-		for i, e := range t {
-			out[i] = localizeRefs(e)
+		for _, e := range t {
+			localizeRefs(e, prefix)
 		}
-		return out
 	}
-	return v
 }
 
 // NewValidator prepares a validator over the catalog.
 func NewValidator(cat *Catalog) (*Validator, error) {
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
-	c.UseLoader(catalogLoader{cat})
+	c.UseLoader(catalogLoader{cat, definitionsURL})
 	return &Validator{cat: cat, compiler: c, compiled: map[string]*jsonschema.Schema{}, errs: map[string]error{}}, nil
 }
 

@@ -193,8 +193,8 @@ func SourcesMarkdown() []byte {
 		}
 		b.WriteString("\n")
 	}
-	section("Kubernetes schemas", "`kubernetes-v1.NN.json.gz` (one per version), `bootstrap-rbac.yaml.gz` (from "+Newest().Version+": cluster-roles, cluster-role-bindings, namespace-roles, namespace-role-bindings), and, with the older minors below, `removed.json.gz`.", KubernetesCatalog)
+	section("Kubernetes schemas", "`kubernetes-v1.NN.json.gz` (one per version), `bootstrap-rbac.json.gz` (one v1 List a line, compact JSON decoded from the YAML of "+Newest().Version+": cluster-roles, cluster-role-bindings, namespace-roles, namespace-role-bindings), and, with the older minors below, `removed.json.gz`.", KubernetesCatalog)
 	section("Kubernetes history", "`removed.json.gz`: the last patch of every older minor, read for the API versions and kinds it serves.", KubernetesHistory)
-	section("Custom resource definitions", "`crds.yaml.gz`: one YAML stream, documents sorted by CRD name: Flux's controllers, the Flux Operator's own kinds, Sealed Secrets.", CRDs)
+	section("Custom resource definitions", "`crds.json.gz`: one CRD a line (compact JSON, decoded from upstream's YAML), sorted by CRD name: Flux's controllers, the Flux Operator's own kinds, Sealed Secrets.", CRDs)
 	return b.Bytes()
 }

@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
+	utiljson "k8s.io/apimachinery/pkg/util/json"
+
 	"github.com/gitops-lint/gitops-lint/internal/catalog/gen"
 	"github.com/gitops-lint/gitops-lint/internal/gen/modzip"
+	"github.com/gitops-lint/gitops-lint/internal/objects"
 )
 
 func crd(name string) string {
@@ -55,7 +59,7 @@ func TestStreamErrors(t *testing.T) {
 }
 
 // TestReproducible rebuilds the stream from the module cache and compares
-// it with the committed crds.yaml.gz. It skips when a pinned zip is not
+// it with the committed crds.json.gz. It skips when a pinned zip is not
 // cached: it never downloads.
 func TestReproducible(t *testing.T) {
 	pins := map[string]gen.Pin{}
@@ -90,12 +94,32 @@ func TestReproducible(t *testing.T) {
 	if !bytes.Equal(first, second) {
 		t.Fatal("two runs differ")
 	}
-	committed, err := gen.ReadGzip(filepath.Join("..", "..", "crds.yaml.gz"))
+	lines, err := gen.JSONLines(first)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(committed, first) {
-		t.Error("crds.yaml.gz is stale: run make generate")
+	committed, err := gen.ReadGzip(filepath.Join("..", "..", "crds.json.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(committed, lines) {
+		t.Error("crds.json.gz is stale: run make generate")
+	}
+	// Each line decodes to what the YAML decodes to.
+	want, err := objects.Decode(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []map[string]any
+	for _, line := range bytes.Split(bytes.TrimSuffix(lines, []byte("\n")), []byte("\n")) {
+		var m map[string]any
+		if err := utiljson.Unmarshal(line, &m); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, m)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Error("the JSON lines do not decode to the YAML stream's objects")
 	}
 	md, err := os.ReadFile(filepath.Join("..", "..", "SOURCES.md"))
 	if err != nil {

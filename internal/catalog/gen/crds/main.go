@@ -77,7 +77,7 @@ func main() {
 func run(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("crds", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	out := fs.String("out", ".", "directory to write crds.yaml.gz and SOURCES.md to")
+	out := fs.String("out", ".", "directory to write crds.json.gz and SOURCES.md to")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -117,7 +117,11 @@ func generate(out string) error {
 	if err != nil {
 		return err
 	}
-	if err := gen.WriteGzip(filepath.Join(out, "crds.yaml.gz"), stream); err != nil {
+	lines, err := gen.JSONLines(stream)
+	if err != nil {
+		return err
+	}
+	if err := gen.WriteGzip(filepath.Join(out, "crds.json.gz"), lines); err != nil {
 		return err
 	}
 	return gen.WriteFile(filepath.Join(out, "SOURCES.md"), gen.SourcesMarkdown())

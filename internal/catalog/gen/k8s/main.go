@@ -91,7 +91,11 @@ func generate(out string, stderr io.Writer) error {
 		}
 		docs = append(docs, b)
 	}
-	if err := gen.WriteGzip(filepath.Join(out, "bootstrap-rbac.yaml.gz"), JoinYAML(docs)); err != nil {
+	lines, err := gen.JSONLines(JoinYAML(docs))
+	if err != nil {
+		return err
+	}
+	if err := gen.WriteGzip(filepath.Join(out, "bootstrap-rbac.json.gz"), lines); err != nil {
 		return err
 	}
 	return gen.WriteFile(filepath.Join(out, "SOURCES.md"), gen.SourcesMarkdown())
