@@ -111,17 +111,14 @@ type Validator struct {
 }
 
 // catalogLoader serves each definition of the catalog as a document of its
-// own, on demand: only the definitions the rendered kinds reach are loaded.
-// Any other URL is refused: gitops-lint never downloads schemas.
-type catalogLoader struct {
-	cat *Catalog
-	// prefix is the URL of the definitions (definitionsURL; tests serve
-	// them under checkedDefinitionsURL).
-	prefix string
-}
+// own, on demand: only the definitions the rendered kinds reach are loaded
+// (and checked against the metaschema, which the compiler does for every
+// document it loads). Any other URL is refused: gitops-lint never
+// downloads schemas.
+type catalogLoader struct{ cat *Catalog }
 
 func (l catalogLoader) Load(url string) (any, error) {
-	name, ok := strings.CutPrefix(url, l.prefix)
+	name, ok := strings.CutPrefix(url, definitionsURL)
 	if ok {
 		name, ok = strings.CutSuffix(name, ".json")
 	}
@@ -133,54 +130,47 @@ func (l catalogLoader) Load(url string) (any, error) {
 	if err := json.Unmarshal(raw, &def); err != nil {
 		return nil, fmt.Errorf("decode schema %s: %w", url, err)
 	}
-	// def is this call's own: its references are rewritten in place.
-	localizeRefs(def, l.prefix)
-	if m, isMap := def.(map[string]any); isMap {
+	doc := localizeRefs(def)
+	if m, isMap := doc.(map[string]any); isMap {
 		m["$schema"] = "https://json-schema.org/draft/2020-12/schema"
 	}
-	return def, nil
+	return doc, nil
 }
 
 // definitionsURL prefixes the URL of each catalog definition.
-//
-// It is below https://json-schema.org/ on purpose: the compiler checks
-// every document it loads against its metaschema (draft 2020-12's, the
-// slowest part of compiling a built-in kind: half its CPU) except the
-// documents whose URL starts so, which it takes for metaschemas
-// (santhosh-tekuri/jsonschema/v6 roots.addRoot). The embedded definitions
-// are generated and TestCatalogDefinitionsValid checks every one of them
-// against the metaschema, so a run need not. Nothing is fetched from that
-// host: the compiler finds no embedded metaschema at these URLs and asks
-// catalogLoader. CRD schemas, which come from the repository, keep a URL
-// of their own (crdSchema) and are checked.
-const definitionsURL = "https://json-schema.org/x-gitops-lint-catalog/definitions/"
+const definitionsURL = "https://catalog.gitops-lint.invalid/definitions/"
 
-// localizeRefs turns, in place, the "#/definitions/X" references of a
-// decoded definition into references to X's own document below prefix.
-func localizeRefs(v any, prefix string) {
+// localizeRefs copies a definition, turning "#/definitions/X" references
+// into references to X's own document.
+func localizeRefs(v any) any {
 	switch t := v.(type) {
 	case map[string]any:
+		out := make(map[string]any, len(t))
 		for k, e := range t {
 			if ref, ok := e.(string); ok && k == "$ref" {
 				if name, ok := strings.CutPrefix(ref, "#/definitions/"); ok {
-					t[k] = prefix + name + ".json"
+					out[k] = definitionsURL + name + ".json"
+					continue
 				}
-				continue
 			}
-			localizeRefs(e, prefix)
+			out[k] = localizeRefs(e)
 		}
+		return out
 	case []any:
-		for _, e := range t {
-			localizeRefs(e, prefix)
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = localizeRefs(e)
 		}
+		return out
 	}
+	return v
 }
 
 // NewValidator prepares a validator over the catalog.
 func NewValidator(cat *Catalog) (*Validator, error) {
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
-	c.UseLoader(catalogLoader{cat, definitionsURL})
+	c.UseLoader(catalogLoader{cat})
 	return &Validator{cat: cat, compiler: c, compiled: map[string]*jsonschema.Schema{}, errs: map[string]error{}}, nil
 }
 
