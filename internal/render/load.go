@@ -16,6 +16,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/fluxcd/pkg/sourceignore/gitignore"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/gitops-lint/gitops-lint/internal/confine"
@@ -68,6 +69,21 @@ type Index struct {
 	byID sync.Map // file → map[string]*Doc
 	// work is what the mappings of a parsed file cost kustomize (docCost).
 	work map[string]int64
+	// walk is what the index's walk saw that an artifact of the checkout
+	// packages, in walk order: the regular files its exclusions keep, and
+	// the directories it skips for reasons of its own (vendor, charts),
+	// which fromDir walks itself. ignored are those exclusions; walked is
+	// false when the walk stopped early. fromDir packages the checkout
+	// from them instead of walking and matching it again.
+	walk    []walkEntry
+	walked  bool
+	ignored gitignore.Matcher
+}
+
+// walkEntry is one file (or skipped directory) of the index's walk.
+type walkEntry struct {
+	abs, rel string
+	d        fs.DirEntry
 }
 
 // Docs returns every document of every file, in file then document order.
@@ -164,6 +180,8 @@ func loadIndexWith(root string, rd *reader) (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read repository: %w", err)
 	}
+	x.ignored = ignored
+	complete := true
 	// window holds the entries read but not yet recorded: at most one per
 	// CPU, or a single large one, is parsed at a time.
 	var window []*indexed
@@ -196,9 +214,13 @@ func loadIndexWith(root string, rd *reader) (*Index, error) {
 		}
 		if d.IsDir() {
 			if p != abs && (skipDirs[d.Name()] || isHelmChartDir(p)) {
+				x.walk = append(x.walk, walkEntry{abs: p, rel: rel, d: d})
 				return filepath.SkipDir
 			}
 			return nil
+		}
+		if d.Type().IsRegular() {
+			x.walk = append(x.walk, walkEntry{abs: p, rel: rel, d: d})
 		}
 		if d.Type()&fs.ModeSymlink != 0 {
 			x.Symlinks = append(x.Symlinks, rel)
@@ -215,6 +237,7 @@ func loadIndexWith(root string, rd *reader) (*Index, error) {
 		}
 		e := x.readFile(croot, p, rel, sizeOf(d))
 		if e == nil {
+			complete = false
 			return filepath.SkipAll // the run's budget is spent
 		}
 		large := e.done != nil && e.nodes > largeParse
@@ -222,6 +245,7 @@ func loadIndexWith(root string, rd *reader) (*Index, error) {
 			commit()
 		}
 		if stop {
+			complete = false
 			return filepath.SkipAll
 		}
 		window = append(window, e)
@@ -243,6 +267,7 @@ func loadIndexWith(root string, rd *reader) (*Index, error) {
 		if large {
 			commit()
 			if stop {
+				complete = false
 				return filepath.SkipAll
 			}
 		}
@@ -254,6 +279,7 @@ func loadIndexWith(root string, rd *reader) (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("walk %s: %w", root, err)
 	}
+	x.walked = complete && !stop
 	return x, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	yamlv3 "go.yaml.in/yaml/v3"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"sigs.k8s.io/kustomize/api/krusty"
 	kustypes "sigs.k8s.io/kustomize/api/types"
@@ -88,6 +89,9 @@ func operatorIn(x *Index, dir string) *entry {
 func fluxSyncs(x *Index) []fluxSync {
 	var instances, charts []fluxSync
 	for _, d := range append(x.Docs(), chartValues(x)...) {
+		if !maySync(d) {
+			continue // decoding every document of a repository is not cheap
+		}
 		m := docSpec(d)
 		if m == nil {
 			continue
@@ -135,6 +139,33 @@ func fluxSyncs(x *Index) []fluxSync {
 		}
 	}
 	return append(instances, charts...)
+}
+
+// maySync reports whether fluxSyncs may find a sync in d: a FluxInstance,
+// HelmRelease or ResourceSet, or a values document with an instance key
+// (or a merge key that could bring one).
+func maySync(d *Doc) bool {
+	switch {
+	case d.Kind == kindFluxInstance && objects.Group(d.APIVersion) == operatorGroup,
+		d.Kind == kindHelmRelease && d.IsObject(),
+		d.Kind == kindResourceSet && objects.Group(d.APIVersion) == operatorGroup:
+		return true
+	case d.IsObject():
+		return false
+	}
+	n := d.Node
+	if n != nil && n.Kind == yamlv3.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	if n == nil || n.Kind != yamlv3.MappingNode {
+		return n != nil && n.Kind == yamlv3.AliasNode
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i]; k.Value == "instance" || k.Value == "<<" || k.Kind != yamlv3.ScalarNode {
+			return true
+		}
+	}
+	return false
 }
 
 // valuesName matches the Helm values files the index leaves out (see

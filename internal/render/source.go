@@ -205,11 +205,17 @@ func fromDir(x *Index, dst, ignore string) (*artifact, error) {
 		return nil, fmt.Errorf("package source %s: %w", origin, err)
 	}
 	defer croot.Close()
-	m, err := ignoreMatcher(croot, origin, ignore)
-	if err != nil {
+	var add func(p string, d fs.DirEntry) error
+	// The index walked the checkout with the same exclusions when spec.ignore
+	// adds none: package what it kept, walking only what it skipped.
+	reuse := ignore == "" && x.walked && x.ignored != nil
+	var m gitignore.Matcher
+	if reuse {
+		m = x.ignored
+	} else if m, err = ignoreMatcher(croot, origin, ignore); err != nil {
 		return nil, err
 	}
-	err = filepath.WalkDir(origin, func(p string, d fs.DirEntry, err error) error {
+	walkFn := func(p string, d fs.DirEntry, err error) error {
 		if err != nil || p == origin {
 			return nil
 		}
@@ -220,6 +226,10 @@ func fromDir(x *Index, dst, ignore string) (*artifact, error) {
 			}
 			return nil
 		}
+		return add(p, d)
+	}
+	// add packages one entry the exclusions keep.
+	add = func(p string, d fs.DirEntry) error {
 		if d.IsDir() || !d.Type().IsRegular() {
 			return nil
 		}
@@ -244,7 +254,21 @@ func fromDir(x *Index, dst, ignore string) (*artifact, error) {
 		}
 		a.put(rel, p, data)
 		return nil
-	})
+	}
+	if reuse {
+		for _, e := range x.walk {
+			if e.d.IsDir() {
+				err = filepath.WalkDir(e.abs, walkFn)
+			} else {
+				err = add(e.abs, e.d)
+			}
+			if err != nil {
+				break
+			}
+		}
+	} else {
+		err = filepath.WalkDir(origin, walkFn)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("package source %s: %w", origin, err)
 	}
