@@ -147,21 +147,35 @@ func fluxSyncs(x *Index) []fluxSync {
 func maySync(d *Doc) bool {
 	switch {
 	case d.Kind == kindFluxInstance && objects.Group(d.APIVersion) == operatorGroup,
-		d.Kind == kindHelmRelease && d.IsObject(),
 		d.Kind == kindResourceSet && objects.Group(d.APIVersion) == operatorGroup:
 		return true
+	case d.Kind == kindHelmRelease && d.IsObject():
+		return mayHave(d.Node, "spec", "values", "instance")
 	case d.IsObject():
 		return false
 	}
-	n := d.Node
+	return mayHave(d.Node, "instance")
+}
+
+// mayHave reports whether the mapping n may hold the path of keys: false
+// only when it certainly does not (no merge keys, aliases or non-scalar
+// keys on the way, which decoding could turn into the key).
+func mayHave(n *yamlv3.Node, path ...string) bool {
 	if n != nil && n.Kind == yamlv3.DocumentNode && len(n.Content) == 1 {
 		n = n.Content[0]
+	}
+	if len(path) == 0 {
+		return true
 	}
 	if n == nil || n.Kind != yamlv3.MappingNode {
 		return n != nil && n.Kind == yamlv3.AliasNode
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		if k := n.Content[i]; k.Value == "instance" || k.Value == "<<" || k.Kind != yamlv3.ScalarNode {
+		k := n.Content[i]
+		if k.Kind != yamlv3.ScalarNode || k.Value == "<<" {
+			return true
+		}
+		if k.Value == path[0] && mayHave(n.Content[i+1], path[1:]...) {
 			return true
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // TestFromDirReusesIndexWalk: packaging a checkout from what the index's
@@ -79,6 +81,35 @@ func TestFromDirReusesIndexWalk(t *testing.T) {
 	for _, mustNot := range []string{"ignored/secret.yaml", "vendor/lib/skip.tmp", "apps/link.yaml"} {
 		if _, ok := reused.files[mustNot]; ok {
 			t.Errorf("%s is in the artifact", mustNot)
+		}
+	}
+}
+
+// TestMayHave: a document is skipped only when it certainly lacks the path.
+func TestMayHave(t *testing.T) {
+	for _, tc := range []struct {
+		doc  string
+		want bool
+	}{
+		{"spec:\n  values:\n    instance:\n      sync: {}\n", true},
+		{"spec:\n  values:\n    other: 1\n", false},
+		{"spec:\n  chart: x\n", false},
+		{"metadata: {}\n", false},
+		{"spec:\n  values:\n    <<: *base\n", true},          // a merge may bring it
+		{"spec: *ref\n", true},                               // an alias may be it
+		{"spec:\n  ? [a]\n  : 1\n", true},                    // a complex key
+		{"spec:\n  values: [instance]\n", false},             // not a mapping
+		{"spec:\n  \"values\":\n    'instance': {}\n", true}, // quoted keys
+	} {
+		var n yaml.Node
+		if err := yaml.Unmarshal([]byte("base: &base {instance: {}}\nref: &ref {}\n"+tc.doc), &n); err != nil {
+			t.Fatalf("%q: %v", tc.doc, err)
+		}
+		// Drop the anchors' holders: only the document's own keys count.
+		root := n.Content[0]
+		root.Content = root.Content[4:]
+		if got := mayHave(&n, "spec", "values", "instance"); got != tc.want {
+			t.Errorf("%q: mayHave = %v, want %v", tc.doc, got, tc.want)
 		}
 	}
 }
