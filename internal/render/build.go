@@ -150,7 +150,16 @@ func (r *renderer) kustomizeBuild(a *artifact, ks map[string]any, c *charges) ([
 		return nil, false, &buildError{rule: RuleError, msg: fmt.Sprintf("failed to generate kustomization.yaml: %v", err)}
 	}
 	wantOrigin := slices.Contains(kus.BuildMetadata, kustypes.OriginAnnotations)
+	// Where each object comes from is kustomize's origin annotation. Asking
+	// kustomize for it costs a sixth of a lint (it annotates every object
+	// after every transformer), so the build first runs without, and the
+	// renderer finds each object's file itself (originsOf); only a build
+	// where that is not certain runs again with the annotations.
+	var plain []byte
 	if !wantOrigin {
+		if plain, err = yaml.Marshal(kus); err != nil {
+			return nil, false, &buildError{rule: RuleError, msg: err.Error()}
+		}
 		kus.BuildMetadata = append(kus.BuildMetadata, kustypes.OriginAnnotations)
 		if manifest, err = yaml.Marshal(kus); err != nil {
 			return nil, false, &buildError{rule: RuleError, msg: err.Error()}
@@ -159,7 +168,16 @@ func (r *renderer) kustomizeBuild(a *artifact, ks map[string]any, c *charges) ([
 
 	sum := sha256.Sum256(append([]byte(dirPath+"\x00"), manifest...))
 	rb := r.cache.get(hex.EncodeToString(sum[:]), func() *rawBuild {
-		docs, res, err := r.runKrusty(a, dirPath, kfile, manifest)
+		var docs []byte
+		var res []*resource.Resource
+		err := errNeedOrigin
+		if plain != nil {
+			docs, res, err = r.runKrusty(a, dirPath, kfile, plain, true)
+		}
+		if errors.Is(err, errNeedOrigin) {
+			r.annotatedBuilds.Add(1)
+			docs, res, err = r.runKrusty(a, dirPath, kfile, manifest, false)
+		}
 		rb := &rawBuild{docs: docs, res: res, err: err, wantOrigin: wantOrigin}
 		if err == nil && docs != nil {
 			res, err = resources(docs)
@@ -249,21 +267,26 @@ func (r *renderer) generate(gen *fluxkustomize.Generator, dirPath string) (manif
 var errExclusive = errors.New("build changes kustomize's global OpenAPI state")
 
 // runKrusty builds; the output comes encoded (encodeDocs), or as
-// resources when it cannot be.
-func (r *renderer) runKrusty(a *artifact, dirPath, kfile string, manifest []byte) ([]byte, []*resource.Resource, error) {
-	docs, res, err := r.runKrustyLocked(a, dirPath, kfile, manifest, false)
+// resources when it cannot be. locate says that the manifest does not ask
+// kustomize for origin annotations: the build sets them itself (originsOf)
+// or fails with errNeedOrigin.
+func (r *renderer) runKrusty(a *artifact, dirPath, kfile string, manifest []byte, locate bool) ([]byte, []*resource.Resource, error) {
+	docs, res, err := r.runKrustyLocked(a, dirPath, kfile, manifest, false, locate)
 	if errors.Is(err, errExclusive) {
-		docs, res, err = r.runKrustyLocked(a, dirPath, kfile, manifest, true)
+		if locate {
+			return nil, nil, errNeedOrigin
+		}
+		docs, res, err = r.runKrustyLocked(a, dirPath, kfile, manifest, true, false)
 	}
 	return docs, res, err
 }
 
-func (r *renderer) runKrustyLocked(a *artifact, dirPath, kfile string, manifest []byte, exclusive bool) (docs []byte, res []*resource.Resource, err error) {
+func (r *renderer) runKrustyLocked(a *artifact, dirPath, kfile string, manifest []byte, exclusive, locate bool) (docs []byte, res []*resource.Resource, err error) {
 	overlay := securefs.MakeFsInMemory(a.mem)
 	if err := overlay.WriteFile(kfile, manifest); err != nil {
 		return nil, nil, &buildError{rule: RuleError, msg: err.Error()}
 	}
-	g := &guardFS{FileSystem: overlay, allowGlobal: exclusive, r: r, a: a, counted: map[string]bool{}}
+	g := &guardFS{FileSystem: overlay, allowGlobal: exclusive, r: r, a: a, counted: map[string]bool{}, resFiles: map[string]bool{}}
 	// The persistent cache (diskbuild.go): reuse a stored build whose
 	// inputs are unchanged, else record this one's.
 	var rec *recFS
@@ -319,6 +342,12 @@ func (r *renderer) runKrustyLocked(a *artifact, dirPath, kfile string, manifest 
 		return nil, nil, be
 	}
 	res = m.Resources()
+	if locate {
+		if err := r.originsOf(a, dirPath, g, res); err != nil {
+			r.work.Give(g.work) // the build with annotations charges again
+			return nil, nil, err
+		}
+	}
 	nodes := make([]*kyaml.Node, len(res))
 	for i, x := range res {
 		nodes[i] = x.YNode()
@@ -359,6 +388,16 @@ type guardFS struct {
 	docs, work int64
 	counted    map[string]bool
 	limit      error
+	// resFiles are the files the kustomizations read list as resources;
+	// generates is set when one of them generates objects.
+	resFiles map[string]bool
+	// genNames are the names of the ConfigMaps and Secrets the
+	// kustomizations generate; generates is set when one generates objects
+	// some other way (generators:, helm charts). touchesMeta: a patch or
+	// replacement may remove annotations.
+	genNames    []string
+	generates   bool
+	touchesMeta bool
 }
 
 var (
@@ -395,6 +434,24 @@ func (g *guardFS) ReadFile(path string) ([]byte, error) {
 			}
 		}
 	}
+	g.mu.Lock()
+	for _, res := range slices.Concat(k.Resources, k.Bases) {
+		g.resFiles[filepath.Clean(filepath.Join(filepath.Dir(path), res))] = true
+	}
+	for _, gen := range append(slices.Clone(k.ConfigMapGenerator), toCM(k.SecretGenerator)...) {
+		g.genNames = append(g.genNames, gen.Name)
+	}
+	g.generates = g.generates || len(k.Generators)+len(k.HelmCharts)+len(k.HelmChartInflationGenerator) > 0
+	g.mu.Unlock()
+	touches := mayTouchMeta(&k, func(rel string) []byte {
+		if rel == "" {
+			return nil
+		}
+		return g.a.mem.files[filepath.Clean(filepath.Join(filepath.Dir(path), rel))]
+	})
+	g.mu.Lock()
+	g.touchesMeta = g.touchesMeta || touches
+	g.mu.Unlock()
 	if err := g.generated(path, &k); err != nil {
 		return nil, err
 	}

@@ -104,6 +104,9 @@ type Result struct {
 	// ChangedOnly is set for a --changed-since render, Partial for it or
 	// one with Options.Select (see Kustomization.Unchanged).
 	ChangedOnly, Partial bool
+	// annotatedBuilds counts the builds that ran again with kustomize's
+	// origin annotations (originsOf was not certain), for tests.
+	annotatedBuilds int64
 }
 
 // Lockdown holds the kustomize-controller flags an environment's bootstrap

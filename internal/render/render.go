@@ -53,6 +53,8 @@ type renderer struct {
 	varRefs sync.Map
 	// loaded are the cached chart archives loaded so far, by digest.
 	loaded sync.Map
+	// annotatedBuilds: see Result.
+	annotatedBuilds atomic.Int64
 }
 
 // UsageError is a problem with what the user asked for (exit code 2).
@@ -284,6 +286,7 @@ func (r *renderer) render(ctx context.Context) (*Result, error) {
 	}
 	r.addLimitFindings()
 	res.Findings = r.findings
+	res.annotatedBuilds = r.annotatedBuilds.Load()
 	if opts.Platform != "" && (r.changes == nil || r.changes.relevant) {
 		// A run stopped by a limit has not rendered what the tenant check
 		// looks for.
