@@ -286,7 +286,7 @@ func (r *renderer) runKrustyLocked(a *artifact, dirPath, kfile string, manifest 
 	if err := overlay.WriteFile(kfile, manifest); err != nil {
 		return nil, nil, &buildError{rule: RuleError, msg: err.Error()}
 	}
-	g := &guardFS{FileSystem: overlay, allowGlobal: exclusive, r: r, a: a, counted: map[string]bool{}, resFiles: map[string]bool{}}
+	g := &guardFS{FileSystem: overlay, allowGlobal: exclusive, r: r, a: a, counted: map[string]bool{}, resFiles: map[string]bool{}, locate: locate}
 	// The persistent cache (diskbuild.go): reuse a stored build whose
 	// inputs are unchanged, else record this one's.
 	var rec *recFS
@@ -332,6 +332,10 @@ func (r *renderer) runKrustyLocked(a *artifact, dirPath, kfile string, manifest 
 	if g.needsGlobal {
 		r.work.Give(g.work) // the exclusive retry charges again
 		return nil, nil, errExclusive
+	}
+	if locate && g.touchesMeta {
+		r.work.Give(g.work) // the build with annotations charges again
+		return nil, nil, errNeedOrigin
 	}
 	if err != nil {
 		be := &buildError{rule: RuleError, msg: r.scrub(a, "kustomize build failed: "+err.Error())}
@@ -398,6 +402,8 @@ type guardFS struct {
 	genNames    []string
 	generates   bool
 	touchesMeta bool
+	// locate: the build runs without origin annotations (originsOf).
+	locate bool
 }
 
 var (
@@ -452,6 +458,9 @@ func (g *guardFS) ReadFile(path string) ([]byte, error) {
 	g.mu.Lock()
 	g.touchesMeta = g.touchesMeta || touches
 	g.mu.Unlock()
+	if touches && g.locate {
+		return nil, errNeedOrigin // stop now: the build runs again with annotations
+	}
 	if err := g.generated(path, &k); err != nil {
 		return nil, err
 	}
