@@ -395,11 +395,11 @@ type guardFS struct {
 	// resFiles are the files the kustomizations read list as resources;
 	// generates is set when one of them generates objects.
 	resFiles map[string]bool
-	// genNames are the names of the ConfigMaps and Secrets the
-	// kustomizations generate; generates is set when one generates objects
-	// some other way (generators:, helm charts). touchesMeta: a patch or
-	// replacement may remove annotations.
-	genNames    []string
+	// gens are the ConfigMap and Secret generators of the kustomizations;
+	// generates is set when one generates objects some other way
+	// (generators:, helm charts). touchesMeta: a patch or replacement may
+	// remove annotations.
+	gens        []generatorAt
 	generates   bool
 	touchesMeta bool
 	// locate: the build runs without origin annotations (originsOf).
@@ -445,7 +445,7 @@ func (g *guardFS) ReadFile(path string) ([]byte, error) {
 		g.resFiles[filepath.Clean(filepath.Join(filepath.Dir(path), res))] = true
 	}
 	for _, gen := range append(slices.Clone(k.ConfigMapGenerator), toCM(k.SecretGenerator)...) {
-		g.genNames = append(g.genNames, gen.Name)
+		g.gens = append(g.gens, generatorAt{name: gen.Name, kfile: filepath.Clean(path), create: gen.Behavior == "" || gen.Behavior == "create"})
 	}
 	g.generates = g.generates || len(k.Generators)+len(k.HelmCharts)+len(k.HelmChartInflationGenerator) > 0
 	g.mu.Unlock()

@@ -10,6 +10,13 @@ import (
 	kustypes "sigs.k8s.io/kustomize/api/types"
 )
 
+// generatorAt is a ConfigMap or Secret generator of a kustomization file;
+// create is false for one that merges into or replaces another object.
+type generatorAt struct {
+	name, kfile string
+	create      bool
+}
+
 // errNeedOrigin: the build must run again with kustomize's origin
 // annotations, because originsOf cannot be certain where its objects come
 // from.
@@ -24,9 +31,12 @@ var errNeedOrigin = errors.New("origins not certain without kustomize's annotati
 // that is not certain, it returns errNeedOrigin and kustomize is asked:
 //   - an object without a candidate, or with candidates in two files;
 //   - a resource file the index did not parse (not YAML, oversized);
-//   - a ConfigMap or Secret whose name holds a generator's (the generator,
-//     not a file, is then the origin), or any in a build that generates
-//     through generators: or Helm charts;
+//   - a ConfigMap or Secret whose name holds the names of several
+//     generators, or of one that merges or replaces, or of one and a
+//     resource document's, or any in a build that generates through
+//     generators: or Helm charts (one whose name holds exactly one creating
+//     generator's, and no document's, is that generator's: kustomize
+//     records the kustomization file that declares it);
 //   - a build whose patches or replacements may remove or replace
 //     annotations (kustomize would then record the transformer).
 func (r *renderer) originsOf(a *artifact, dirPath string, g *guardFS, res []*resource.Resource) error {
@@ -61,8 +71,17 @@ func (r *renderer) originsOf(a *artifact, dirPath string, g *guardFS, res []*res
 	slices.SortFunc(files, func(p, q file) int { return strings.Compare(p.abs, q.abs) })
 	for _, x := range res {
 		kind, name := x.GetKind(), x.GetName()
-		if (kind == "ConfigMap" || kind == "Secret") && (g.generates || slices.ContainsFunc(g.genNames, func(gen string) bool { return strings.Contains(name, gen) })) {
-			return errNeedOrigin // generated, or may be: prefixes and hashes only add to the name
+		var gens []generatorAt
+		if kind == "ConfigMap" || kind == "Secret" {
+			if g.generates {
+				return errNeedOrigin
+			}
+			// Prefixes, suffixes and hashes only add to a generated name.
+			for _, gen := range g.gens {
+				if gen.name != "" && strings.Contains(name, gen.name) {
+					gens = append(gens, gen)
+				}
+			}
 		}
 		from, sure := "", true
 		pick := func(match func(d *Doc) bool) {
@@ -77,7 +96,12 @@ func (r *renderer) originsOf(a *artifact, dirPath string, g *guardFS, res []*res
 		if from == "" {
 			pick(func(d *Doc) bool { return d.Kind == kind && d.Name != "" && strings.Contains(name, d.Name) })
 		}
-		if from == "" || !sure {
+		field := "path"
+		switch {
+		case len(gens) == 1 && gens[0].create && from == "":
+			// Generated: kustomize records the kustomization file.
+			from, field = gens[0].kfile, "configuredIn"
+		case len(gens) > 0, from == "" || !sure:
 			return errNeedOrigin
 		}
 		rel, err := filepath.Rel(dirPath, from)
@@ -85,7 +109,7 @@ func (r *renderer) originsOf(a *artifact, dirPath string, g *guardFS, res []*res
 			return errNeedOrigin
 		}
 		ann := x.GetAnnotations()
-		ann[originAnnotation] = "path: " + filepath.ToSlash(rel) + "\n"
+		ann[originAnnotation] = field + ": " + filepath.ToSlash(rel) + "\n"
 		if err := x.SetAnnotations(ann); err != nil {
 			return errNeedOrigin
 		}

@@ -39,12 +39,27 @@ func TestOriginsWithoutAnnotations(t *testing.T) {
 		},
 		want: map[string]string{"o-x": "base/x.yaml:1"},
 	}, {
-		name: "a generated ConfigMap is located by kustomize",
+		name: "a generated ConfigMap is the generator's",
+		files: map[string]string{
+			"app/kustomization.yaml": "resources:\n  - a.yaml\nconfigMapGenerator:\n  - name: settings\n    literals: [k=v]\n",
+			"app/a.yaml":             fmt.Sprintf(cm, "other"),
+		},
+		want: map[string]string{"other": "app/a.yaml:1", "settings-*": "app/kustomization.yaml:1"},
+	}, {
+		name: "a resource whose name holds a generator's is located by kustomize",
 		files: map[string]string{
 			"app/kustomization.yaml": "resources:\n  - a.yaml\nconfigMapGenerator:\n  - name: settings\n    literals: [k=v]\n",
 			"app/a.yaml":             fmt.Sprintf(cm, "settings-old"),
 		},
 		want:      map[string]string{"settings-old": "app/a.yaml:1", "settings-*": "app/kustomization.yaml:1"},
+		annotated: 1,
+	}, {
+		name: "a generator that merges is located by kustomize",
+		files: map[string]string{
+			"app/kustomization.yaml":  "resources:\n  - ../base\nconfigMapGenerator:\n  - name: settings\n    behavior: merge\n    literals: [k=w]\n",
+			"base/kustomization.yaml": "configMapGenerator:\n  - name: settings\n    literals: [k=v]\n",
+		},
+		want:      map[string]string{"settings-*": "base/kustomization.yaml:1"},
 		annotated: 1,
 	}, {
 		name: "one name in two files",
