@@ -7,6 +7,7 @@ package gen
 import (
 	"bytes"
 	"compress/gzip"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -197,4 +198,21 @@ func SourcesMarkdown() []byte {
 	section("Kubernetes history", "`removed.json.gz`: the last patch of every older minor, read for the API versions and kinds it serves.", KubernetesHistory)
 	section("Custom resource definitions", "`crds.json.gz`: one CRD a line (compact JSON, decoded from upstream's YAML), sorted by CRD name: Flux's controllers, the Flux Operator's own kinds, Sealed Secrets.", CRDs)
 	return b.Bytes()
+}
+
+// Run is the command line of a generator: -out (defaulting to defOut,
+// described by usage) then generate; exit 2 for bad flags, 1 when
+// generating fails (said on stderr as "gen/NAME: error").
+func Run(name, defOut, usage string, args []string, stderr io.Writer, generate func(out string) error) int {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", defOut, usage)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if err := generate(*out); err != nil {
+		fmt.Fprintf(stderr, "gen/%s: %v\n", name, err)
+		return 1
+	}
+	return 0
 }

@@ -14,7 +14,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -75,17 +74,7 @@ func main() {
 }
 
 func run(args []string, stderr io.Writer) int {
-	fs := flag.NewFlagSet("crds", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	out := fs.String("out", ".", "directory to write crds.json.gz and SOURCES.md to")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if err := generate(*out); err != nil {
-		fmt.Fprintf(stderr, "gen/crds: %v\n", err)
-		return 1
-	}
-	return 0
+	return gen.Run("crds", ".", "directory to write crds.json.gz and SOURCES.md to", args, stderr, generate)
 }
 
 func generate(out string) error {

@@ -5,7 +5,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -23,17 +22,7 @@ func main() {
 }
 
 func run(args []string, stderr io.Writer) int {
-	fs := flag.NewFlagSet("k8s", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	out := fs.String("out", ".", "directory to write the catalog files to")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if err := generate(*out, stderr); err != nil {
-		fmt.Fprintf(stderr, "gen/k8s: %v\n", err)
-		return 1
-	}
-	return 0
+	return gen.Run("k8s", ".", "directory to write the catalog files to", args, stderr, func(out string) error { return generate(out, stderr) })
 }
 
 func generate(out string, stderr io.Writer) error {

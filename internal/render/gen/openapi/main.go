@@ -25,7 +25,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -50,17 +49,7 @@ func main() {
 }
 
 func run(args []string, stderr io.Writer) int {
-	fs := flag.NewFlagSet("openapi", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	out := fs.String("out", "kustomize-openapi.json.gz", "file to write the gzipped document to")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if err := generate(*out); err != nil {
-		fmt.Fprintf(stderr, "gen/openapi: %v\n", err)
-		return 1
-	}
-	return 0
+	return gen.Run("openapi", "kustomize-openapi.json.gz", "file to write the gzipped document to", args, stderr, generate)
 }
 
 func generate(out string) error {
