@@ -294,17 +294,6 @@ func evalQuery(ctx context.Context, q *rego.PreparedEvalQuery, input rego.EvalOp
 	return r, nil
 }
 
-// inputOption converts the input to OPA's value form directly: rendered
-// objects already hold JSON types (int64/float64), so OPA's JSON round trip
-// of raw input, the largest cost of an evaluation, is not needed.
-func inputOption(input map[string]any) rego.EvalOption {
-	v, err := ast.InterfaceToValue(input)
-	if err != nil {
-		return rego.EvalInput(input)
-	}
-	return rego.EvalParsedInput(v)
-}
-
 // failureMessage explains why rule r gave no result.
 func (e *Engine) failureMessage(f ruleFailure) string {
 	r := e.rules[f.rule]

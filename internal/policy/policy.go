@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/tester"
 
 	"github.com/gitops-lint/gitops-lint/internal/confine"
@@ -347,31 +348,86 @@ type item struct {
 	k   *render.Kustomization
 	o   *render.Object
 	ctx map[string]any
+	// raw is the item as Rego sees it ({object, context}); value is it in
+	// OPA's value form (nil when it does not convert: raw is given then).
+	raw   map[string]any
+	value ast.Value
+}
+
+// convert prepares the item's input, converted to OPA's value form
+// directly: rendered objects already hold JSON types (int64/float64), so
+// OPA's JSON round trip of raw input is not needed.
+func (it *item) convert() {
+	it.raw = map[string]any{"object": it.o.Content, "context": it.ctx}
+	if v, err := ast.InterfaceToValue(it.raw); err == nil {
+		it.value = v
+	}
+}
+
+// input is the item as the input of the rules of one object.
+func (it *item) input() rego.EvalOption {
+	if it.value == nil {
+		return rego.EvalInput(it.raw)
+	}
+	return rego.EvalParsedInput(it.value)
+}
+
+// combinedInput is the input of the rules of all objects: the items and
+// the environment's context.
+func combinedInput(its []item, envCtx map[string]any) rego.EvalOption {
+	terms := make([]*ast.Term, len(its))
+	raw := make([]any, len(its))
+	converted := true
+	for i := range its {
+		raw[i] = its[i].raw
+		if its[i].value == nil {
+			converted = false
+			continue
+		}
+		terms[i] = ast.NewTerm(its[i].value)
+	}
+	ctxVal, err := ast.InterfaceToValue(envCtx)
+	if !converted || err != nil {
+		return rego.EvalInput(map[string]any{"items": raw, "context": envCtx})
+	}
+	return rego.EvalParsedInput(ast.NewObject(
+		ast.Item(ast.StringTerm("items"), ast.NewTerm(ast.NewArray(terms...))),
+		ast.Item(ast.StringTerm("context"), ast.NewTerm(ctxVal)),
+	))
 }
 
 // Check evaluates the policies on every object of the render result.
 func (e *Engine) Check(ctx context.Context, res *render.Result) []finding.Finding {
 	defer e.evals.close()
-	var items []item
 	perEnv := map[*render.Environment][]item{}
 	for _, env := range res.Environments {
 		for _, k := range env.Kustomizations {
 			for _, o := range k.Objects {
-				it := item{env, k, o, e.objectContext(env, k, o)}
-				if !k.Unchanged { // --changed-since: judged only for the others' sake
-					items = append(items, it)
-				}
-				perEnv[env] = append(perEnv[env], it)
+				perEnv[env] = append(perEnv[env], item{env: env, k: k, o: o, ctx: e.objectContext(env, k, o)})
 			}
 		}
 	}
+	// Each item is converted to OPA's value form once, for the rules of
+	// one object and the rules of all (the conversion is most of an
+	// evaluation's cost).
+	var all, items []*item
+	for _, env := range res.Environments {
+		for i := range perEnv[env] {
+			it := &perEnv[env][i]
+			all = append(all, it)
+			if !it.k.Unchanged { // --changed-since: judged only for the others' sake
+				items = append(items, it)
+			}
+		}
+	}
+	pool.Each(ctx, pool.Or(e.cpu, e.workers), len(all), func(i int) { all[i].convert() })
 	var out []finding.Finding
 	if e.single != nil {
 		results := make([][]finding.Finding, len(items))
 		pool.Each(ctx, pool.Or(e.cpu, e.workers), len(items), func(i int) {
 			it := items[i]
-			r, failures, err := e.evaluate(ctx, e.single, inputOption(map[string]any{"object": it.o.Content, "context": it.ctx}))
-			at := func(int) *item { return &it }
+			r, failures, err := e.evaluate(ctx, e.single, it.input())
+			at := func(int) *item { return it }
 			results[i] = append(e.collect(res.Index, r, err, at), e.failures(failures, it.env, at)...)
 		})
 		for _, r := range results {
@@ -381,11 +437,8 @@ func (e *Engine) Check(ctx context.Context, res *render.Result) []finding.Findin
 	if e.combined != nil {
 		for _, env := range res.Environments {
 			its := perEnv[env]
-			list := make([]any, len(its))
-			for i, it := range its {
-				list[i] = map[string]any{"object": it.o.Content, "context": it.ctx}
-			}
-			r, failures, err := e.evaluate(ctx, e.combined, inputOption(map[string]any{"items": list, "context": map[string]any{"environment": env.Name, "branch": env.Branch, "params": e.params}}))
+			envCtx := map[string]any{"environment": env.Name, "branch": env.Branch, "params": e.params}
+			r, failures, err := e.evaluate(ctx, e.combined, combinedInput(its, envCtx))
 			at := func(i int) *item {
 				if i >= 0 && i < len(its) {
 					return &its[i]
