@@ -286,7 +286,7 @@ func (r *renderer) runKrustyLocked(a *artifact, dirPath, kfile string, manifest 
 	if err := overlay.WriteFile(kfile, manifest); err != nil {
 		return nil, nil, &buildError{rule: RuleError, msg: err.Error()}
 	}
-	g := &guardFS{FileSystem: overlay, allowGlobal: exclusive, r: r, a: a, counted: map[string]bool{}, resFiles: map[string]bool{}, locate: locate}
+	g := &guardFS{FileSystem: overlay, allowGlobal: exclusive, r: r, a: a, counted: map[string]bool{}, resFiles: map[string]string{}, locate: locate}
 	// The persistent cache (diskbuild.go): reuse a stored build whose
 	// inputs are unchanged, else record this one's.
 	var rec *recFS
@@ -394,7 +394,8 @@ type guardFS struct {
 	limit      error
 	// resFiles are the files the kustomizations read list as resources;
 	// generates is set when one of them generates objects.
-	resFiles map[string]bool
+	// (with the namespace: of the kustomization listing each)
+	resFiles map[string]string
 	// gens are the ConfigMap and Secret generators of the kustomizations;
 	// generates is set when one generates objects some other way
 	// (generators:, helm charts). touchesMeta: a patch or replacement may
@@ -442,7 +443,7 @@ func (g *guardFS) ReadFile(path string) ([]byte, error) {
 	}
 	g.mu.Lock()
 	for _, res := range slices.Concat(k.Resources, k.Bases) {
-		g.resFiles[filepath.Clean(filepath.Join(filepath.Dir(path), res))] = true
+		g.resFiles[filepath.Clean(filepath.Join(filepath.Dir(path), res))] = k.Namespace
 	}
 	for _, gen := range append(slices.Clone(k.ConfigMapGenerator), toCM(k.SecretGenerator)...) {
 		g.gens = append(g.gens, generatorAt{name: gen.Name, kfile: filepath.Clean(path), create: gen.Behavior == "" || gen.Behavior == "create"})

@@ -27,7 +27,9 @@ var errNeedOrigin = errors.New("origins not certain without kustomize's annotati
 // the build directory, of the resource file the object comes from. That
 // file is the only one of the files the build's kustomizations list as
 // resources that holds a document of the object's kind and name (or, under
-// a name prefix or suffix, one whose name the object's contains). Whenever
+// a name prefix or suffix, one whose name the object's contains; for a
+// Namespace, one listed by a kustomization whose namespace: names it, as
+// kustomize renames Namespaces). Whenever
 // that is not certain, it returns errNeedOrigin and kustomize is asked:
 //   - an object without a candidate, or with candidates in two files;
 //   - a resource file the index did not parse (not YAML, oversized);
@@ -48,9 +50,10 @@ func (r *renderer) originsOf(a *artifact, dirPath string, g *guardFS, res []*res
 	type file struct {
 		abs  string
 		docs []*Doc
+		ns   string // the namespace: of the kustomization listing it
 	}
 	var files []file
-	for abs := range g.resFiles {
+	for abs, ns := range g.resFiles {
 		if _, ok := a.mem.files[abs]; !ok {
 			continue // a directory: its own kustomization lists its files
 		}
@@ -66,7 +69,7 @@ func (r *renderer) originsOf(a *artifact, dirPath string, g *guardFS, res []*res
 		if !parsed {
 			return errNeedOrigin
 		}
-		files = append(files, file{abs, docs})
+		files = append(files, file{abs, docs, ns})
 	}
 	slices.SortFunc(files, func(p, q file) int { return strings.Compare(p.abs, q.abs) })
 	for _, x := range res {
@@ -84,17 +87,22 @@ func (r *renderer) originsOf(a *artifact, dirPath string, g *guardFS, res []*res
 			}
 		}
 		from, sure := "", true
-		pick := func(match func(d *Doc) bool) {
+		pick := func(match func(f *file, d *Doc) bool) {
 			for _, f := range files {
-				if slices.ContainsFunc(f.docs, match) {
+				if slices.ContainsFunc(f.docs, func(d *Doc) bool { return match(&f, d) }) {
 					sure = sure && (from == "" || from == f.abs)
 					from = f.abs
 				}
 			}
 		}
-		pick(func(d *Doc) bool { return d.Kind == kind && d.Name == name })
+		pick(func(_ *file, d *Doc) bool { return d.Kind == kind && d.Name == name })
 		if from == "" {
-			pick(func(d *Doc) bool { return d.Kind == kind && d.Name != "" && strings.Contains(name, d.Name) })
+			pick(func(_ *file, d *Doc) bool { return d.Kind == kind && d.Name != "" && strings.Contains(name, d.Name) })
+		}
+		if from == "" && kind == "Namespace" {
+			// kustomize names a Namespace after the namespace: of the
+			// kustomization listing it.
+			pick(func(f *file, d *Doc) bool { return d.Kind == kind && f.ns == name })
 		}
 		field := "path"
 		switch {

@@ -39,6 +39,15 @@ func TestOriginsWithoutAnnotations(t *testing.T) {
 		},
 		want: map[string]string{"o-x": "base/x.yaml:1"},
 	}, {
+		name: "a Namespace kustomize names after namespace:",
+		files: map[string]string{
+			"app/kustomization.yaml":    "resources:\n  - ns\n",
+			"app/ns/kustomization.yaml": "namespace: team\nresources:\n  - namespace.yaml\n  - cm.yaml\n",
+			"app/ns/namespace.yaml":     "# the name is a placeholder\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: _\n",
+			"app/ns/cm.yaml":            fmt.Sprintf(cm, "x"),
+		},
+		want: map[string]string{"team": "app/ns/namespace.yaml:2", "x": "app/ns/cm.yaml:1"},
+	}, {
 		name: "a generated ConfigMap is the generator's",
 		files: map[string]string{
 			"app/kustomization.yaml": "resources:\n  - a.yaml\nconfigMapGenerator:\n  - name: settings\n    literals: [k=v]\n",
