@@ -126,49 +126,60 @@ func (r *recFS) abs(path string) string {
 	return filepath.Clean(path)
 }
 
-// answer asks inner the question op about path (absolute) and words the
-// answer as an entry stores it: root-relative, content as a hash.
+// answer asks fsys the question op about path (absolute) and words the
+// answer as an entry stores it (see the word functions).
 func answer(fsys filesys.FileSystem, root string, op byte, path string) string {
-	word := func(err error) string {
-		if err == nil {
-			return ""
-		}
-		return "E" + strings.ReplaceAll(err.Error(), root, "")
-	}
-	list := func(ps []string, err error) string {
-		if err != nil {
-			return word(err)
-		}
-		out := make([]string, len(ps))
-		for i, p := range ps {
-			out[i] = strings.ReplaceAll(p, root, "")
-		}
-		return "L" + strings.Join(out, "\x00")
-	}
 	switch op {
 	case opRead:
 		data, err := fsys.ReadFile(path)
-		if err != nil {
-			return word(err)
-		}
-		sum := sha256.Sum256(data)
-		return "D" + hex.EncodeToString(sum[:])
+		return readWord(root, data, err)
 	case opExists:
 		return boolWord(fsys.Exists(path))
 	case opIsDir:
 		return boolWord(fsys.IsDir(path))
 	case opReadDir:
-		return list(fsys.ReadDir(path))
+		ps, err := fsys.ReadDir(path)
+		return listWord(root, ps, err)
 	case opGlob:
-		return list(fsys.Glob(path))
+		ps, err := fsys.Glob(path)
+		return listWord(root, ps, err)
 	case opCleanedAbs:
 		d, f, err := fsys.CleanedAbs(path)
-		if err != nil {
-			return word(err)
-		}
-		return "C" + strings.ReplaceAll(string(d), root, "") + "\x00" + f
+		return cleanedWord(root, d, f, err)
 	}
 	return "?"
+}
+
+// The words of answers: root-relative, a file's content as its hash.
+
+func errWord(root string, err error) string {
+	return "E" + strings.ReplaceAll(err.Error(), root, "")
+}
+
+func readWord(root string, data []byte, err error) string {
+	if err != nil {
+		return errWord(root, err)
+	}
+	sum := sha256.Sum256(data)
+	return "D" + hex.EncodeToString(sum[:])
+}
+
+func listWord(root string, ps []string, err error) string {
+	if err != nil {
+		return errWord(root, err)
+	}
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = strings.ReplaceAll(p, root, "")
+	}
+	return "L" + strings.Join(out, "\x00")
+}
+
+func cleanedWord(root string, d filesys.ConfirmedDir, f string, err error) string {
+	if err != nil {
+		return errWord(root, err)
+	}
+	return "C" + strings.ReplaceAll(string(d), root, "") + "\x00" + f
 }
 
 func boolWord(b bool) string {
@@ -176,12 +187,6 @@ func boolWord(b bool) string {
 		return "1"
 	}
 	return "0"
-}
-
-// ask answers from inner and records; the answer returned to kustomize is
-// inner's own (asked once more for the value: the answer is a digest).
-func (r *recFS) ask(op byte, path string) {
-	r.record(op, path, answer(r.inner, r.root, op, r.abs(path)))
 }
 
 func (r *recFS) Create(path string) (filesys.File, error) {
@@ -217,27 +222,23 @@ func (r *recFS) Exists(path string) bool {
 	return v
 }
 func (r *recFS) ReadDir(path string) ([]string, error) {
-	r.ask(opReadDir, path)
-	return r.inner.ReadDir(path)
+	ps, err := r.inner.ReadDir(path)
+	r.record(opReadDir, path, listWord(r.root, ps, err))
+	return ps, err
 }
 func (r *recFS) Glob(pattern string) ([]string, error) {
-	r.ask(opGlob, pattern)
-	return r.inner.Glob(pattern)
+	ps, err := r.inner.Glob(pattern)
+	r.record(opGlob, pattern, listWord(r.root, ps, err))
+	return ps, err
 }
 func (r *recFS) CleanedAbs(path string) (filesys.ConfirmedDir, string, error) {
-	r.ask(opCleanedAbs, path)
-	return r.inner.CleanedAbs(path)
+	d, f, err := r.inner.CleanedAbs(path)
+	r.record(opCleanedAbs, path, cleanedWord(r.root, d, f, err))
+	return d, f, err
 }
 func (r *recFS) ReadFile(path string) ([]byte, error) {
 	data, err := r.inner.ReadFile(path)
-	ans := ""
-	if err != nil {
-		ans = "E" + strings.ReplaceAll(err.Error(), r.root, "")
-	} else {
-		sum := sha256.Sum256(data)
-		ans = "D" + hex.EncodeToString(sum[:])
-	}
-	r.record(opRead, path, ans)
+	r.record(opRead, path, readWord(r.root, data, err))
 	return data, err
 }
 
