@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	fluxkustomize "github.com/fluxcd/pkg/kustomize"
 	securefs "github.com/fluxcd/pkg/kustomize/filesys"
@@ -82,6 +83,9 @@ type rawBuild struct {
 	docs []byte
 	res  []*resource.Resource
 	err  error
+	// fresh is a decoded copy of docs no one holds yet: the first user
+	// takes it instead of decoding again.
+	fresh atomic.Pointer[[]*resource.Resource]
 	// wantOrigin is true when the user asked for origin annotations.
 	wantOrigin bool
 	// size and count measure the output (see resourceSize), charged to
@@ -180,10 +184,10 @@ func (r *renderer) kustomizeBuild(a *artifact, ks map[string]any, c *charges) ([
 		}
 		rb := &rawBuild{docs: docs, res: res, err: err, wantOrigin: wantOrigin}
 		if err == nil && docs != nil {
-			res, err = resources(docs)
-			if err != nil {
+			if res, err = resources(docs); err != nil {
 				return &rawBuild{err: err}
 			}
+			rb.fresh.Store(&res)
 		}
 		for _, x := range res {
 			rb.size = sat(rb.size, resourceSize(x.YNode()))
@@ -200,6 +204,9 @@ func (r *renderer) kustomizeBuild(a *artifact, ks map[string]any, c *charges) ([
 		return nil, false, err
 	}
 	if rb.docs != nil {
+		if fresh := rb.fresh.Swap(nil); fresh != nil {
+			return *fresh, rb.wantOrigin, nil
+		}
 		out, err := resources(rb.docs)
 		return out, rb.wantOrigin, err
 	}
@@ -392,9 +399,8 @@ type guardFS struct {
 	docs, work int64
 	counted    map[string]bool
 	limit      error
-	// resFiles are the files the kustomizations read list as resources;
-	// generates is set when one of them generates objects.
-	// (with the namespace: of the kustomization listing each)
+	// resFiles are the files the kustomizations read list as resources,
+	// each with the namespace: of the kustomization listing it.
 	resFiles map[string]string
 	// gens are the ConfigMap and Secret generators of the kustomizations;
 	// generates is set when one generates objects some other way
