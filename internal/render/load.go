@@ -82,8 +82,8 @@ type Index struct {
 
 // walkEntry is one file (or skipped directory) of the index's walk.
 type walkEntry struct {
-	abs, rel string
-	d        fs.DirEntry
+	abs string
+	d   fs.DirEntry
 }
 
 // Docs returns every document of every file, in file then document order.
@@ -214,13 +214,13 @@ func loadIndexWith(root string, rd *reader) (*Index, error) {
 		}
 		if d.IsDir() {
 			if p != abs && (skipDirs[d.Name()] || isHelmChartDir(p)) {
-				x.walk = append(x.walk, walkEntry{abs: p, rel: rel, d: d})
+				x.walk = append(x.walk, walkEntry{abs: p, d: d})
 				return filepath.SkipDir
 			}
 			return nil
 		}
 		if d.Type().IsRegular() {
-			x.walk = append(x.walk, walkEntry{abs: p, rel: rel, d: d})
+			x.walk = append(x.walk, walkEntry{abs: p, d: d})
 		}
 		if d.Type()&fs.ModeSymlink != 0 {
 			x.Symlinks = append(x.Symlinks, rel)

@@ -205,7 +205,6 @@ func fromDir(x *Index, dst, ignore string) (*artifact, error) {
 		return nil, fmt.Errorf("package source %s: %w", origin, err)
 	}
 	defer croot.Close()
-	var add func(p string, d fs.DirEntry) error
 	// The index walked the checkout with the same exclusions when spec.ignore
 	// adds none: package what it kept, walking only what it skipped.
 	reuse := ignore == "" && x.walked && x.ignored != nil
@@ -215,21 +214,8 @@ func fromDir(x *Index, dst, ignore string) (*artifact, error) {
 	} else if m, err = ignoreMatcher(croot, origin, ignore); err != nil {
 		return nil, err
 	}
-	walkFn := func(p string, d fs.DirEntry, err error) error {
-		if err != nil || p == origin {
-			return nil
-		}
-		parts := strings.Split(p, string(filepath.Separator))
-		if m.Match(parts, d.IsDir()) {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		return add(p, d)
-	}
 	// add packages one entry the exclusions keep.
-	add = func(p string, d fs.DirEntry) error {
+	add := func(p string, d fs.DirEntry) error {
 		if d.IsDir() || !d.Type().IsRegular() {
 			return nil
 		}
@@ -254,6 +240,19 @@ func fromDir(x *Index, dst, ignore string) (*artifact, error) {
 		}
 		a.put(rel, p, data)
 		return nil
+	}
+	walkFn := func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == origin {
+			return nil
+		}
+		parts := strings.Split(p, string(filepath.Separator))
+		if m.Match(parts, d.IsDir()) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		return add(p, d)
 	}
 	if reuse {
 		for _, e := range x.walk {
