@@ -50,13 +50,13 @@ type Scope struct {
 
 // Config is one lint run.
 type Config struct {
-	// Scope decides what to render. It runs while the checkers load, so
-	// slow work (git listing changed files) overlaps their loading.
+	// Scope decides what to render. It may start reading the repository
+	// (render.Prefetch) while slow work (git listing changed files) runs.
 	Scope func(ctx context.Context) (Scope, error)
 	// Render renders the repository (render.Render; replaced in tests).
 	Render func(context.Context, render.Options) (*render.Result, error)
 	// Checkers builds the checkers of the run; it runs concurrently with
-	// Scope and Render.
+	// Render, from the moment the repository is read (Options.Indexed).
 	Checkers func() ([]Checker, error)
 	// Environments limits the run to these environments; naming one the
 	// repository does not have is a usage error.
@@ -96,18 +96,24 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		checkers []Checker
 		err      error
 	}
+	// The checkers load while render builds: reading the repository,
+	// which every build waits for, has the CPUs to itself (the first
+	// builds of a tree are few and leave CPUs free).
 	ready := make(chan prepared, 1)
-	go func() {
-		cs, err := cfg.Checkers()
-		ready <- prepared{cs, err}
-	}()
+	start := sync.OnceFunc(func() {
+		go func() {
+			cs, err := cfg.Checkers()
+			ready <- prepared{cs, err}
+		}()
+	})
 	scope, err := cfg.Scope(ctx)
 	if err != nil {
-		<-ready
 		return nil, err
 	}
 	scope.Render.Needs = Needs()
+	scope.Render.Indexed = start
 	res, err := RenderScope(ctx, cfg, scope)
+	start()
 	p := <-ready
 	if p.err != nil {
 		return nil, p.err

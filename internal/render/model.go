@@ -80,6 +80,11 @@ type Options struct {
 	// the first run of that root when it fits the run's limits (nil: read
 	// it now).
 	Prefetched *Prefetched
+	// Indexed, when set, is called once the repository is read, before
+	// anything is built (or when reading it failed): a caller preparing
+	// other work for later (the checkers) starts it then, so that it does
+	// not compete with reading, which everything waits for.
+	Indexed func()
 }
 
 // EnvironmentSpec declares an environment explicitly.

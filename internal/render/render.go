@@ -144,6 +144,9 @@ func newRenderer(opts Options) (*renderer, error) {
 	var lint *Index
 	var err error
 	cpu.Do(func() { lint, err = loadIndex(opts.Root, rd, opts.Prefetched) })
+	if opts.Indexed != nil {
+		opts.Indexed()
+	}
 	if err != nil {
 		return nil, &UsageError{Msg: err.Error()}
 	}
