@@ -42,6 +42,15 @@ func toUnstructured(res *resource.Resource) (map[string]any, error) {
 // nodeValue converts n; flow is set inside a flow-style collection, where
 // the emitter writes scalars differently.
 func nodeValue(n *yaml.Node, depth int, flow bool) (any, error) {
+	return nodeValueWith(n, depth, flow, nil)
+}
+
+// nodeValueWith converts n, taking the value of a node in subst from there
+// (a substituted scalar).
+func nodeValueWith(n *yaml.Node, depth int, flow bool, subst map[*yaml.Node]any) (any, error) {
+	if v, ok := subst[n]; ok {
+		return v, nil
+	}
 	if depth > 200 {
 		return nil, errSlowPath
 	}
@@ -51,7 +60,7 @@ func nodeValue(n *yaml.Node, depth int, flow bool) (any, error) {
 		if len(n.Content) != 1 {
 			return nil, errSlowPath
 		}
-		return nodeValue(n.Content[0], depth+1, flow)
+		return nodeValueWith(n.Content[0], depth+1, flow, subst)
 	case yaml.MappingNode:
 		m := make(map[string]any, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -59,7 +68,7 @@ func nodeValue(n *yaml.Node, depth int, flow bool) (any, error) {
 			if k.Kind != yaml.ScalarNode || k.ShortTag() != "!!str" {
 				return nil, errSlowPath
 			}
-			v, err := nodeValue(n.Content[i+1], depth+1, flow)
+			v, err := nodeValueWith(n.Content[i+1], depth+1, flow, subst)
 			if err != nil {
 				return nil, err
 			}
@@ -69,7 +78,7 @@ func nodeValue(n *yaml.Node, depth int, flow bool) (any, error) {
 	case yaml.SequenceNode:
 		s := make([]any, 0, len(n.Content))
 		for _, c := range n.Content {
-			v, err := nodeValue(c, depth+1, flow)
+			v, err := nodeValueWith(c, depth+1, flow, subst)
 			if err != nil {
 				return nil, err
 			}
@@ -90,6 +99,11 @@ func nodeValue(n *yaml.Node, depth int, flow bool) (any, error) {
 			}
 			return n.Value, nil
 		case "!!null":
+			if flow && n.Value == "" {
+				// An empty value in a flow collection ({a: , b}) is
+				// written back as '': kustomize-controller reads "".
+				return nil, errSlowPath
+			}
 			return nil, nil
 		case "!!bool":
 			return strconv.ParseBool(strings.ToLower(n.Value))

@@ -17,6 +17,9 @@ func TestToUnstructuredMatchesJSON(t *testing.T) {
 		"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  s: \"1\"\n  t: 'yes'\n",
 		"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: b\nspec:\n  replicas: 3\n  x: -0\n  f: 1.5\n  g: 2.0\n  h: 1e3\n  i: 0x1F\n  j: 0o17\n  k: 017\n  l: true\n  m: ~\n  n: [1, 2.25, \"3\", null]\n  big: 12345678901234567890\n  date: 2024-01-02\n  multi: |\n    a\n\n    b\n",
 		"apiVersion: v1\nkind: List\nmetadata:\n  name: c\nitems: []\nempty: {}\n",
+		// Empty values: null in a block mapping, '' once a flow mapping is
+		// written back.
+		"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: e\ndata: {A: , B: null, C: ~, D}\nblock:\n  E:\n",
 		// Multi-line strings the emitter may not write back as they were:
 		// trailing spaces, leading indentation, tabs, carriage returns,
 		// trailing blank lines, in block and in flow collections.

@@ -47,6 +47,9 @@ type substituter struct {
 	// not set.
 	produced int64
 	unset    int
+	// quickVars is set when the variables allow substituting scalar by
+	// scalar (substquick.go).
+	quickVars bool
 }
 
 func (run *envRun) newSubstituter(k *Kustomization, ks map[string]any) *substituter {
@@ -75,6 +78,7 @@ func (run *envRun) newSubstituter(k *Kustomization, ks map[string]any) *substitu
 			s.vars[kk] = strings.ReplaceAll(str(v), "\n", "")
 		}
 	}
+	s.quickVars = quickOK(s.vars)
 	return s
 }
 
@@ -155,38 +159,46 @@ var bareVarRe = regexp.MustCompile(`\$\{([_a-zA-Z][_a-zA-Z0-9]*)\}`)
 
 var varNotSetRe = regexp.MustCompile(`variable not set \(strict mode\): "([^"]+)"`)
 
-// apply substitutes variables in res. Strict-mode misses become
-// render/substitution findings at the line that holds the variable; the
-// object is then rendered with the variable left as written.
-func (s *substituter) apply(ctx context.Context, res *resource.Resource, obj *Object) error {
+// apply substitutes variables in res, or returns the object's content
+// when it worked that out without changing res (substquick.go).
+// Strict-mode misses become render/substitution findings at the line that
+// holds the variable; the object is then rendered with the variable left
+// as written.
+func (s *substituter) apply(ctx context.Context, res *resource.Resource, obj *Object) (map[string]any, error) {
 	if !s.active {
-		return nil
+		return nil, nil
 	}
 	if !hasDollar(res.YNode(), 0) {
 		// envsubst would return the text unchanged: the only effect left is
 		// the controller's YAML→JSON round trip, which changes nothing of
 		// the object's content (the fidelity tests hold that). Nor is there
 		// anything to bound: every expression starts with '$'.
-		return nil
+		return nil, nil
 	}
 	if err := s.bound(res); err != nil {
-		return err
+		return nil, err
 	}
 	if s.complete {
+		if len(s.vars) == 0 && !s.always {
+			return nil, nil // Flux substitutes nothing
+		}
+		if m, err := s.quick(res); err == nil {
+			return m, nil
+		}
 		u := unstructured.Unstructured{Object: s.ks}
 		_, err := fluxkustomize.SubstituteVariables(ctx, varClient{run: s.run}, u, res,
 			fluxkustomize.SubstituteWithStrict(s.strict),
 			fluxkustomize.SubstituteWithAlways(s.always))
 		if err == nil {
-			return nil
+			return nil, nil
 		}
 		m := varNotSetRe.FindStringSubmatch(err.Error())
 		if m == nil {
-			return fmt.Errorf("post build failed for '%s/%s': %w", res.GetGvk(), res.GetName(), err)
+			return nil, fmt.Errorf("post build failed for '%s/%s': %w", res.GetGvk(), res.GetName(), err)
 		}
 		s.reportUnset(res, obj)
 	}
-	return s.lenient(res)
+	return nil, s.lenient(res)
 }
 
 // maxUnsetReported bounds the variables reported not set for one

@@ -481,12 +481,14 @@ func (run *envRun) object(ctx context.Context, k *Kustomization, art *artifact, 
 	if res.GetName() == "" || res.GetKind() == "" || res.GetApiVersion() == "" {
 		return obj, fmt.Errorf("failed to decode Kubernetes apiVersion, kind and name from: %v", clip(strings.TrimSpace(res.String()), maxQuoted))
 	}
-	if err := vars.apply(ctx, res, obj); err != nil {
+	content, err := vars.apply(ctx, res, obj)
+	if err != nil {
 		return obj, err
 	}
-	content, err := toUnstructured(res)
-	if err != nil {
-		return obj, fmt.Errorf("encode %s/%s: %w", res.GetKind(), res.GetName(), err)
+	if content == nil {
+		if content, err = toUnstructured(res); err != nil {
+			return obj, fmt.Errorf("encode %s/%s: %w", res.GetKind(), res.GetName(), err)
+		}
 	}
 	obj.Content = content
 	return obj, nil
