@@ -35,6 +35,15 @@ func (f CheckerFunc) Check(ctx context.Context, res *render.Result) []finding.Fi
 	return f(ctx, res)
 }
 
+// Warmer is a checker with work it can do before there is anything to
+// check (compiling what the repository's kinds need), on the CPU the first
+// builds of a render leave free. Warm gets the kinds the repository's files
+// declare, the likeliest first, and returns when ctx ends; what it did not
+// do is done on demand. It must not change any result.
+type Warmer interface {
+	Warm(ctx context.Context, kinds []render.TypeMeta)
+}
+
 // RuleSource is a checker whose rules are known only once it is loaded
 // (Rego policies); their metadata joins the report's rule list.
 type RuleSource interface {
@@ -96,24 +105,44 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		checkers []Checker
 		err      error
 	}
-	// The checkers load while render builds: reading the repository,
-	// which every build waits for, has the CPUs to itself (the first
-	// builds of a tree are few and leave CPUs free).
+	// The checkers load, then warm up, while render builds: reading the
+	// repository, which every build waits for, has the CPUs to itself
+	// (the first builds of a tree are few and leave CPUs free).
 	ready := make(chan prepared, 1)
-	start := sync.OnceFunc(func() {
-		go func() {
-			cs, err := cfg.Checkers()
-			ready <- prepared{cs, err}
-		}()
-	})
+	warmCtx, stopWarm := context.WithCancel(ctx)
+	var warming sync.WaitGroup
+	defer func() {
+		stopWarm()
+		warming.Wait()
+	}()
+	var once sync.Once
+	start := func(kinds []render.TypeMeta) {
+		once.Do(func() {
+			warming.Go(func() {
+				cs, err := cfg.Checkers()
+				ready <- prepared{cs, err}
+				for _, c := range cs {
+					if w, ok := c.(Warmer); ok && err == nil {
+						w.Warm(warmCtx, kinds)
+					}
+				}
+			})
+		})
+	}
 	scope, err := cfg.Scope(ctx)
 	if err != nil {
 		return nil, err
 	}
 	scope.Render.Needs = Needs()
-	scope.Render.Indexed = start
+	scope.Render.Indexed = func(x *render.Index) {
+		if x == nil {
+			start(nil)
+			return
+		}
+		start(x.Kinds(scope.Changed))
+	}
 	res, err := RenderScope(ctx, cfg, scope)
-	start()
+	start(nil)
 	p := <-ready
 	if p.err != nil {
 		return nil, p.err
@@ -121,6 +150,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	stopWarm() // the checks compile what they need themselves
 	checked, err := RunCheckers(ctx, p.checkers, res)
 	if err != nil {
 		return nil, err

@@ -671,3 +671,24 @@ spec:
 		})
 	}
 }
+
+// TestIndexKinds: the kinds a --changed-since run warms up for are those
+// of the files beside the changed ones, the most common first.
+func TestIndexKinds(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, "apps/web/a.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: a}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: b}\n")
+	write(t, root, "apps/web/b.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n---\nnot: an object\n")
+	write(t, root, "apps/db/c.yaml", "apiVersion: v1\nkind: Secret\nmetadata: {name: c}\n")
+	x, err := LoadIndex(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := x.Kinds(nil); k != nil {
+		t.Errorf("Kinds(nil) = %v, want none (a full run warms nothing)", k)
+	}
+	got := x.Kinds([]string{"apps/web/b.yaml"})
+	want := []TypeMeta{{"apps/v1", "Deployment"}, {"v1", "ConfigMap"}, {"v1", "Service"}}
+	if !slices.Equal(got, want) {
+		t.Errorf("Kinds = %v, want %v", got, want)
+	}
+}

@@ -2,11 +2,14 @@ package render
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -43,6 +46,38 @@ func (d *Doc) IsObject() bool { return d.APIVersion != "" && d.Kind != "" }
 
 // Group is the API group of the document's apiVersion.
 func (d *Doc) Group() string { return objects.Group(d.APIVersion) }
+
+// TypeMeta is an apiVersion and kind.
+type TypeMeta struct{ APIVersion, Kind string }
+
+// Kinds lists the apiVersions and kinds of the objects declared by the
+// files beside the files near (those a --changed-since run is about), once
+// each, the most common first: what the run is likeliest to check.
+func (x *Index) Kinds(near []string) []TypeMeta {
+	if len(near) == 0 {
+		return nil
+	}
+	dirs := map[string]bool{}
+	for _, f := range near {
+		dirs[path.Dir(f)] = true
+	}
+	count := map[TypeMeta]int{}
+	for f, docs := range x.Files {
+		if !dirs[path.Dir(f)] {
+			continue
+		}
+		for _, d := range docs {
+			if d.IsObject() {
+				count[TypeMeta{d.APIVersion, d.Kind}]++
+			}
+		}
+	}
+	out := slices.Collect(maps.Keys(count))
+	slices.SortFunc(out, func(a, b TypeMeta) int {
+		return cmp.Or(count[b]-count[a], strings.Compare(a.APIVersion, b.APIVersion), strings.Compare(a.Kind, b.Kind))
+	})
+	return out
+}
 
 // Index is every YAML document of a repository, read once.
 type Index struct {

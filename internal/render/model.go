@@ -81,10 +81,10 @@ type Options struct {
 	// it now).
 	Prefetched *Prefetched
 	// Indexed, when set, is called once the repository is read, before
-	// anything is built (or when reading it failed): a caller preparing
-	// other work for later (the checkers) starts it then, so that it does
-	// not compete with reading, which everything waits for.
-	Indexed func()
+	// anything is built, with what was read (nil when reading failed): a
+	// caller preparing other work for later (the checkers) starts it then,
+	// so that it does not compete with reading, which everything waits for.
+	Indexed func(*Index)
 }
 
 // EnvironmentSpec declares an environment explicitly.

@@ -145,7 +145,7 @@ func newRenderer(opts Options) (*renderer, error) {
 	var err error
 	cpu.Do(func() { lint, err = loadIndex(opts.Root, rd, opts.Prefetched) })
 	if opts.Indexed != nil {
-		opts.Indexed()
+		opts.Indexed(lint)
 	}
 	if err != nil {
 		return nil, &UsageError{Msg: err.Error()}

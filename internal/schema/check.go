@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
@@ -26,6 +27,23 @@ type Checker struct {
 	Workers           int
 	CPU               *pool.Limiter
 	cel               celRules
+
+	// bundled are the served versions of crds, read once (nil entry: a
+	// CRD that cannot be read, which adds nothing).
+	bundledOnce sync.Once
+	bundled     [][]*crdVersion
+}
+
+// bundledVersions reads the versions of the checker's own CRDs once; every
+// environment shares them (and what they compile).
+func (c *Checker) bundledVersions() [][]*crdVersion {
+	c.bundledOnce.Do(func() {
+		c.bundled = make([][]*crdVersion, len(c.crds))
+		for i, crd := range c.crds {
+			c.bundled[i], _ = crdVersions(crd)
+		}
+	})
+	return c.bundled
 }
 
 // NewChecker builds a checker over a catalog and extra CRD objects.
@@ -70,16 +88,12 @@ type servedKind struct {
 func (c *Checker) forEnv(env *render.Environment) (*envSchemas, []finding.Finding) {
 	es := &envSchemas{c: c, crds: map[string]*crdVersion{}, served: map[string]*servedKind{}}
 	var fs []finding.Finding
-	add := func(crd map[string]any, own bool) error {
-		vs, err := crdVersions(crd)
-		if err != nil {
-			return err
-		}
+	add := func(vs []*crdVersion, own bool) {
 		gk := ""
 		if len(vs) > 0 {
 			gk = vs[0].Group + "/" + vs[0].Kind
 			if sk, exists := es.served[gk]; exists && sk.own && !own {
-				return nil // the environment's own CRD wins
+				return // the environment's own CRD wins
 			}
 			es.served[gk] = &servedKind{own: own}
 		}
@@ -87,20 +101,22 @@ func (c *Checker) forEnv(env *render.Environment) (*envSchemas, []finding.Findin
 			es.crds[v.Group+"/"+v.Version+"/"+v.Kind] = v
 			es.served[gk].versions = append(es.served[gk].versions, v.Version)
 		}
-		return nil
 	}
 	for _, k := range env.Kustomizations {
 		for _, o := range k.Objects {
 			if o.Kind() == "CustomResourceDefinition" && strings.HasPrefix(o.APIVersion(), "apiextensions.k8s.io/") {
-				if err := add(o.Content, true); err != nil {
+				vs, err := crdVersions(o.Content)
+				if err != nil {
 					fs = append(fs, RuleInvalid.New(finding.Finding{Message: err.Error(), File: o.File, Line: o.Line, Column: o.Column,
 						Environment: env.Name, Kustomization: k.ID(), Object: o.Ref()}))
+					continue
 				}
+				add(vs, true)
 			}
 		}
 	}
-	for _, crd := range c.crds {
-		_ = add(crd, false)
+	for _, vs := range c.bundledVersions() {
+		add(vs, false)
 	}
 	return es, fs
 }
@@ -208,6 +224,37 @@ func (c *Checker) Check(ctx context.Context, res *render.Result) []finding.Findi
 		}
 	}
 	return foldUnknownKinds(out)
+}
+
+// Warm compiles, before the objects exist, the schemas (and CEL rules) of
+// kinds the repository's files declare, most likely first: the built-in
+// kinds' and those of the checker's own CRDs (an environment's CRDs are
+// compiled when it is checked, or found compiled when identical). It stops
+// when ctx ends; the rest is compiled on demand, as without it.
+func (c *Checker) Warm(ctx context.Context, kinds []render.TypeMeta) {
+	var bundled map[string]*crdVersion
+	for _, k := range kinds {
+		if ctx.Err() != nil {
+			return
+		}
+		if ki, ok := c.v.cat.Kinds[k.APIVersion+"/"+k.Kind]; ok {
+			_, _ = c.v.builtin(ki.Definition)
+			continue
+		}
+		if bundled == nil {
+			bundled = map[string]*crdVersion{}
+			for _, vs := range c.bundledVersions() {
+				for _, v := range vs {
+					bundled[v.Group+"/"+v.Version+"/"+v.Kind] = v
+				}
+			}
+		}
+		group, version := objects.Group(k.APIVersion), k.APIVersion[strings.LastIndex(k.APIVersion, "/")+1:]
+		if cv := bundled[group+"/"+version+"/"+k.Kind]; cv != nil && cv.Schema != nil {
+			_, _ = cv.compiled(c.v)
+			cv.rules(&c.cel)
+		}
+	}
 }
 
 // foldUnknownKinds makes schema/unknown-kind one problem per kind and

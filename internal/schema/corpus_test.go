@@ -97,3 +97,52 @@ func BenchmarkSchemaOnedr0p(b *testing.B) {
 		c.Check(context.Background(), res)
 	}
 }
+
+// TestWarm checks that compiling ahead changes no finding, compiles what it
+// is given (built-in kinds and the bundled CRDs' kinds) and stops when
+// told.
+func TestWarm(t *testing.T) {
+	res := renderCorpus(t, "onedr0p-home-ops", nil)
+	seen := map[render.TypeMeta]bool{}
+	var kinds []render.TypeMeta
+	for _, env := range res.Environments {
+		for _, k := range env.Kustomizations {
+			for _, o := range k.Objects {
+				if tm := (render.TypeMeta{APIVersion: o.APIVersion(), Kind: o.Kind()}); !seen[tm] {
+					seen[tm] = true
+					kinds = append(kinds, tm)
+				}
+			}
+		}
+	}
+	cold, err := Load(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	warm, err := Load(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped, cancel := context.WithCancel(context.Background())
+	cancel()
+	warm.Warm(stopped, kinds)
+	if n := len(warm.v.compiled); n != 0 {
+		t.Fatalf("a cancelled warm-up compiled %d schemas", n)
+	}
+	warm.Warm(context.Background(), []render.TypeMeta{{APIVersion: "helm.toolkit.fluxcd.io/v2", Kind: "HelmRelease"}, {APIVersion: "apps/v1", Kind: "Deployment"}})
+	if n := len(warm.v.compiled); n != 2 {
+		t.Errorf("warming HelmRelease and Deployment compiled %d schemas, want 2", n)
+	}
+	warm.Warm(context.Background(), kinds)
+	compiled := len(warm.v.compiled)
+	want, got := cold.Check(context.Background(), res), warm.Check(context.Background(), res)
+	wj, _ := json.Marshal(want)
+	gj, _ := json.Marshal(got)
+	if string(wj) != string(gj) {
+		t.Errorf("warmed checker found otherwise:\ncold: %s\nwarm: %s", wj, gj)
+	}
+	if len(warm.v.compiled) != compiled {
+		t.Errorf("the check compiled %d more schemas after warming every rendered kind", len(warm.v.compiled)-compiled)
+	}
+	t.Logf("%d kinds, %d schemas compiled ahead, %d findings", len(kinds), compiled, len(got))
+}
