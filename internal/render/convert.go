@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -42,13 +43,34 @@ func toUnstructured(res *resource.Resource) (map[string]any, error) {
 // nodeValue converts n; flow is set inside a flow-style collection, where
 // the emitter writes scalars differently.
 func nodeValue(n *yaml.Node, depth int, flow bool) (any, error) {
-	return nodeValueWith(n, depth, flow, nil)
+	return converter{}.value(n, depth, flow)
 }
 
 // nodeValueWith converts n, taking the value of a node in subst from there
 // (a substituted scalar).
 func nodeValueWith(n *yaml.Node, depth int, flow bool, subst map[*yaml.Node]any) (any, error) {
-	if v, ok := subst[n]; ok {
+	return converter{subst: subst}.value(n, depth, flow)
+}
+
+// decodedValue converts a document as yaml.v3 decodes it and encoding/json
+// and apimachinery read it back (docSpec's slow path): a document read
+// from a file, not kustomize's output.
+func decodedValue(n *yaml.Node) (any, error) {
+	return converter{decoded: true}.value(n, 0, false)
+}
+
+// converter converts YAML nodes to apimachinery's unstructured form, or
+// says errSlowPath when only the generic conversion is sure.
+type converter struct {
+	// subst holds the values of substituted scalars.
+	subst map[*yaml.Node]any
+	// decoded converts as yaml.v3 decodes, instead of as
+	// kustomize-controller reads kustomize's output back.
+	decoded bool
+}
+
+func (c converter) value(n *yaml.Node, depth int, flow bool) (any, error) {
+	if v, ok := c.subst[n]; ok {
 		return v, nil
 	}
 	if depth > 200 {
@@ -60,7 +82,7 @@ func nodeValueWith(n *yaml.Node, depth int, flow bool, subst map[*yaml.Node]any)
 		if len(n.Content) != 1 {
 			return nil, errSlowPath
 		}
-		return nodeValueWith(n.Content[0], depth+1, flow, subst)
+		return c.value(n.Content[0], depth+1, flow)
 	case yaml.MappingNode:
 		m := make(map[string]any, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -68,7 +90,14 @@ func nodeValueWith(n *yaml.Node, depth int, flow bool, subst map[*yaml.Node]any)
 			if k.Kind != yaml.ScalarNode || k.ShortTag() != "!!str" {
 				return nil, errSlowPath
 			}
-			v, err := nodeValueWith(n.Content[i+1], depth+1, flow, subst)
+			if c.decoded {
+				// yaml.v3 refuses duplicate keys; encoding/json replaces
+				// invalid UTF-8.
+				if _, dup := m[k.Value]; dup || !utf8.ValidString(k.Value) {
+					return nil, errSlowPath
+				}
+			}
+			v, err := c.value(n.Content[i+1], depth+1, flow)
 			if err != nil {
 				return nil, err
 			}
@@ -77,8 +106,8 @@ func nodeValueWith(n *yaml.Node, depth int, flow bool, subst map[*yaml.Node]any)
 		return m, nil
 	case yaml.SequenceNode:
 		s := make([]any, 0, len(n.Content))
-		for _, c := range n.Content {
-			v, err := nodeValueWith(c, depth+1, flow, subst)
+		for _, e := range n.Content {
+			v, err := c.value(e, depth+1, flow)
 			if err != nil {
 				return nil, err
 			}
@@ -88,6 +117,12 @@ func nodeValueWith(n *yaml.Node, depth int, flow bool, subst map[*yaml.Node]any)
 	case yaml.ScalarNode:
 		switch n.ShortTag() {
 		case "!!str":
+			if c.decoded {
+				if !utf8.ValidString(n.Value) {
+					return nil, errSlowPath
+				}
+				return n.Value, nil
+			}
 			// kustomize-controller reads objects back from kustomize's YAML
 			// output, and the emitter does not always round-trip multi-line
 			// block scalars byte for byte: leave those to the exact path.
@@ -99,13 +134,22 @@ func nodeValueWith(n *yaml.Node, depth int, flow bool, subst map[*yaml.Node]any)
 			}
 			return n.Value, nil
 		case "!!null":
-			if flow && n.Value == "" {
+			if flow && n.Value == "" && !c.decoded {
 				// An empty value in a flow collection ({a: , b}) is
 				// written back as '': kustomize-controller reads "".
 				return nil, errSlowPath
 			}
 			return nil, nil
 		case "!!bool":
+			if c.decoded {
+				switch n.Value {
+				case "true", "True", "TRUE":
+					return true, nil
+				case "false", "False", "FALSE":
+					return false, nil
+				}
+				return nil, errSlowPath
+			}
 			return strconv.ParseBool(strings.ToLower(n.Value))
 		case "!!int":
 			if !decimalRe.MatchString(n.Value) {

@@ -6,8 +6,11 @@ import (
 	"reflect"
 	"testing"
 
+	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/kustomize/api/provider"
+
+	"github.com/gitops-lint/gitops-lint/internal/testutil"
 )
 
 // TestToUnstructuredMatchesJSON checks the fast node walk against the exact
@@ -120,4 +123,71 @@ func TestHasDollar(t *testing.T) {
 			t.Errorf("%q: hasDollar = %v, want %v", doc, got, want)
 		}
 	}
+}
+
+// TestDocSpecCorpus: the direct conversion of source documents gives what
+// decoding, encoding as JSON and reading back gives, on every document of
+// every corpus repository (or leaves the document to that path).
+func TestDocSpecCorpus(t *testing.T) {
+	repos, _ := filepath.Glob(filepath.Join(filepath.Dir(testutil.Corpus(t, "onedr0p-home-ops")), "*"))
+	direct, total := 0, 0
+	for _, repo := range repos {
+		if st, err := os.Stat(repo); err != nil || !st.IsDir() {
+			continue
+		}
+		x, err := LoadIndex(repo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for f, docs := range x.Files {
+			for _, d := range docs {
+				if d.Node == nil {
+					continue
+				}
+				total++
+				v, err := decodedValue(d.Node)
+				m, ok := v.(map[string]any)
+				if err != nil || !ok {
+					continue // docSpec takes the generic path
+				}
+				direct++
+				if want := docSpecJSON(d); !reflect.DeepEqual(m, want) {
+					t.Errorf("%s %s: direct %#v\nJSON %#v", filepath.Base(repo), f, v, want)
+				}
+			}
+		}
+	}
+	if direct < total*9/10 {
+		t.Errorf("only %d of %d documents converted directly", direct, total)
+	}
+	t.Logf("%d of %d documents converted directly", direct, total)
+}
+
+func FuzzDocSpec(f *testing.F) {
+	f.Add("a: 1\nb: [x, 2.5, true, null, ~]\nc: {d: \"e\"}\n")
+	f.Add("a: 0x1F\nb: 1e3\nc: !!binary aGk=\nd: 2024-01-01\n")
+	f.Add("a: &x 1\nb: *x\n<<: {c: 2}\n")
+	f.Add("a: 1\na: 2\n")
+	f.Add("a: |\n  multi\n  line\nb: {c: , d}\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		if len(text) > 4000 {
+			return
+		}
+		var n yaml.Node
+		if yaml.Unmarshal([]byte(text), &n) != nil || len(n.Content) != 1 {
+			return
+		}
+		d := &Doc{Node: n.Content[0]}
+		v, err := decodedValue(d.Node)
+		if err != nil {
+			return
+		}
+		m, ok := v.(map[string]any)
+		if !ok {
+			return // docSpec takes the generic path
+		}
+		if want := docSpecJSON(d); !reflect.DeepEqual(m, want) {
+			t.Fatalf("%q: direct %#v, JSON %#v", text, m, want)
+		}
+	})
 }

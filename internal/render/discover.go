@@ -111,6 +111,19 @@ func under(file, dir string) bool {
 // docSpec decodes a document into the unstructured form apimachinery uses
 // (int64 and float64 numbers, string keys).
 func docSpec(d *Doc) map[string]any {
+	if d.Node == nil {
+		return docSpecJSON(d)
+	}
+	if v, err := decodedValue(d.Node); err == nil {
+		if m, ok := v.(map[string]any); ok {
+			return m
+		}
+	}
+	return docSpecJSON(d)
+}
+
+// docSpecJSON is docSpec's generic path: decode, encode as JSON, read back.
+func docSpecJSON(d *Doc) map[string]any {
 	var v any
 	if err := d.Node.Decode(&v); err != nil {
 		return nil
