@@ -9,13 +9,23 @@ import (
 	fluxkustomize "github.com/fluxcd/pkg/kustomize"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/kustomize/api/provider"
+	"sigs.k8s.io/kustomize/api/resource"
 )
+
+// oneResource reads doc as kustomize does, nil unless it is one object.
+func oneResource(doc string) *resource.Resource {
+	rs, err := provider.NewDefaultDepProvider().GetResourceFactory().SliceFromBytes([]byte(doc))
+	if err != nil || len(rs) != 1 {
+		return nil
+	}
+	return rs[0]
+}
 
 // fluxSubstitute is Flux's substitution of one object with inline
 // variables, then the conversion every object goes through.
 func fluxSubstitute(t testing.TB, doc string, vars map[string]string, strict bool) (map[string]any, bool) {
-	rs, err := provider.NewDefaultDepProvider().GetResourceFactory().SliceFromBytes([]byte(doc))
-	if err != nil || len(rs) != 1 {
+	res := oneResource(doc)
+	if res == nil {
 		return nil, false
 	}
 	sub := map[string]any{}
@@ -27,11 +37,11 @@ func fluxSubstitute(t testing.TB, doc string, vars map[string]string, strict boo
 		"metadata": map[string]any{"name": "k", "namespace": "flux-system"},
 		"spec":     map[string]any{"postBuild": map[string]any{"substitute": sub}},
 	}}
-	if _, err := fluxkustomize.SubstituteVariables(context.Background(), nil, ks, rs[0],
+	if _, err := fluxkustomize.SubstituteVariables(context.Background(), nil, ks, res,
 		fluxkustomize.SubstituteWithStrict(strict)); err != nil {
 		return nil, false
 	}
-	m, err := toUnstructured(rs[0])
+	m, err := toUnstructured(res)
 	if err != nil {
 		return nil, false
 	}
@@ -41,8 +51,8 @@ func fluxSubstitute(t testing.TB, doc string, vars map[string]string, strict boo
 // quickSubstitute is quick's result for the same object, ok false when it
 // left the object to Flux's path.
 func quickSubstitute(t testing.TB, doc string, vars map[string]string, strict bool) (map[string]any, bool) {
-	rs, err := provider.NewDefaultDepProvider().GetResourceFactory().SliceFromBytes([]byte(doc))
-	if err != nil || len(rs) != 1 {
+	res := oneResource(doc)
+	if res == nil {
 		return nil, false
 	}
 	clean := map[string]string{}
@@ -50,7 +60,7 @@ func quickSubstitute(t testing.TB, doc string, vars map[string]string, strict bo
 		clean[k] = strings.ReplaceAll(v, "\n", "")
 	}
 	s := &substituter{active: true, complete: true, strict: strict, vars: clean, quickVars: quickOK(clean)}
-	m, err := s.quick(rs[0])
+	m, err := s.quick(res)
 	return m, err == nil
 }
 
