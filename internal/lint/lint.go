@@ -134,13 +134,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	scope.Render.Needs = Needs()
-	scope.Render.Indexed = func(x *render.Index) {
-		if x == nil {
-			start(nil)
-			return
-		}
-		start(x.Kinds(scope.Changed))
-	}
+	scope.Render.Indexed = func(x *render.Index) { start(x.Kinds(scope.Changed)) }
 	res, err := RenderScope(ctx, cfg, scope)
 	start(nil)
 	p := <-ready

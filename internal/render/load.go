@@ -54,7 +54,7 @@ type TypeMeta struct{ APIVersion, Kind string }
 // files beside the files near (those a --changed-since run is about), once
 // each, the most common first: what the run is likeliest to check.
 func (x *Index) Kinds(near []string) []TypeMeta {
-	if len(near) == 0 {
+	if x == nil || len(near) == 0 {
 		return nil
 	}
 	dirs := map[string]bool{}

@@ -227,32 +227,19 @@ func (c *Checker) Check(ctx context.Context, res *render.Result) []finding.Findi
 }
 
 // Warm compiles, before the objects exist, the schemas (and CEL rules) of
-// kinds the repository's files declare, most likely first: the built-in
-// kinds' and those of the checker's own CRDs (an environment's CRDs are
-// compiled when it is checked, or found compiled when identical). It stops
-// when ctx ends; the rest is compiled on demand, as without it.
+// kinds the repository's files declare, most likely first, resolved as in
+// an environment without CRDs of its own: the built-in kinds' and the
+// checker's own CRDs' (an environment's CRDs are compiled when it is
+// checked, or found compiled when identical). It stops when ctx ends; the
+// rest is compiled on demand, as without it.
 func (c *Checker) Warm(ctx context.Context, kinds []render.TypeMeta) {
-	var bundled map[string]*crdVersion
+	es, _ := c.forEnv(&render.Environment{})
 	for _, k := range kinds {
 		if ctx.Err() != nil {
 			return
 		}
-		if ki, ok := c.v.cat.Kinds[k.APIVersion+"/"+k.Kind]; ok {
-			_, _ = c.v.builtin(ki.Definition)
-			continue
-		}
-		if bundled == nil {
-			bundled = map[string]*crdVersion{}
-			for _, vs := range c.bundledVersions() {
-				for _, v := range vs {
-					bundled[v.Group+"/"+v.Version+"/"+v.Kind] = v
-				}
-			}
-		}
-		group, version := objects.Group(k.APIVersion), k.APIVersion[strings.LastIndex(k.APIVersion, "/")+1:]
-		if cv := bundled[group+"/"+version+"/"+k.Kind]; cv != nil && cv.Schema != nil {
-			_, _ = cv.compiled(c.v)
-			cv.rules(&c.cel)
+		if t := es.resolve(k.APIVersion, k.Kind); t.crd != nil {
+			t.crd.rules(&c.cel)
 		}
 	}
 }
