@@ -241,7 +241,15 @@ func (s *substituter) quickScalar(str string, col int, item bool) (any, error) {
 		value = m["k"]
 	}
 	// Read back as the whole object is (kyaml from JSON), converted as
-	// toUnstructured converts it.
+	// toUnstructured converts it. A one-line string needs none of it: kyaml
+	// writes and reads a string back as itself (quoted where it would read
+	// as another type), and toUnstructured takes its value.
+	if len(value) > 0 && value[0] == '"' {
+		var str string
+		if json.Unmarshal(value, &str) == nil && strings.IndexByte(str, '\n') < 0 {
+			return str, nil
+		}
+	}
 	wrapped := append(append([]byte(`{"k":`), value...), '}')
 	var rn kyaml.RNode
 	if err := rn.UnmarshalJSON(wrapped); err != nil {
@@ -319,14 +327,17 @@ func keyWidth(k string) int {
 }
 
 // tame reports whether a variable's value can be placed in any scalar
-// without changing how the text around it reads: valid UTF-8, no control
-// characters.
+// without changing how the text around it reads: valid UTF-8 of
+// characters YAML prints as they are, none of which breaks a line (no
+// control characters, NEL, line or paragraph separators, byte order mark
+// or non-characters).
 func tame(v string) bool {
 	if !utf8.ValidString(v) {
 		return false
 	}
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; c < 0x20 || c == 0x7f {
+	for _, r := range v {
+		switch {
+		case r < 0x20, r == 0x7f, 0x80 <= r && r < 0xa0, r == 0x2028, r == 0x2029, r == 0xfeff, r == 0xfffe, r == 0xffff:
 			return false
 		}
 	}

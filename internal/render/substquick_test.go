@@ -71,6 +71,7 @@ func TestQuickSubstitution(t *testing.T) {
 		"SQ": "it's", "BACKSLASH": `a\nb`, "SPACE": " lead", "STAR": "*alias", "AMP": "&anchor v", "DASH": "- x",
 		"TILDE": "~", "YES": "yes", "OCT": "0755", "HEX": "0x1F", "LONG": strings.Repeat("word ", 30), "PIPE": "| x",
 		"UNI": "héllo wörld", "PCT": "%x", "AT": "@x", "BT": "`x",
+		"NEL": "a\u0085b", "LS": "a\u2028b", "BOM": "\ufeffx", "C1": "a\u009bb",
 	}
 	var names []string
 	for k := range vars {
