@@ -175,6 +175,9 @@ func (s *substituter) apply(ctx context.Context, res *resource.Resource, obj *Ob
 		// anything to bound: every expression starts with '$'.
 		return nil, nil
 	}
+	if substitutionDisabled(res) {
+		return nil, nil // Flux leaves the object as it is
+	}
 	if err := s.bound(res); err != nil {
 		return nil, err
 	}
@@ -199,6 +202,14 @@ func (s *substituter) apply(ctx context.Context, res *resource.Resource, obj *Ob
 		s.reportUnset(res, obj)
 	}
 	return nil, s.lenient(res)
+}
+
+// substitutionDisabled reports whether res opts out of post-build
+// substitution (a label or annotation kustomize.toolkit.fluxcd.io/substitute:
+// disabled), as Flux checks it before anything else.
+func substitutionDisabled(res *resource.Resource) bool {
+	const key = "kustomize.toolkit.fluxcd.io/substitute"
+	return res.GetLabels()[key] == "disabled" || res.GetAnnotations()[key] == "disabled"
 }
 
 // maxUnsetReported bounds the variables reported not set for one
@@ -272,10 +283,6 @@ func unsetVars(n parse.Node, vars map[string]string) []string {
 // anything is expanded: a large value used many times (or replaced into
 // itself) is small on disk and huge once expanded.
 func (s *substituter) bound(res *resource.Resource) error {
-	if res.GetLabels()["kustomize.toolkit.fluxcd.io/substitute"] == "disabled" ||
-		res.GetAnnotations()["kustomize.toolkit.fluxcd.io/substitute"] == "disabled" {
-		return nil
-	}
 	n, ok := expansionBound(res.YNode(), s.valueLen)
 	if !ok {
 		// An expression spans several scalars: bound it over the text
@@ -416,10 +423,6 @@ func exprBound(n parse.Node, val func(string) int64, text bool) int64 {
 
 // lenient substitutes known variables and leaves unknown ones as written.
 func (s *substituter) lenient(res *resource.Resource) error {
-	if res.GetLabels()["kustomize.toolkit.fluxcd.io/substitute"] == "disabled" ||
-		res.GetAnnotations()["kustomize.toolkit.fluxcd.io/substitute"] == "disabled" {
-		return nil
-	}
 	if len(s.vars) == 0 && !s.always && s.complete {
 		return nil
 	}

@@ -75,12 +75,9 @@ func quickOK(vars map[string]string) bool {
 }
 
 // quick returns the content Flux's substitution gives res, or errNotQuick.
+// res does not opt out of substitution (apply checks that first).
 func (s *substituter) quick(res *resource.Resource) (map[string]any, error) {
 	if !s.quickVars {
-		return nil, errNotQuick
-	}
-	if res.GetLabels()["kustomize.toolkit.fluxcd.io/substitute"] == "disabled" ||
-		res.GetAnnotations()["kustomize.toolkit.fluxcd.io/substitute"] == "disabled" {
 		return nil, errNotQuick
 	}
 	root := res.YNode()
