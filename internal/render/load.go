@@ -217,14 +217,19 @@ func loadIndexWith(root string, rd *reader) (*Index, error) {
 	}
 	x.ignored = ignored
 	complete := true
-	// window holds the entries read but not yet recorded: at most one per
-	// CPU, or a single large one, is parsed at a time.
+	// window holds the entries read but not yet recorded: the walk reads
+	// ahead of the oldest while the others parse, up to indexWindow
+	// entries whose estimated nodes add up to no more than one large
+	// parse per CPU (what parsing one per CPU held before); a single large
+	// one is parsed alone.
 	var window []*indexed
+	var pending int64 // estimated nodes of the window's entries
 	stop := false
 	commit := func() {
 		e := window[0]
 		window = window[1:]
 		if e.done != nil {
+			pending -= e.nodes
 			<-e.done
 			if stop || !rd.takeNodes(e.abs, e.cost.nodes) {
 				stop = true
@@ -276,7 +281,7 @@ func loadIndexWith(root string, rd *reader) (*Index, error) {
 			return filepath.SkipAll // the run's budget is spent
 		}
 		large := e.done != nil && e.nodes > largeParse
-		for len(window) > 0 && (len(window) >= runtime.NumCPU() || large) && !stop {
+		for len(window) > 0 && (len(window) >= indexWindow || pending+e.nodes > int64(runtime.NumCPU())*largeParse || large) && !stop {
 			commit()
 		}
 		if stop {
@@ -285,6 +290,7 @@ func loadIndexWith(root string, rd *reader) (*Index, error) {
 		}
 		window = append(window, e)
 		if e.done != nil {
+			pending += e.nodes
 			// The caller holds a slot (a top-level load, or a build that
 			// loads a source): parse beside it only in a free slot, else
 			// in the caller's own, so a one-slot run never waits on itself.
@@ -320,6 +326,12 @@ func loadIndexWith(root string, rd *reader) (*Index, error) {
 
 // largeParse: a file estimated to parse into more nodes is parsed alone.
 const largeParse = 1 << 18
+
+// indexWindow is how many files the index's walk reads ahead of the
+// oldest one not yet recorded. With only one per CPU, the walk (listing,
+// .sourceignore matching, reading: half of the work) waited on each parse
+// in turn: onedr0p's index took ~54 ms instead of ~35 ms on two CPUs.
+const indexWindow = 32
 
 func isYAMLName(name string) bool {
 	ext := filepath.Ext(name)
