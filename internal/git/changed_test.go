@@ -14,18 +14,14 @@ import (
 // TestChangedSince: what a pull request from the current branch into REF
 // changes — from the merge base, working tree included — below PATH.
 func TestChangedSince(t *testing.T) {
-	src := t.TempDir()
-	for p, c := range map[string]string{
+	src := testutil.WriteTree(t, t.TempDir(), map[string]string{
 		"repo/a.yaml":        "a: 1\n",
 		"repo/b.yaml":        "b: 1\n",
 		"repo/old name.yaml": "c: 1\n",
 		"repo/gone.yaml":     "d: 1\n",
 		"elsewhere.yaml":     "e: 1\n",
 		"repo/.gitignore":    "ignored.yaml\n",
-	} {
-		os.MkdirAll(filepath.Join(src, filepath.Dir(p)), 0o755)
-		os.WriteFile(filepath.Join(src, p), []byte(c), 0o644)
-	}
+	})
 	top := testutil.GitRepo(t, src, testutil.GitOptions{Branches: []string{"feature"}})
 	git := func(args ...string) { testutil.Git(t, top, args...) }
 	// main moves on after the branch point: not the feature's change.

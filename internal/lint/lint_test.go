@@ -2,8 +2,6 @@ package lint
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/gitops-lint/gitops-lint/internal/finding"
 	"github.com/gitops-lint/gitops-lint/internal/render"
+	"github.com/gitops-lint/gitops-lint/internal/testutil"
 )
 
 func TestRunCheckers(t *testing.T) {
@@ -57,19 +56,11 @@ func (w *warmer) Check(context.Context, *render.Result) []finding.Finding { retu
 // repository is read), and those that can warm up get the kinds beside
 // the changed files.
 func TestWarmers(t *testing.T) {
-	root := t.TempDir()
-	for name, content := range map[string]string{
+	root := testutil.WriteTree(t, t.TempDir(), map[string]string{
 		"apps/web/deploy.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n",
 		"apps/web/svc.yaml":    "apiVersion: v1\nkind: Service\nmetadata: {name: web}\n",
 		"apps/db/cm.yaml":      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: db}\n",
-	} {
-		if err := os.MkdirAll(filepath.Join(root, filepath.Dir(name)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(root, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	w := &warmer{}
 	loading := make(chan struct{})
 	_, err := Run(context.Background(), Config{

@@ -3,9 +3,9 @@ package render
 import (
 	"fmt"
 	"maps"
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/gitops-lint/gitops-lint/internal/testutil"
 )
 
 // TestFieldPos: a map field is at its key, a sequence element at its first
@@ -88,16 +88,11 @@ func TestDocStart(t *testing.T) {
 // when there is one, at the start of its line when yaml.v3 names only the
 // line.
 func TestSyntaxPositions(t *testing.T) {
-	dir := t.TempDir()
-	for name, src := range map[string]string{
+	dir := testutil.WriteTree(t, t.TempDir(), map[string]string{
 		"dup.yaml":    "apiVersion: v1\nkind: ConfigMap\ndata:\n  a: x\n  b: y\n  a: z\n",
 		"nul.yaml":    "apiVersion: v1\nkind: ConfigMap\ndata: {a: \"x\x00\"}\n",
 		"broken.yaml": "apiVersion: v1\nkind: ConfigMap\ndata: [a\n",
-	} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	x, err := LoadIndex(dir)
 	if err != nil {
 		t.Fatal(err)
