@@ -11,6 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/kustomize/api/krusty"
 	kustypes "sigs.k8s.io/kustomize/api/types"
+
+	"github.com/gitops-lint/gitops-lint/internal/pool"
 )
 
 // replayBuild is one build of a render: the artifact it read and the Flux
@@ -75,7 +77,11 @@ func TestKustomizeAlone(t *testing.T) {
 		for _, b := range w {
 			n++
 			name := (&unstructured.Unstructured{Object: b.ks}).GetName()
-			if got := replay(t, b); got != want[name] {
+			got, err := replay(b)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if got != want[name] {
 				t.Errorf("%s: replay built %d objects, the render %d", name, got, want[name])
 			}
 		}
@@ -88,10 +94,10 @@ func TestKustomizeAlone(t *testing.T) {
 // replay runs one build as kustomize-controller does, from the
 // kustomization file Flux's generator wrote: kustomize alone, without this
 // renderer's guard, caches, origins, substitution or conversion.
-func replay(tb testing.TB, b replayBuild) int {
+func replay(b replayBuild) (int, error) {
 	fs := securefs.MakeFsInMemory(b.a.mem)
 	if err := fs.WriteFile(b.kfile, b.manifest); err != nil {
-		tb.Fatal(err)
+		return 0, err
 	}
 	k := krusty.MakeKustomizer(&krusty.Options{
 		LoadRestrictions: kustypes.LoadRestrictionsNone,
@@ -99,9 +105,9 @@ func replay(tb testing.TB, b replayBuild) int {
 	})
 	m, err := k.Run(fs, b.dir)
 	if err != nil {
-		tb.Fatal(err)
+		return 0, err
 	}
-	return m.Size()
+	return m.Size(), nil
 }
 
 // BenchmarkKustomizeAlone is the floor under a render of onedr0p: the
@@ -120,27 +126,15 @@ func BenchmarkKustomizeAlone(b *testing.B) {
 	if n < 70 {
 		b.Fatalf("recorded %d builds, want onedr0p's 79", n)
 	}
+	cpus := pool.NewLimiter(runtime.GOMAXPROCS(0))
 	b.Run("waves", func(b *testing.B) {
 		for b.Loop() {
 			for _, w := range waves {
-				var next sync.Mutex
-				i := 0
-				var wg sync.WaitGroup
-				for range min(runtime.GOMAXPROCS(0), len(w)) {
-					wg.Go(func() {
-						for {
-							next.Lock()
-							j := i
-							i++
-							next.Unlock()
-							if j >= len(w) {
-								return
-							}
-							replay(b, w[j])
-						}
-					})
-				}
-				wg.Wait()
+				pool.Each(context.Background(), cpus, len(w), func(i int) {
+					if _, err := replay(w[i]); err != nil {
+						b.Error(err) // Fatal is for the benchmark's own goroutine
+					}
+				})
 			}
 		}
 	})
@@ -148,7 +142,9 @@ func BenchmarkKustomizeAlone(b *testing.B) {
 		for b.Loop() {
 			for _, w := range waves {
 				for _, x := range w {
-					replay(b, x)
+					if _, err := replay(x); err != nil {
+						b.Fatal(err)
+					}
 				}
 			}
 		}
